@@ -1,0 +1,2 @@
+/** deploy-service. */
+package dev.canaryrelease.deploy;

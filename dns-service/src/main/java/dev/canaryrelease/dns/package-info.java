@@ -1,0 +1,2 @@
+/** dns-service. */
+package dev.canaryrelease.dns;

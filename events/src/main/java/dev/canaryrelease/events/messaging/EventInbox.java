@@ -1,0 +1,85 @@
+package dev.canaryrelease.events.messaging;
+
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import org.apache.kafka.common.header.Headers;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.codec.PoisonEventException;
+import dev.canaryrelease.events.model.CanaryEvent;
+
+/**
+ * The receiving side of the contract for {@code @Incoming} methods taking {@code Message<byte[]>}:
+ * unknown types are acknowledged and skipped; unreadable records and handler failures are nacked,
+ * so the channel's {@code dead-letter-queue} failure strategy moves them aside and the service
+ * keeps going.
+ */
+public final class EventInbox {
+    private static final Logger LOG = Logger.getLogger(EventInbox.class);
+
+    private EventInbox() {}
+
+    /** Decodes a message; empty for a type this version does not know. */
+    public static Optional<EventEnvelope<CanaryEvent>> decode(Message<byte[]> msg) {
+        @SuppressWarnings("rawtypes")
+        Optional<IncomingKafkaRecordMetadata> meta =
+                msg.getMetadata(IncomingKafkaRecordMetadata.class);
+        Headers headers = meta.map(IncomingKafkaRecordMetadata::getHeaders).orElse(null);
+        return CloudEventCodec.decode(headers, msg.getPayload());
+    }
+
+    /** Runs a synchronous handler (call it from a {@code @Blocking} method). */
+    public static CompletionStage<Void> process(
+            Message<byte[]> msg, Consumer<EventEnvelope<CanaryEvent>> handler) {
+        return processAsync(
+                msg,
+                e -> {
+                    handler.accept(e);
+                    return CompletableFuture.completedFuture(null);
+                });
+    }
+
+    /** Runs an asynchronous handler; the record is acknowledged when its stage completes. */
+    public static CompletionStage<Void> processAsync(
+            Message<byte[]> msg,
+            Function<EventEnvelope<CanaryEvent>, CompletionStage<Void>> handler) {
+        Optional<EventEnvelope<CanaryEvent>> event;
+        try {
+            event = decode(msg);
+        } catch (PoisonEventException e) {
+            LOG.warnf("poison record sent to dead letters: %s", e.getMessage());
+            return msg.nack(e);
+        }
+        if (event.isEmpty()) {
+            return msg.ack();
+        }
+        CompletionStage<Void> result;
+        try {
+            result = handler.apply(event.get());
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "handler failed for %s: sent to dead letters", event.get());
+            return msg.nack(e);
+        }
+        return result.handle(
+                        (ok, err) -> {
+                            if (err == null) {
+                                return msg.ack();
+                            }
+                            LOG.errorf(
+                                    err,
+                                    "handler failed for %s: sent to dead letters",
+                                    event.get());
+                            return msg.nack(err);
+                        })
+                .thenCompose(Function.identity());
+    }
+}

@@ -1,0 +1,39 @@
+package dev.canaryrelease.events.model;
+
+/**
+ * The data of one CloudEvent of the suite. Every event belongs to a release: its id is the
+ * CloudEvent subject and the Kafka key, so one release's events stay ordered in one partition.
+ */
+public sealed interface CanaryEvent
+        permits BuildRequested,
+                BuildStarted,
+                BuildSucceeded,
+                BuildFailed,
+                ImagePushed,
+                HostUpdateRequested,
+                HostDrained,
+                HostDrainFailed,
+                HostUpdated,
+                HostUpdateFailed,
+                HostEnabled,
+                HostEnableFailed,
+                CanaryLive,
+                PromotionRequested,
+                AbortRequested,
+                RollbackRequested,
+                PromotionRejected,
+                ReleasePromoted,
+                ReleaseFailed,
+                ReleaseRolledBack,
+                ReleaseSuperseded,
+                ReleaseAborted,
+                LbDriftCorrected,
+                RetentionDeleted,
+                DnsUpdated,
+                DnsUpdateFailed {
+
+    /** Release id used by events that do not belong to a release (fleet-wide DNS, LB drift). */
+    String NO_RELEASE = "fleet";
+
+    String releaseId();
+}

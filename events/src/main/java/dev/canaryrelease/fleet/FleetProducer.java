@@ -1,0 +1,46 @@
+package dev.canaryrelease.fleet;
+
+import java.nio.file.Path;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Loads the fleet file named by {@code canary.fleet.path} once, at start: an invalid file stops the
+ * service with every problem listed.
+ */
+@ApplicationScoped
+public class FleetProducer {
+    private static final Logger LOG = Logger.getLogger(FleetProducer.class);
+
+    private final String path;
+
+    public FleetProducer(@ConfigProperty(name = "canary.fleet.path") String path) {
+        this.path = path;
+    }
+
+    @Produces
+    @Singleton
+    Fleet fleet() {
+        Fleet fleet = FleetLoader.load(Path.of(path));
+        LOG.infof(
+                "fleet %s: domain %s, %d hosts, %d apps, canary %s",
+                fleet.source(),
+                fleet.domain(),
+                fleet.hosts().size(),
+                fleet.apps().size(),
+                fleet.rollout().canary());
+        return fleet;
+    }
+
+    void onStart(@Observes StartupEvent event, Fleet fleet) {
+        // Injecting the fleet here makes an invalid file fail the start, not the first request.
+    }
+}

@@ -1,0 +1,2 @@
+/** gateway. */
+package dev.canaryrelease.gateway;

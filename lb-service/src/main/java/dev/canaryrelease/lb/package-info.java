@@ -1,0 +1,2 @@
+/** lb-service. */
+package dev.canaryrelease.lb;

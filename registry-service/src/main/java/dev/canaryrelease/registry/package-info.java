@@ -1,0 +1,2 @@
+/** registry-service. */
+package dev.canaryrelease.registry;

@@ -1,0 +1,72 @@
+package dev.canaryrelease.testsupport;
+
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.model.CanaryEvent;
+
+/** Produces CloudEvents (or garbage) with a plain Kafka producer, as another service would. */
+public final class EventSender implements AutoCloseable {
+    private final KafkaProducer<String, byte[]> producer;
+    private final String source;
+
+    public EventSender(String bootstrap, String source) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        producer = new KafkaProducer<>(p);
+        this.source = source;
+    }
+
+    /** Sends a new event on its type's topic and returns it. */
+    public <T extends CanaryEvent> EventEnvelope<T> send(T data) {
+        EventEnvelope<T> e = EventEnvelope.of(EventEnvelope.sourceOf(source), data);
+        send(e);
+        return e;
+    }
+
+    /** Sends an event caused by {@code cause}. */
+    public <T extends CanaryEvent> EventEnvelope<T> send(EventEnvelope<?> cause, T data) {
+        EventEnvelope<T> e = cause.causes(EventEnvelope.sourceOf(source), data);
+        send(e);
+        return e;
+    }
+
+    /** Sends a prepared envelope on its type's topic. */
+    public void send(EventEnvelope<?> e) {
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(e);
+        sendRaw(e.type().topic(), enc.key(), enc.value(), enc.headers());
+    }
+
+    /** Sends arbitrary bytes and headers, e.g. a poison record. */
+    public void sendRaw(String topic, String key, byte[] value, List<Header> headers) {
+        try {
+            producer.send(new ProducerRecord<>(topic, null, key, value, headers))
+                    .get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot send to " + topic + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

@@ -1,0 +1,54 @@
+package dev.canaryrelease.testsupport;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+import io.smallrye.reactive.messaging.kafka.companion.test.EmbeddedKafkaBroker;
+
+/**
+ * A persistent single-node KRaft broker for {@code dev/up} and end-to-end tests: {@code
+ * KafkaBrokerMain <port> <controllerPort> <dataDir>}. The data survives a restart (same cluster id
+ * and log directory), so a broker restart loses nothing.
+ */
+public final class KafkaBrokerMain {
+    private KafkaBrokerMain() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3) {
+            System.err.println("usage: KafkaBrokerMain <port> <controllerPort> <dataDir>");
+            System.exit(2);
+        }
+        int port = Integer.parseInt(args[0]);
+        int controllerPort = Integer.parseInt(args[1]);
+        Path dir = Path.of(args[2]).toAbsolutePath();
+        Files.createDirectories(dir);
+        EmbeddedKafkaBroker broker =
+                new EmbeddedKafkaBroker()
+                        .withKafkaHost("127.0.0.1")
+                        .withKafkaPort(port)
+                        .withControllerPort(controllerPort)
+                        .withClusterId("canary-release-local-0001")
+                        .withDeleteLogDirsOnClose(false)
+                        .withAdditionalProperties(
+                                p -> {
+                                    p.put("log.dirs", dir.resolve("logs").toString());
+                                    p.put("num.partitions", "1");
+                                    p.put("group.initial.rebalance.delay.ms", "0");
+                                    p.put("offsets.topic.replication.factor", "1");
+                                    p.put("transaction.state.log.replication.factor", "1");
+                                    p.put("transaction.state.log.min.isr", "1");
+                                })
+                        .start();
+        System.out.println("kafka ready on " + broker.getAdvertisedListeners());
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    broker.close();
+                                    stop.countDown();
+                                }));
+        stop.await();
+    }
+}
