@@ -504,7 +504,11 @@ public final class FleetLoader {
         } else {
             hosts.stream().filter(h -> h.role() == Role.CANARY).forEach(h -> canary.add(h.name()));
         }
-        if (canary.isEmpty() && hosts.stream().anyMatch(h -> h.docker().isPresent())) {
+        boolean listed =
+                m.containsKey("canary")
+                        && m.get("canary").getValueNode() instanceof SequenceNode sn
+                        && !sn.getValue().isEmpty();
+        if (!listed && canary.isEmpty() && hosts.stream().anyMatch(h -> h.docker().isPresent())) {
             problems.add(
                     file
                             + ":"

@@ -1,0 +1,123 @@
+package dev.canaryrelease.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+
+import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.codec.PoisonEventException;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.Stage;
+
+class CloudEventCodecTest {
+    static final BuildRequested REQ =
+            new BuildRequested(
+                    "rel-1",
+                    "example",
+                    "proserveau/example-app",
+                    "https://github.com/proserveau/example-app.git",
+                    "refs/heads/main",
+                    "0123456789abcdef0123456789abcdef01234567",
+                    "octocat",
+                    "d-1");
+
+    private static Map<String, String> headers(List<Header> hs) {
+        return hs.stream()
+                .collect(
+                        Collectors.toMap(
+                                Header::key, h -> new String(h.value(), StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void encodesBinaryModeWithReleaseIdAsKey() {
+        EventEnvelope<BuildRequested> e = EventEnvelope.of("/canary-release/gateway", REQ);
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(e);
+        Map<String, String> h = headers(enc.headers());
+        assertEquals("rel-1", enc.key());
+        assertEquals("1.0", h.get("ce_specversion"));
+        assertEquals(e.id(), h.get("ce_id"));
+        assertEquals("dev.canaryrelease.build.requested", h.get("ce_type"));
+        assertEquals("/canary-release/gateway", h.get("ce_source"));
+        assertEquals("rel-1", h.get("ce_subject"));
+        assertEquals(e.time().toString(), h.get("ce_time"));
+        assertEquals("application/json", h.get("content-type"));
+        assertNull(h.get("ce_causationid"), "the first event of a chain has no cause");
+        String json = new String(enc.value(), StandardCharsets.UTF_8);
+        assertTrue(
+                json.contains("\"commitSha\":\"0123456789abcdef0123456789abcdef01234567\""), json);
+    }
+
+    @Test
+    void roundTripCarriesTheCausationId() {
+        EventEnvelope<BuildRequested> cause = EventEnvelope.of("/canary-release/gateway", REQ);
+        EventEnvelope<HostDrained> next =
+                cause.causes(
+                        "/canary-release/lb-service",
+                        new HostDrained("rel-1", "example", "docker0", Stage.CANARY, 2, 40, false));
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(next);
+        Optional<EventEnvelope<CanaryEvent>> back =
+                CloudEventCodec.decode(new RecordHeaders(enc.headers()), enc.value());
+        assertEquals(next, back.orElseThrow());
+        assertEquals(cause.id(), back.get().causationId());
+        assertTrue(
+                new String(enc.value(), StandardCharsets.UTF_8).contains("\"stage\":\"canary\""));
+    }
+
+    @Test
+    void unknownTypeIsSkipped() {
+        EventEnvelope<BuildRequested> e = EventEnvelope.of("/x", REQ);
+        RecordHeaders hs = new RecordHeaders(CloudEventCodec.encode(e).headers());
+        hs.remove("ce_type");
+        hs.add(new RecordHeader("ce_type", "dev.canaryrelease.something.new".getBytes()));
+        assertTrue(CloudEventCodec.decode(hs, "{}".getBytes()).isEmpty());
+    }
+
+    @Test
+    void missingHeadersArePoisonNamingThem() {
+        PoisonEventException ex =
+                assertThrows(
+                        PoisonEventException.class,
+                        () -> CloudEventCodec.decode(new RecordHeaders(), "{}".getBytes()));
+        assertTrue(ex.getMessage().contains("ce_specversion"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("ce_type"), ex.getMessage());
+    }
+
+    @Test
+    void unparsableBodyIsPoison() {
+        EventEnvelope<BuildRequested> e = EventEnvelope.of("/x", REQ);
+        RecordHeaders hs = new RecordHeaders(CloudEventCodec.encode(e).headers());
+        PoisonEventException ex =
+                assertThrows(
+                        PoisonEventException.class,
+                        () -> CloudEventCodec.decode(hs, "{not json".getBytes()));
+        assertTrue(ex.getMessage().contains("unparsable body"), ex.getMessage());
+        PoisonEventException noRelease =
+                assertThrows(
+                        PoisonEventException.class,
+                        () -> CloudEventCodec.decode(hs, "{\"app\":\"x\"}".getBytes()));
+        assertTrue(noRelease.getMessage().contains("no releaseId"), noRelease.getMessage());
+    }
+
+    @Test
+    void everyTypeHasAUniqueNameAndAWriterTopic() {
+        for (EventType t : EventType.values()) {
+            assertTrue(t.type().startsWith("dev.canaryrelease."), t.type());
+            assertTrue(Topics.ALL.contains(t.topic()), t + " writes to " + t.topic());
+            assertEquals(t, EventType.ofType(t.type()).orElseThrow());
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package dev.canaryrelease.fleet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FleetLoaderTest {
+    @TempDir Path dir;
+
+    static final String VALID =
+            """
+            domain: proserveau.local
+            registry: {address: "127.0.0.1:5000"}
+            dns:
+              server: "127.0.0.1:5353"
+              tsig: {name: k, secretFile: tsig.key}
+            hosts:
+              - {name: cfgmgr, address: 127.0.0.10}
+              - name: docker0
+                address: 127.0.0.11
+                role: canary
+                docker: {driver: docker-api, endpoint: "tcp://127.0.0.11:2376", tls: {ca: ca.pem, cert: cert.pem, key: key.pem}}
+              - name: docker1
+                address: 127.0.0.12
+                docker: {driver: ssh, ssh: {host: 127.0.0.12, port: 2222, privateKey: id, knownHosts: known_hosts}}
+            loadBalancers:
+              - {name: cfgmgr, runtimeApi: "unix:///run/haproxy.sock", frontend: "http://127.0.0.10:80"}
+            apps:
+              - {name: example, repository: proserveau/example-app, port: 3000}
+            rollout:
+              canary: [docker0]
+              steps: [1, "100%"]
+              deadlines: {drain: 5s}
+            """;
+
+    @BeforeEach
+    void files() throws IOException {
+        for (String f : List.of("ca.pem", "cert.pem", "key.pem", "id", "known_hosts", "tsig.key")) {
+            Files.writeString(dir.resolve(f), "x");
+        }
+    }
+
+    private Path write(String yaml) throws IOException {
+        Path f = dir.resolve("fleet.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    private String problems(String yaml) throws IOException {
+        Path f = write(yaml);
+        FleetException e = assertThrows(FleetException.class, () -> FleetLoader.load(f));
+        assertTrue(e.getMessage().contains(f.toString()), "names the file: " + e.getMessage());
+        return e.getMessage();
+    }
+
+    @Test
+    void loadsAValidFleetWithDefaults() throws IOException {
+        Fleet fleet = FleetLoader.load(write(VALID));
+        assertEquals("proserveau.local", fleet.domain());
+        assertEquals("http://127.0.0.1:5000", fleet.registry().url());
+        assertEquals(List.of("docker0"), fleet.rollout().canary());
+        assertEquals(Duration.ofSeconds(5), fleet.rollout().drainTimeout());
+        assertEquals(Duration.ofSeconds(30), fleet.rollout().healthTimeout());
+        assertEquals("docker0", fleet.buildHost());
+        Fleet.App app = fleet.appForRepository("ProServeAU/Example-App").orElseThrow();
+        assertEquals("/health", app.healthPath());
+        assertEquals("main", app.branch());
+        assertEquals("example", app.backend());
+        assertEquals(
+                dir.resolve("ca.pem"), fleet.host("docker0").get().docker().get().tls().get().ca());
+        assertEquals(
+                List.of("docker1"),
+                fleet.productionHosts().stream().map(Fleet.Host::name).toList());
+    }
+
+    @Test
+    void theExampleFleetOfTheReferenceArchitectureLoads() throws IOException {
+        Path example = Path.of("../dev/fleet.example.yaml");
+        Files.copy(example, dir.resolve("fleet.yaml"));
+        for (String f :
+                List.of(
+                        "tls/ca.pem",
+                        "tls/cert.pem",
+                        "tls/key.pem",
+                        "ssh/id_ed25519",
+                        "ssh/known_hosts",
+                        "secrets/tsig.key")) {
+            Files.createDirectories(dir.resolve(f).getParent());
+            Files.writeString(dir.resolve(f), "x");
+        }
+        Fleet fleet = FleetLoader.load(dir.resolve("fleet.yaml"));
+        assertEquals(
+                List.of("cfgmgr", "docker0", "docker1", "docker2"),
+                fleet.hosts().stream().map(Fleet.Host::name).toList());
+        assertEquals("cfgmgr:5000", fleet.registry().address());
+        assertEquals(3000, fleet.apps().get(0).port());
+    }
+
+    @Test
+    void unknownHostInCanary() throws IOException {
+        String msg = problems(VALID.replace("canary: [docker0]", "canary: [docker9]"));
+        assertTrue(msg.contains("fleet.yaml:20: rollout.canary[0]: unknown host 'docker9'"), msg);
+    }
+
+    @Test
+    void twoAppsOnOnePort() throws IOException {
+        String msg =
+                problems(
+                        VALID.replace(
+                                "  - {name: example, repository: proserveau/example-app, port: 3000}",
+                                "  - {name: example, repository: proserveau/example-app, port: 3000}\n"
+                                        + "  - {name: other, repository: proserveau/other, port: 3000}"));
+        assertTrue(
+                msg.contains("apps[1](other).port: port 3000 is already used by app 'example'"),
+                msg);
+    }
+
+    @Test
+    void tlsFileThatDoesNotExist() throws IOException {
+        Files.delete(dir.resolve("ca.pem"));
+        String msg = problems(VALID);
+        assertTrue(
+                msg.contains(
+                        "hosts[1](docker0).docker.tls.ca: file "
+                                + dir.resolve("ca.pem")
+                                + " does not exist"),
+                msg);
+    }
+
+    @Test
+    void batchSizeOfZero() throws IOException {
+        String msg = problems(VALID.replace("steps: [1, \"100%\"]", "batchSize: 0"));
+        assertTrue(msg.contains("rollout.batchSize: 0 is out of range (1..10000)"), msg);
+    }
+
+    @Test
+    void badStepAndDuration() throws IOException {
+        String msg =
+                problems(
+                        VALID.replace("steps: [1, \"100%\"]", "steps: [0, \"150%\"]")
+                                .replace("drain: 5s", "drain: soon"));
+        assertTrue(msg.contains("rollout.steps[0]: '0' is not a host count"), msg);
+        assertTrue(msg.contains("rollout.steps[1]: '150%' is not a host count"), msg);
+        assertTrue(msg.contains("rollout.deadlines.drain: 'soon' is not a duration"), msg);
+    }
+
+    @Test
+    void tcpEngineWithoutTlsAndSshWithoutKnownHosts() throws IOException {
+        String msg =
+                problems(
+                        VALID.replace(", tls: {ca: ca.pem, cert: cert.pem, key: key.pem}}", "}")
+                                .replace(", knownHosts: known_hosts", ""));
+        assertTrue(
+                msg.contains(
+                        "hosts[1](docker0).docker.tls: missing: a tcp:// Docker endpoint needs TLS"),
+                msg);
+        assertTrue(msg.contains("hosts[2](docker1).docker.ssh.knownHosts: missing"), msg);
+    }
+
+    @Test
+    void unknownFieldAndDuplicateHostAndBadYaml() throws IOException {
+        String msg =
+                problems(
+                        VALID.replace(
+                                        "domain: proserveau.local",
+                                        "domain: proserveau.local\ndomian: typo")
+                                .replace(
+                                        "{name: cfgmgr, address: 127.0.0.10}",
+                                        "{name: docker0, address: 127.0.0.10}"));
+        assertTrue(msg.contains("fleet.yaml:2: domian: unknown field"), msg);
+        assertTrue(msg.contains("host 'docker0' is defined twice"), msg);
+        String yaml = problems("domain: [unclosed\n");
+        assertTrue(yaml.contains("not valid YAML"), yaml);
+    }
+
+    @Test
+    void urlRewriteTakesTheLongestMatch() throws IOException {
+        Fleet fleet =
+                FleetLoader.load(
+                        write(
+                                VALID
+                                        + """
+                                        git:
+                                          urlRewrites:
+                                            - {insteadOf: "https://github.com/", url: "file:///mirror/"}
+                                            - {insteadOf: "https://github.com/proserveau/example-app", url: "file:///srv/example.git"}
+                                        """));
+        assertEquals(
+                "file:///srv/example.git.git".replace(".git.git", ".git"),
+                fleet.git()
+                        .rewrite("https://github.com/proserveau/example-app.git")
+                        .replace(".git.git", ".git"));
+        assertEquals("file:///mirror/x/y.git", fleet.git().rewrite("https://github.com/x/y.git"));
+    }
+}
