@@ -1,0 +1,127 @@
+package dev.canaryrelease.testsupport;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A real HTTP load generator: {@code threads} keep-alive clients GET {@code url} in a loop until
+ * closed (bounded by {@code maxDuration}). Counts 2xx, other statuses and connection errors, and
+ * remembers the first line of each distinct body it saw, so a test can tell versions apart.
+ */
+public final class LoadLoop implements AutoCloseable {
+    private final URI uri;
+    private final List<Thread> threads = new ArrayList<>();
+    private final LongAdder ok = new LongAdder();
+    private final LongAdder bad = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final Map<String, LongAdder> bodies = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+    private final AtomicLong deadline;
+    private volatile boolean running = true;
+
+    private LoadLoop(String url, int threadCount, Duration maxDuration) {
+        this.uri = URI.create(url);
+        this.deadline = new AtomicLong(System.nanoTime() + maxDuration.toNanos());
+        for (int i = 0; i < threadCount; i++) {
+            Thread t = new Thread(this::loop, "load-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+        }
+    }
+
+    /** Starts the load; it stops by itself after {@code maxDuration}. */
+    public static LoadLoop start(String url, int threads, Duration maxDuration) {
+        LoadLoop l = new LoadLoop(url, threads, maxDuration);
+        l.threads.forEach(Thread::start);
+        return l;
+    }
+
+    private void loop() {
+        HttpClient client =
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofSeconds(5))
+                        .build();
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
+        while (running && System.nanoTime() < deadline.get()) {
+            try {
+                HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() / 100 == 2) {
+                    ok.increment();
+                    String body = r.body().strip();
+                    int nl = body.indexOf('\n');
+                    bodies.computeIfAbsent(
+                                    nl < 0 ? body : body.substring(0, nl), k -> new LongAdder())
+                            .increment();
+                } else {
+                    bad.increment();
+                    if (problems.size() < 20) problems.add("HTTP " + r.statusCode());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                errors.increment();
+                if (problems.size() < 20) problems.add(e.toString());
+            }
+        }
+    }
+
+    public long ok() {
+        return ok.sum();
+    }
+
+    /** Responses with a status other than 2xx. */
+    public long bad() {
+        return bad.sum();
+    }
+
+    /** Connection errors and timeouts. */
+    public long errors() {
+        return errors.sum();
+    }
+
+    /** Requests that did not succeed: non-2xx plus connection errors. */
+    public long dropped() {
+        return bad() + errors();
+    }
+
+    /** First line of each distinct 2xx body, with how many times it was seen. */
+    public Map<String, Long> bodies() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        bodies.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    /** The first problems seen (up to 20), to explain a failure. */
+    public List<String> problems() {
+        return List.copyOf(problems);
+    }
+
+    @Override
+    public String toString() {
+        return "served " + ok() + ", non-2xx " + bad() + ", errors " + errors() + " " + problems();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        for (Thread t : threads) {
+            try {
+                t.join(15000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
