@@ -1,0 +1,70 @@
+package dev.canaryrelease.deploy.domain;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.canaryrelease.fleet.Fleet;
+
+/**
+ * The rollout policy as the state machine needs it: which hosts are canaries, the others in order,
+ * the promotion steps (counts or percentages of the remaining hosts), maxUnavailable and
+ * autoPromote.
+ */
+public record Policy(
+        List<String> canaryHosts,
+        List<String> productionHosts,
+        List<String> steps,
+        int maxUnavailable,
+        boolean autoPromote,
+        Duration bakeTime) {
+
+    public Policy {
+        canaryHosts = List.copyOf(canaryHosts);
+        productionHosts = List.copyOf(productionHosts);
+        steps = steps.isEmpty() ? List.of("1") : List.copyOf(steps);
+        maxUnavailable = Math.max(1, maxUnavailable);
+    }
+
+    public static Policy of(Fleet fleet) {
+        Fleet.Rollout r = fleet.rollout();
+        List<String> canary =
+                fleet.dockerHosts().stream()
+                        .map(Fleet.Host::name)
+                        .filter(r.canary()::contains)
+                        .toList();
+        return new Policy(
+                canary,
+                fleet.productionHosts().stream().map(Fleet.Host::name).toList(),
+                r.steps(),
+                r.maxUnavailable(),
+                r.autoPromote(),
+                r.bakeTime());
+    }
+
+    /**
+     * The promotion batches: each step takes a count, or a percentage (rounded up) of the hosts
+     * still to update; the last step repeats until every host is planned.
+     */
+    public List<List<String>> batches() {
+        List<List<String>> plan = new ArrayList<>();
+        int done = 0;
+        int total = productionHosts.size();
+        int i = 0;
+        while (done < total) {
+            String step = steps.get(Math.min(i++, steps.size() - 1)).trim();
+            int remaining = total - done;
+            int n;
+            if (step.endsWith("%")) {
+                double pct = Double.parseDouble(step.substring(0, step.length() - 1));
+                n = (int) Math.ceil(remaining * pct / 100.0);
+            } else {
+                n = Integer.parseInt(step);
+            }
+            n = Math.max(1, Math.min(n, remaining));
+            plan.add(List.copyOf(productionHosts.subList(done, done + n)));
+            done += n;
+        }
+        return plan;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.canaryrelease.deploy.domain;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One release of one app: its phase, the image it rolls out (by digest), every host it touched or
+ * will touch, the promotion plan and where it is in it. Immutable: the state machine returns a new
+ * one.
+ *
+ * @param queued the image waits for the app's running rollout to end
+ * @param canaryLiveAt when every canary host served the image (the bake time starts there)
+ */
+public record Release(
+        String id,
+        String app,
+        Phase phase,
+        String digest,
+        String repository,
+        String tag,
+        Map<String, HostProgress> hosts,
+        List<List<String>> plan,
+        int batch,
+        boolean queued,
+        Instant canaryLiveAt,
+        String supersededBy,
+        String reason,
+        Instant updatedAt) {
+
+    public Release {
+        hosts = Collections.unmodifiableMap(new LinkedHashMap<>(hosts));
+        plan = List.copyOf(plan);
+    }
+
+    public static Release pending(String id, String app, Instant at) {
+        return new Release(
+                id,
+                app,
+                Phase.PENDING,
+                null,
+                null,
+                null,
+                Map.of(),
+                List.of(),
+                0,
+                false,
+                null,
+                null,
+                null,
+                at);
+    }
+
+    /** No host of this release is out of the pool or waiting to go back. */
+    public boolean settled() {
+        return hosts.values().stream()
+                .noneMatch(h -> h.step().inFlight() || h.step() == HostStep.REVERT_PENDING);
+    }
+
+    /** Holds the app's one rollout slot: another image must wait or supersede it. */
+    public boolean blocking() {
+        return !settled()
+                || phase == Phase.CANARY_UPDATING
+                || phase == Phase.CANARY_LIVE
+                || phase == Phase.PROMOTING
+                || phase == Phase.ROLLING_BACK;
+    }
+
+    public HostProgress host(String name) {
+        return hosts.get(name);
+    }
+}

@@ -1,0 +1,449 @@
+package dev.canaryrelease.deploy.domain;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.model.AbortRequested;
+import dev.canaryrelease.events.model.BuildFailed;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.events.model.BuildStarted;
+import dev.canaryrelease.events.model.BuildSucceeded;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.HostDrainFailed;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.HostEnableFailed;
+import dev.canaryrelease.events.model.HostEnabled;
+import dev.canaryrelease.events.model.HostUpdateFailed;
+import dev.canaryrelease.events.model.HostUpdateRequested;
+import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.PromotionRejected;
+import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ReleaseAborted;
+import dev.canaryrelease.events.model.ReleaseFailed;
+import dev.canaryrelease.events.model.ReleasePromoted;
+import dev.canaryrelease.events.model.ReleaseRolledBack;
+import dev.canaryrelease.events.model.ReleaseSuperseded;
+import dev.canaryrelease.events.model.RollbackRequested;
+import dev.canaryrelease.events.model.Stage;
+
+/**
+ * The release state machine: one pure function {@code (release, event) → (release', commands)}.
+ * Nothing here talks to Kafka or Docker; an event that does not fit the current state leaves the
+ * release as it is and says why ({@link Transition#rejection()}).
+ */
+public final class ReleaseMachine {
+
+    /** The outcome of one event: the new release, what to do, and why it was refused (or null). */
+    public record Transition(Release release, List<Command> commands, String rejection) {
+        public Transition {
+            commands = List.copyOf(commands);
+        }
+
+        public boolean rejected() {
+            return rejection != null;
+        }
+    }
+
+    private ReleaseMachine() {}
+
+    /** Applies one event to a release. */
+    public static Transition apply(Release r, EventEnvelope<? extends CanaryEvent> e, Policy p) {
+        Work w = new Work(r, e.time());
+        CanaryEvent d = e.data();
+        if (d instanceof BuildRequested) {
+            return w.reject(Reasons.DUPLICATE_RELEASE);
+        } else if (d instanceof BuildStarted) {
+            if (r.phase() != Phase.PENDING) return w.reject(Reasons.NOT_PENDING);
+            w.phase = Phase.BUILDING;
+        } else if (d instanceof BuildSucceeded s) {
+            if (r.phase() != Phase.PENDING && r.phase() != Phase.BUILDING) {
+                return w.reject(Reasons.NOT_PENDING);
+            }
+            w.phase = Phase.BUILT;
+            w.digest = s.digest();
+            w.tag = s.tag();
+        } else if (d instanceof BuildFailed f) {
+            if (!r.phase().beforeRollout()) return w.reject(Reasons.NOT_PENDING);
+            w.phase = Phase.FAILED;
+            w.reason = Reasons.BUILD_FAILED + ": " + f.reason();
+            w.emit(new ReleaseFailed(r.id(), r.app(), r.digest(), w.reason));
+        } else if (d instanceof ImagePushed ip) {
+            if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);
+            w.image(ip);
+            w.startCanary(p);
+        } else if (d instanceof PromotionRequested) {
+            if (r.phase() != Phase.CANARY_LIVE) {
+                return w.refuse(Reasons.NOT_CANARY_LIVE);
+            }
+            w.startPromotion(p);
+        } else if (d instanceof AbortRequested a) {
+            Phase ph = r.phase();
+            if (!(ph.beforeRollout() || ph.canary() || ph == Phase.PROMOTING)) {
+                return w.refuse(Reasons.NOT_ABORTABLE);
+            }
+            w.phase = Phase.ABORTED;
+            w.reason = Reasons.ABORTED + a.operator() + reasonSuffix(a.reason());
+            w.queued = false;
+            w.emit(new ReleaseAborted(r.id(), r.app(), r.digest(), w.reason));
+            w.startRevert();
+        } else if (d instanceof RollbackRequested rb) {
+            if (r.phase() != Phase.PROMOTED) return w.refuse(Reasons.NOT_PROMOTED);
+            w.phase = Phase.ROLLING_BACK;
+            w.reason = Reasons.ROLLBACK_REQUESTED + rb.operator() + reasonSuffix(rb.reason());
+            w.startRevert();
+        } else if (d instanceof HostDrained hd) {
+            HostProgress h = r.host(hd.host());
+            if (h == null) return w.reject(Reasons.HOST_NOT_IN_RELEASE);
+            if (h.step() == HostStep.DRAINING) {
+                w.put(h.to(HostStep.SWAPPING));
+                w.commands.add(new Command.Swap(r.id(), r.app(), h.host(), h.stage(), r.digest()));
+            } else if (h.step() == HostStep.REVERT_DRAINING) {
+                w.put(h.to(HostStep.REVERT_SWAPPING));
+                w.commands.add(
+                        new Command.Restore(
+                                r.id(), r.app(), h.host(), h.previousDigest(), r.digest()));
+            } else {
+                return w.reject(Reasons.HOST_NOT_DRAINING);
+            }
+        } else if (d instanceof HostDrainFailed df) {
+            HostProgress h = r.host(df.host());
+            if (h == null) return w.reject(Reasons.HOST_NOT_IN_RELEASE);
+            if (h.step() == HostStep.DRAINING) {
+                w.put(h.to(HostStep.SKIPPED).withReason(df.reason()));
+                w.fail(Reasons.DRAIN_FAILED + df.host() + ": " + df.reason());
+            } else if (h.step() == HostStep.REVERT_DRAINING) {
+                w.put(h.to(HostStep.REVERT_FAILED).withReason(df.reason()));
+            } else {
+                return w.reject(Reasons.HOST_NOT_DRAINING);
+            }
+        } else if (d instanceof HostUpdated hu) {
+            HostProgress h = r.host(hu.host());
+            if (h == null) return w.reject(Reasons.HOST_NOT_IN_RELEASE);
+            if (h.step() == HostStep.SWAPPING) {
+                w.put(h.to(HostStep.ENABLING).withPrevious(hu.previousDigest()));
+            } else if (h.step() == HostStep.REVERT_SWAPPING) {
+                w.put(h.to(HostStep.REVERT_ENABLING));
+            } else {
+                return w.reject(Reasons.HOST_NOT_SWAPPING);
+            }
+        } else if (d instanceof HostUpdateFailed uf) {
+            HostProgress h = r.host(uf.host());
+            if (h == null) return w.reject(Reasons.HOST_NOT_IN_RELEASE);
+            if (h.step() == HostStep.SWAPPING) {
+                // The previous container runs again; the host is still out of the pool: this
+                // host.updated is what lets the LB put it back.
+                HostProgress back =
+                        h.to(HostStep.REVERT_ENABLING, Stage.ROLLBACK)
+                                .withPrevious(uf.previousDigest())
+                                .withReason(uf.reason());
+                w.put(back);
+                w.emit(
+                        new HostUpdated(
+                                r.id(),
+                                r.app(),
+                                h.host(),
+                                Stage.ROLLBACK,
+                                uf.previousDigest(),
+                                r.digest()));
+                w.fail(Reasons.UPDATE_FAILED + uf.host() + ": " + uf.reason());
+            } else if (h.step() == HostStep.REVERT_SWAPPING) {
+                w.put(h.to(HostStep.REVERT_FAILED).withReason(uf.reason()));
+            } else {
+                return w.reject(Reasons.HOST_NOT_SWAPPING);
+            }
+        } else if (d instanceof HostEnabled he) {
+            HostProgress h = r.host(he.host());
+            if (h == null) return w.reject(Reasons.HOST_NOT_IN_RELEASE);
+            if (h.step() == HostStep.ENABLING) {
+                w.put(h.to(HostStep.DONE));
+            } else if (h.step() == HostStep.REVERT_ENABLING) {
+                w.put(h.to(HostStep.REVERTED));
+            } else {
+                return w.reject(Reasons.HOST_NOT_ENABLING);
+            }
+        } else if (d instanceof HostEnableFailed ef) {
+            HostProgress h = r.host(ef.host());
+            if (h == null) return w.reject(Reasons.HOST_NOT_IN_RELEASE);
+            if (h.step() == HostStep.ENABLING) {
+                // The LB put it back in maint: go back to the previous container right away.
+                w.put(h.to(HostStep.REVERT_SWAPPING, Stage.ROLLBACK).withReason(ef.reason()));
+                w.commands.add(
+                        new Command.Restore(
+                                r.id(), r.app(), h.host(), h.previousDigest(), r.digest()));
+                w.fail(Reasons.ENABLE_FAILED + ef.host() + ": " + ef.reason());
+            } else if (h.step() == HostStep.REVERT_ENABLING) {
+                w.put(h.to(HostStep.REVERT_FAILED).withReason(ef.reason()));
+            } else {
+                return w.reject(Reasons.HOST_NOT_ENABLING);
+            }
+        } else {
+            return w.reject(Reasons.NOT_HANDLED);
+        }
+        w.advance(p);
+        return w.done();
+    }
+
+    /** A new image that must wait for the app's running rollout to end. */
+    public static Transition queue(Release r, ImagePushed ip, Instant at) {
+        Work w = new Work(r, at);
+        if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);
+        w.image(ip);
+        w.phase = Phase.BUILT;
+        w.queued = true;
+        return w.done();
+    }
+
+    /** Starts the canary of a queued release (the app's slot is free now). */
+    public static Transition start(Release r, Policy p, Instant at) {
+        Work w = new Work(r, at);
+        if (!r.phase().beforeRollout() || r.digest() == null) {
+            return w.reject(Reasons.ALREADY_ROLLING_OUT);
+        }
+        w.queued = false;
+        w.startCanary(p);
+        w.advance(p);
+        return w.done();
+    }
+
+    /** A newer image of the app replaces this release (canary stage or queued). */
+    public static Transition supersede(Release r, String by, Policy p, Instant at) {
+        Work w = new Work(r, at);
+        if (!(r.phase().canary() || r.phase().beforeRollout())) {
+            return w.reject(Reasons.ALREADY_ROLLING_OUT);
+        }
+        w.phase = Phase.SUPERSEDED;
+        w.queued = false;
+        w.supersededBy = by;
+        w.reason = Reasons.SUPERSEDED;
+        w.emit(new ReleaseSuperseded(r.id(), r.app(), r.digest(), Reasons.SUPERSEDED, by));
+        for (HostProgress h : r.hosts().values()) {
+            if (h.step() == HostStep.WAITING) w.put(h.to(HostStep.SKIPPED));
+        }
+        w.advance(p);
+        return w.done();
+    }
+
+    /** Automatic promotion after the bake time: only if the release is still CANARY_LIVE. */
+    public static PromotionRequested autoPromotion(Release r, Policy p) {
+        return new PromotionRequested(
+                r.id(), "deploy-service", Reasons.AUTO_PROMOTE + " " + p.bakeTime());
+    }
+
+    private static String reasonSuffix(String reason) {
+        return reason == null || reason.isBlank() ? "" : ": " + reason;
+    }
+
+    /** A mutable working copy of a release while one event is applied. */
+    private static final class Work {
+        final Release r;
+        final Instant at;
+        Phase phase;
+        String digest;
+        String repository;
+        String tag;
+        final Map<String, HostProgress> hosts;
+        List<List<String>> plan;
+        int batch;
+        boolean queued;
+        Instant canaryLiveAt;
+        String supersededBy;
+        String reason;
+        final List<Command> commands = new ArrayList<>();
+
+        Work(Release r, Instant at) {
+            this.r = r;
+            this.at = at;
+            phase = r.phase();
+            digest = r.digest();
+            repository = r.repository();
+            tag = r.tag();
+            hosts = new LinkedHashMap<>(r.hosts());
+            plan = r.plan();
+            batch = r.batch();
+            queued = r.queued();
+            canaryLiveAt = r.canaryLiveAt();
+            supersededBy = r.supersededBy();
+            reason = r.reason();
+        }
+
+        Transition done() {
+            return new Transition(
+                    new Release(
+                            r.id(),
+                            r.app(),
+                            phase,
+                            digest,
+                            repository,
+                            tag,
+                            hosts,
+                            plan,
+                            batch,
+                            queued,
+                            canaryLiveAt,
+                            supersededBy,
+                            reason,
+                            at),
+                    commands,
+                    null);
+        }
+
+        Transition reject(String why) {
+            return new Transition(r, List.of(), why);
+        }
+
+        /** A refused operator command: the release stays, the refusal is published. */
+        Transition refuse(String why) {
+            return new Transition(
+                    r,
+                    List.of(new Command.Emit(new PromotionRejected(r.id(), why, r.phase().name()))),
+                    why);
+        }
+
+        void emit(CanaryEvent data) {
+            commands.add(new Command.Emit(data));
+        }
+
+        void put(HostProgress h) {
+            hosts.put(h.host(), h);
+        }
+
+        void image(ImagePushed ip) {
+            digest = ip.digest();
+            repository = ip.repository();
+            tag = ip.tag();
+        }
+
+        void startCanary(Policy p) {
+            phase = Phase.CANARY_UPDATING;
+            for (String h : p.canaryHosts()) {
+                put(HostProgress.waiting(h, Stage.CANARY));
+            }
+        }
+
+        void startPromotion(Policy p) {
+            phase = Phase.PROMOTING;
+            plan = p.batches();
+            batch = 0;
+            for (String h : p.productionHosts()) {
+                put(HostProgress.waiting(h, Stage.PROMOTION));
+            }
+        }
+
+        /** Ends the rollout as failed (once) and sends every touched host back. */
+        void fail(String why) {
+            if (phase.canary() || phase == Phase.PROMOTING) {
+                phase = Phase.FAILED;
+                reason = why;
+                emit(new ReleaseFailed(r.id(), r.app(), digest, why));
+                startRevert();
+            } else if (reason == null) {
+                reason = why;
+            }
+        }
+
+        /** No new steps; hosts on the new image are marked to go back to the previous one. */
+        void startRevert() {
+            for (HostProgress h : List.copyOf(hosts.values())) {
+                switch (h.step()) {
+                    case WAITING -> put(h.to(HostStep.SKIPPED));
+                    // Being drained for the new image: nothing changed yet, re-enable it as it is.
+                    case DRAINING -> put(h.to(HostStep.REVERT_DRAINING, Stage.ROLLBACK));
+                    case DONE -> put(h.to(HostStep.REVERT_PENDING, Stage.ROLLBACK));
+                    default -> {
+                        // SWAPPING/ENABLING finish their cycle first, then go back (advance).
+                    }
+                }
+            }
+        }
+
+        boolean reverting() {
+            return phase == Phase.FAILED || phase == Phase.ABORTED || phase == Phase.ROLLING_BACK;
+        }
+
+        long inFlight() {
+            return hosts.values().stream().filter(h -> h.step().inFlight()).count();
+        }
+
+        void request(HostProgress h, HostStep step, Stage stage, String wanted) {
+            put(h.to(step, stage));
+            emit(new HostUpdateRequested(r.id(), r.app(), h.host(), stage, wanted));
+        }
+
+        /** Starts what may start now and moves the phase on when a stage is complete. */
+        void advance(Policy p) {
+            if (reverting()) {
+                for (HostProgress h : List.copyOf(hosts.values())) {
+                    if (h.step() == HostStep.DONE)
+                        put(h.to(HostStep.REVERT_PENDING, Stage.ROLLBACK));
+                }
+                for (HostProgress h : List.copyOf(hosts.values())) {
+                    if (inFlight() >= p.maxUnavailable()) break;
+                    if (h.step() == HostStep.REVERT_PENDING) {
+                        request(h, HostStep.REVERT_DRAINING, Stage.ROLLBACK, h.previousDigest());
+                    }
+                }
+                if (phase == Phase.ROLLING_BACK && inFlight() == 0) {
+                    List<String> failed =
+                            hosts.values().stream()
+                                    .filter(h -> h.step() == HostStep.REVERT_FAILED)
+                                    .map(HostProgress::host)
+                                    .toList();
+                    if (hosts.values().stream()
+                            .noneMatch(h -> h.step() == HostStep.REVERT_PENDING)) {
+                        if (failed.isEmpty()) {
+                            phase = Phase.ROLLED_BACK;
+                            reason = Reasons.ROLLED_BACK;
+                            emit(new ReleaseRolledBack(r.id(), r.app(), digest, reason));
+                        } else {
+                            phase = Phase.FAILED;
+                            reason = "rollback failed on " + failed;
+                            emit(new ReleaseFailed(r.id(), r.app(), digest, reason));
+                        }
+                    }
+                }
+                return;
+            }
+            if (phase == Phase.CANARY_UPDATING) {
+                List<String> scope = p.canaryHosts();
+                if (scope.stream().allMatch(h -> hosts.get(h).step() == HostStep.DONE)) {
+                    phase = Phase.CANARY_LIVE;
+                    canaryLiveAt = at;
+                    emit(new CanaryLive(r.id(), r.app(), scope, digest));
+                    if (p.autoPromote()) {
+                        commands.add(
+                                new Command.ScheduleAutoPromotion(r.id(), at.plus(p.bakeTime())));
+                    }
+                } else {
+                    fill(scope, p, Stage.CANARY);
+                }
+            } else if (phase == Phase.PROMOTING) {
+                while (batch < plan.size()
+                        && plan.get(batch).stream()
+                                .allMatch(h -> hosts.get(h).step() == HostStep.DONE)) {
+                    batch++;
+                }
+                if (batch >= plan.size()) {
+                    phase = Phase.PROMOTED;
+                    reason = Reasons.PROMOTED;
+                    emit(new ReleasePromoted(r.id(), r.app(), digest, reason));
+                } else {
+                    fill(plan.get(batch), p, Stage.PROMOTION);
+                }
+            }
+        }
+
+        void fill(List<String> scope, Policy p, Stage stage) {
+            for (String name : scope) {
+                if (inFlight() >= p.maxUnavailable()) return;
+                HostProgress h = hosts.get(name);
+                if (h.step() == HostStep.WAITING) request(h, HostStep.DRAINING, stage, digest);
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.canaryrelease.deploy.domain;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.events.model.BuildStarted;
+import dev.canaryrelease.events.model.BuildSucceeded;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.ImagePushed;
+
+/**
+ * Every release, and the rule of one active rollout per app: a new image during a canary supersedes
+ * it, during a promotion (or a rollback, or while hosts are still going back) it waits and starts
+ * when the app's slot is free. Deterministic: the same events in the same order give the same
+ * releases and commands, which is how the state is rebuilt from Kafka at start. Not thread-safe.
+ */
+public final class Rollouts {
+
+    /** What one event did: the commands to run and the reasons of refused parts (may be empty). */
+    public record Outcome(List<Command> commands, List<String> rejections) {
+        public boolean rejected() {
+            return !rejections.isEmpty() && commands.isEmpty();
+        }
+    }
+
+    private final Map<String, Release> releases = new LinkedHashMap<>();
+    private final Policy policy;
+    private final Set<String> apps;
+
+    public Rollouts(Policy policy, Set<String> apps) {
+        this.policy = policy;
+        this.apps = Set.copyOf(apps);
+    }
+
+    public Policy policy() {
+        return policy;
+    }
+
+    public Optional<Release> release(String id) {
+        return Optional.ofNullable(releases.get(id));
+    }
+
+    public Collection<Release> releases() {
+        return List.copyOf(releases.values());
+    }
+
+    public Outcome handle(EventEnvelope<? extends CanaryEvent> e) {
+        List<Command> commands = new ArrayList<>();
+        List<String> rejections = new ArrayList<>();
+        CanaryEvent d = e.data();
+        String id = e.releaseId();
+        Instant at = e.time();
+        Release r = releases.get(id);
+        if (r == null) {
+            String app = appOf(d);
+            if (app == null) {
+                rejections.add(Reasons.UNKNOWN_RELEASE);
+                return new Outcome(commands, rejections);
+            }
+            if (!apps.contains(app)) {
+                rejections.add(Reasons.UNKNOWN_APP + ": " + app);
+                return new Outcome(commands, rejections);
+            }
+            r = Release.pending(id, app, at);
+            releases.put(id, r);
+            if (d instanceof BuildRequested) {
+                return new Outcome(commands, rejections);
+            }
+        }
+        if (d instanceof ImagePushed ip) {
+            return imagePushed(r, ip, e, commands, rejections);
+        }
+        boolean wasBlocking = r.blocking();
+        ReleaseMachine.Transition t = ReleaseMachine.apply(r, e, policy);
+        collect(t, commands, rejections);
+        if (wasBlocking && !t.release().blocking()) {
+            startQueued(r.app(), at, commands, rejections);
+        }
+        return new Outcome(commands, rejections);
+    }
+
+    private Outcome imagePushed(
+            Release r,
+            ImagePushed ip,
+            EventEnvelope<? extends CanaryEvent> e,
+            List<Command> commands,
+            List<String> rejections) {
+        Instant at = e.time();
+        if (!r.phase().beforeRollout()) {
+            rejections.add(Reasons.ALREADY_ROLLING_OUT);
+            return new Outcome(commands, rejections);
+        }
+        // Older images still waiting are replaced by this one.
+        for (Release q : others(r)) {
+            if (q.queued())
+                collect(ReleaseMachine.supersede(q, r.id(), policy, at), commands, rejections);
+        }
+        Optional<Release> active = others(r).stream().filter(Release::blocking).findFirst();
+        if (active.isPresent() && active.get().phase().canary()) {
+            collect(
+                    ReleaseMachine.supersede(active.get(), r.id(), policy, at),
+                    commands,
+                    rejections);
+            active = others(r).stream().filter(Release::blocking).findFirst();
+        }
+        if (active.isEmpty()) {
+            collect(ReleaseMachine.apply(r, e, policy), commands, rejections);
+        } else {
+            collect(ReleaseMachine.queue(r, ip, at), commands, rejections);
+        }
+        return new Outcome(commands, rejections);
+    }
+
+    private void startQueued(
+            String app, Instant at, List<Command> commands, List<String> rejections) {
+        boolean busy =
+                releases.values().stream().anyMatch(x -> x.app().equals(app) && x.blocking());
+        if (busy) return;
+        releases.values().stream()
+                .filter(x -> x.app().equals(app) && x.queued())
+                .reduce((a, b) -> b)
+                .ifPresent(q -> collect(ReleaseMachine.start(q, policy, at), commands, rejections));
+    }
+
+    private List<Release> others(Release r) {
+        return releases.values().stream()
+                .filter(x -> x.app().equals(r.app()) && !x.id().equals(r.id()))
+                .toList();
+    }
+
+    private void collect(
+            ReleaseMachine.Transition t, List<Command> commands, List<String> rejections) {
+        releases.put(t.release().id(), t.release());
+        commands.addAll(t.commands());
+        if (t.rejected()) rejections.add(t.release().id() + ": " + t.rejection());
+    }
+
+    private static String appOf(CanaryEvent d) {
+        if (d instanceof BuildRequested b) return b.app();
+        if (d instanceof BuildStarted b) return b.app();
+        if (d instanceof BuildSucceeded b) return b.app();
+        if (d instanceof ImagePushed i) return i.app();
+        return null;
+    }
+}

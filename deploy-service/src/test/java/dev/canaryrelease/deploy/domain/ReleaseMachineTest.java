@@ -1,0 +1,641 @@
+package dev.canaryrelease.deploy.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.model.AbortRequested;
+import dev.canaryrelease.events.model.BuildFailed;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.events.model.BuildStarted;
+import dev.canaryrelease.events.model.BuildSucceeded;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.HostDrainFailed;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.HostEnableFailed;
+import dev.canaryrelease.events.model.HostEnabled;
+import dev.canaryrelease.events.model.HostUpdateFailed;
+import dev.canaryrelease.events.model.HostUpdateRequested;
+import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.PromotionRejected;
+import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ReleaseAborted;
+import dev.canaryrelease.events.model.ReleaseFailed;
+import dev.canaryrelease.events.model.ReleasePromoted;
+import dev.canaryrelease.events.model.ReleaseRolledBack;
+import dev.canaryrelease.events.model.ReleaseSuperseded;
+import dev.canaryrelease.events.model.RollbackRequested;
+import dev.canaryrelease.events.model.Stage;
+
+class ReleaseMachineTest {
+    static final String APP = "example";
+    static final String V1 = "sha256:" + "1".repeat(64);
+    static final String V2 = "sha256:" + "2".repeat(64);
+    static final String V3 = "sha256:" + "3".repeat(64);
+
+    Policy policy =
+            new Policy(
+                    List.of("c0"),
+                    List.of("p1", "p2", "p3"),
+                    List.of("1", "50%", "100%"),
+                    1,
+                    false,
+                    Duration.ZERO);
+    Rollouts rollouts = new Rollouts(policy, Set.of(APP));
+    Instant clock = Instant.parse("2026-01-01T00:00:00Z");
+    List<Command> last = List.of();
+
+    Rollouts.Outcome send(CanaryEvent data) {
+        clock = clock.plusMillis(10);
+        var e =
+                new EventEnvelope<>(
+                        UUID.randomUUID().toString(),
+                        dev.canaryrelease.events.EventType.of(data),
+                        "/test",
+                        data.releaseId(),
+                        clock,
+                        null,
+                        data);
+        Rollouts.Outcome o = rollouts.handle(e);
+        last = o.commands();
+        return o;
+    }
+
+    Release release(String id) {
+        return rollouts.release(id).orElseThrow();
+    }
+
+    <T> List<T> emitted(Class<T> type) {
+        List<T> out = new ArrayList<>();
+        for (Command c : last) {
+            if (c instanceof Command.Emit em && type.isInstance(em.data())) {
+                out.add(type.cast(em.data()));
+            }
+        }
+        return out;
+    }
+
+    <T extends Command> List<T> commands(Class<T> type) {
+        return last.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    // --- driving a release through its host cycles --------------------------------------------
+
+    void cycle(String id, String host, Stage stage, String previous) {
+        send(new HostDrained(id, APP, host, stage, 0, 1, false));
+        send(new HostUpdated(id, APP, host, stage, release(id).digest(), previous));
+        send(new HostEnabled(id, APP, host, stage));
+    }
+
+    void revertCycle(String id, String host) {
+        send(new HostDrained(id, APP, host, Stage.ROLLBACK, 0, 1, false));
+        send(new HostUpdated(id, APP, host, Stage.ROLLBACK, V1, release(id).digest()));
+        send(new HostEnabled(id, APP, host, Stage.ROLLBACK));
+    }
+
+    String pushed(String id, String digest) {
+        send(new ImagePushed(id, APP, "example-app", digest.substring(7, 19), digest));
+        return id;
+    }
+
+    String canaryLive(String id) {
+        pushed(id, V2);
+        cycle(id, "c0", Stage.CANARY, V1);
+        return id;
+    }
+
+    String promoted(String id) {
+        canaryLive(id);
+        send(new PromotionRequested(id, "alice", null));
+        for (String h : List.of("p1", "p2", "p3")) cycle(id, h, Stage.PROMOTION, V1);
+        return id;
+    }
+
+    /** A release in {@code phase} with its hosts settled (no host in flight). */
+    String reach(Phase phase) {
+        String id = phase.name().toLowerCase() + "-" + UUID.randomUUID();
+        switch (phase) {
+            case PENDING -> send(build(id));
+            case BUILDING -> {
+                send(build(id));
+                send(new BuildStarted(id, APP, "abc", null));
+            }
+            case BUILT -> {
+                send(build(id));
+                send(new BuildSucceeded(id, APP, "example-app", "t", V2, 1, null));
+            }
+            case CANARY_UPDATING -> pushed(id, V2);
+            case CANARY_LIVE -> canaryLive(id);
+            case PROMOTING -> {
+                canaryLive(id);
+                send(new PromotionRequested(id, "alice", null));
+            }
+            case PROMOTED -> promoted(id);
+            case FAILED -> {
+                send(build(id));
+                send(new BuildFailed(id, APP, "compile error", 1, null));
+            }
+            case ROLLING_BACK -> {
+                promoted(id);
+                send(new RollbackRequested(id, "alice", null));
+            }
+            case ROLLED_BACK -> {
+                promoted(id);
+                send(new RollbackRequested(id, "alice", null));
+                for (String h : List.of("c0", "p1", "p2", "p3")) revertCycle(id, h);
+            }
+            case ABORTED -> {
+                send(build(id));
+                send(new AbortRequested(id, "alice", null));
+            }
+            case SUPERSEDED -> {
+                canaryLive(id);
+                pushed("newer-" + id, V3);
+            }
+        }
+        assertEquals(phase, release(id).phase(), "fixture for " + phase);
+        return id;
+    }
+
+    static BuildRequested build(String id) {
+        return new BuildRequested(id, APP, "o/r", "u", "refs/heads/main", "abc", "me", "d");
+    }
+
+    // --- legal transitions ---------------------------------------------------------------------
+
+    @Test
+    void buildEventsMovePendingToBuildingToBuilt() {
+        send(build("r1"));
+        assertEquals(Phase.PENDING, release("r1").phase());
+        send(new BuildStarted("r1", APP, "abc", null));
+        assertEquals(Phase.BUILDING, release("r1").phase());
+        send(new BuildSucceeded("r1", APP, "example-app", "t", V2, 1, null));
+        assertEquals(Phase.BUILT, release("r1").phase());
+        assertEquals(V2, release("r1").digest());
+        assertTrue(last.isEmpty());
+    }
+
+    @Test
+    void buildFailedFailsTheRelease() {
+        send(build("r1"));
+        send(new BuildFailed("r1", APP, "compile error", 1, null));
+        assertEquals(Phase.FAILED, release("r1").phase());
+        assertEquals(1, emitted(ReleaseFailed.class).size());
+        assertTrue(emitted(ReleaseFailed.class).get(0).reason().contains("compile error"));
+    }
+
+    @Test
+    void imagePushedStartsTheCanaryOnTheCanaryHosts() {
+        send(build("r1"));
+        send(new BuildSucceeded("r1", APP, "example-app", "t", V2, 1, null));
+        pushed("r1", V2);
+        assertEquals(Phase.CANARY_UPDATING, release("r1").phase());
+        List<HostUpdateRequested> req = emitted(HostUpdateRequested.class);
+        assertEquals(1, req.size());
+        assertEquals("c0", req.get(0).host());
+        assertEquals(Stage.CANARY, req.get(0).stage());
+        assertEquals(V2, req.get(0).digest());
+    }
+
+    @Test
+    void imagePushedByHandStartsANewRelease() {
+        pushed("by-hand", V2);
+        assertEquals(Phase.CANARY_UPDATING, release("by-hand").phase());
+    }
+
+    @Test
+    void drainedSwapsUpdatedEnablesAndTheLastEnabledCanaryIsLive() {
+        pushed("r1", V2);
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        assertEquals(HostStep.SWAPPING, release("r1").host("c0").step());
+        assertEquals(
+                List.of(new Command.Swap("r1", APP, "c0", Stage.CANARY, V2)),
+                commands(Command.Swap.class));
+        send(new HostUpdated("r1", APP, "c0", Stage.CANARY, V2, V1));
+        assertEquals(HostStep.ENABLING, release("r1").host("c0").step());
+        assertEquals(V1, release("r1").host("c0").previousDigest());
+        send(new HostEnabled("r1", APP, "c0", Stage.CANARY));
+        assertEquals(Phase.CANARY_LIVE, release("r1").phase());
+        CanaryLive live = emitted(CanaryLive.class).get(0);
+        assertEquals(List.of("c0"), live.hosts());
+        assertEquals(V2, live.digest());
+    }
+
+    @Test
+    void promotionRunsTheStepsOneHostAtATimeAndEndsPromoted() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", "looks good"));
+        assertEquals(Phase.PROMOTING, release("r1").phase());
+        assertEquals(List.of(List.of("p1"), List.of("p2"), List.of("p3")), release("r1").plan());
+        assertEquals(List.of("p1"), hostsRequested());
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        // maxUnavailable 1: the 2-host batch goes one host at a time.
+        assertEquals(List.of("p2"), hostsRequested());
+        cycle("r1", "p2", Stage.PROMOTION, V1);
+        assertEquals(List.of("p3"), hostsRequested());
+        cycle("r1", "p3", Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release("r1").phase());
+        assertEquals(1, emitted(ReleasePromoted.class).size());
+    }
+
+    @Test
+    void maxUnavailableTwoDrainsTwoHostsOfABatchAtOnce() {
+        policy =
+                new Policy(
+                        List.of("c0"),
+                        List.of("p1", "p2", "p3"),
+                        List.of("100%"),
+                        2,
+                        false,
+                        Duration.ZERO);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        assertEquals(List.of("p1", "p2"), hostsRequested());
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        assertEquals(List.of("p3"), hostsRequested());
+    }
+
+    @Test
+    void stepsAreCountsOrPercentagesOfTheRemainingHosts() {
+        Policy p =
+                new Policy(
+                        List.of(),
+                        List.of("a", "b", "c", "d", "e"),
+                        List.of("1", "50%", "100%"),
+                        1,
+                        false,
+                        Duration.ZERO);
+        assertEquals(List.of(List.of("a"), List.of("b", "c"), List.of("d", "e")), p.batches());
+        Policy batchOf2 =
+                new Policy(
+                        List.of(), List.of("a", "b", "c"), List.of("2"), 1, false, Duration.ZERO);
+        assertEquals(List.of(List.of("a", "b"), List.of("c")), batchOf2.batches());
+    }
+
+    @Test
+    void autoPromoteSchedulesThePromotionAfterTheBakeTime() {
+        policy =
+                new Policy(
+                        List.of("c0"),
+                        List.of("p1"),
+                        List.of("1"),
+                        1,
+                        true,
+                        Duration.ofMinutes(10));
+        rollouts = new Rollouts(policy, Set.of(APP));
+        canaryLive("r1");
+        Command.ScheduleAutoPromotion s = commands(Command.ScheduleAutoPromotion.class).get(0);
+        assertEquals(release("r1").canaryLiveAt().plus(Duration.ofMinutes(10)), s.at());
+        PromotionRequested auto = ReleaseMachine.autoPromotion(release("r1"), policy);
+        send(auto);
+        assertEquals(Phase.PROMOTING, release("r1").phase());
+    }
+
+    @Test
+    void updateFailedOnTheCanaryFailsTheReleaseAndLetsTheLbReEnableTheHost() {
+        pushed("r1", V2);
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        send(
+                new HostUpdateFailed(
+                        "r1", APP, "c0", Stage.CANARY, V2, V1, "not healthy within 5s", "404"));
+        assertEquals(Phase.FAILED, release("r1").phase());
+        assertTrue(release("r1").reason().contains("not healthy"));
+        assertEquals(1, emitted(ReleaseFailed.class).size());
+        HostUpdated back = emitted(HostUpdated.class).get(0);
+        assertEquals(Stage.ROLLBACK, back.stage());
+        assertEquals(V1, back.digest());
+        assertEquals(HostStep.REVERT_ENABLING, release("r1").host("c0").step());
+        send(new HostEnabled("r1", APP, "c0", Stage.ROLLBACK));
+        assertEquals(HostStep.REVERTED, release("r1").host("c0").step());
+        assertTrue(release("r1").settled());
+    }
+
+    @Test
+    void updateFailedDuringPromotionSendsEveryTouchedHostBack() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        send(new HostDrained("r1", APP, "p2", Stage.PROMOTION, 0, 1, false));
+        send(new HostUpdateFailed("r1", APP, "p2", Stage.PROMOTION, V2, V1, "boom", ""));
+        assertEquals(Phase.FAILED, release("r1").phase());
+        assertEquals(HostStep.SKIPPED, release("r1").host("p3").step());
+        // p2 is out of the pool until it is re-enabled: maxUnavailable 1 holds the reverts.
+        assertTrue(emitted(HostUpdateRequested.class).isEmpty());
+        send(new HostEnabled("r1", APP, "p2", Stage.ROLLBACK));
+        assertEquals(List.of("c0"), hostsRequested());
+        assertEquals(Stage.ROLLBACK, emitted(HostUpdateRequested.class).get(0).stage());
+        assertEquals(V1, emitted(HostUpdateRequested.class).get(0).digest());
+        revertCycle("r1", "c0");
+        // p1 is requested when c0 is back in the pool
+        assertEquals(List.of("p1"), hostsRequested());
+        revertCycle("r1", "p1");
+        assertTrue(release("r1").settled());
+        assertEquals(Phase.FAILED, release("r1").phase());
+    }
+
+    @Test
+    void drainFailedFailsTheReleaseWithoutTouchingTheHost() {
+        pushed("r1", V2);
+        send(new HostDrainFailed("r1", APP, "c0", Stage.CANARY, "would leave 0 servers"));
+        assertEquals(Phase.FAILED, release("r1").phase());
+        assertEquals(HostStep.SKIPPED, release("r1").host("c0").step());
+        assertTrue(release("r1").settled());
+        assertEquals(1, emitted(ReleaseFailed.class).size());
+    }
+
+    @Test
+    void enableFailedRestoresThePreviousContainerAndFails() {
+        pushed("r1", V2);
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        send(new HostUpdated("r1", APP, "c0", Stage.CANARY, V2, V1));
+        send(new HostEnableFailed("r1", APP, "c0", Stage.CANARY, "DOWN after 30s"));
+        assertEquals(Phase.FAILED, release("r1").phase());
+        assertEquals(
+                List.of(new Command.Restore("r1", APP, "c0", V1, V2)),
+                commands(Command.Restore.class));
+        send(new HostUpdated("r1", APP, "c0", Stage.ROLLBACK, V1, V2));
+        send(new HostEnabled("r1", APP, "c0", Stage.ROLLBACK));
+        assertEquals(HostStep.REVERTED, release("r1").host("c0").step());
+    }
+
+    @Test
+    void abortFromCanaryLiveSendsTheCanaryBackByRestartingTheRetainedContainer() {
+        canaryLive("r1");
+        send(new AbortRequested("r1", "alice", "bad numbers"));
+        assertEquals(Phase.ABORTED, release("r1").phase());
+        assertEquals(1, emitted(ReleaseAborted.class).size());
+        assertEquals(List.of("c0"), hostsRequested());
+        send(new HostDrained("r1", APP, "c0", Stage.ROLLBACK, 0, 1, false));
+        assertEquals(
+                List.of(new Command.Restore("r1", APP, "c0", V1, V2)),
+                commands(Command.Restore.class));
+        send(new HostUpdated("r1", APP, "c0", Stage.ROLLBACK, V1, V2));
+        send(new HostEnabled("r1", APP, "c0", Stage.ROLLBACK));
+        assertEquals(HostStep.REVERTED, release("r1").host("c0").step());
+        assertTrue(release("r1").settled());
+    }
+
+    @Test
+    void abortWhileAHostDrainsReEnablesItAsItIs() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        send(new AbortRequested("r1", "alice", null));
+        assertEquals(HostStep.REVERT_DRAINING, release("r1").host("p1").step());
+        send(new HostDrained("r1", APP, "p1", Stage.PROMOTION, 0, 1, false));
+        assertEquals(
+                List.of(new Command.Restore("r1", APP, "p1", null, V2)),
+                commands(Command.Restore.class));
+    }
+
+    @Test
+    void abortBeforeTheRolloutEndsItWithoutTouchingHosts() {
+        send(build("r1"));
+        send(new AbortRequested("r1", "alice", null));
+        assertEquals(Phase.ABORTED, release("r1").phase());
+        assertTrue(release("r1").hosts().isEmpty());
+    }
+
+    @Test
+    void rollbackAfterPromotedRestoresEveryHostInBatchesAndEndsRolledBack() {
+        promoted("r1");
+        send(new RollbackRequested("r1", "alice", "regression"));
+        assertEquals(Phase.ROLLING_BACK, release("r1").phase());
+        assertEquals(List.of("c0"), hostsRequested());
+        for (String h : List.of("c0", "p1", "p2")) {
+            revertCycle("r1", h);
+            assertEquals(Phase.ROLLING_BACK, release("r1").phase());
+        }
+        revertCycle("r1", "p3");
+        assertEquals(Phase.ROLLED_BACK, release("r1").phase());
+        assertEquals(1, emitted(ReleaseRolledBack.class).size());
+    }
+
+    @Test
+    void aNewImageDuringTheCanarySupersedesIt() {
+        canaryLive("r1");
+        pushed("r2", V3);
+        assertEquals(Phase.SUPERSEDED, release("r1").phase());
+        ReleaseSuperseded s = emitted(ReleaseSuperseded.class).get(0);
+        assertEquals("r2", s.supersededBy());
+        assertEquals(Phase.CANARY_UPDATING, release("r2").phase());
+        assertEquals(List.of("c0"), hostsRequested());
+    }
+
+    @Test
+    void aNewImageWhileTheCanaryHostIsInFlightStartsWhenItSettles() {
+        pushed("r1", V2);
+        pushed("r2", V3);
+        assertEquals(Phase.SUPERSEDED, release("r1").phase());
+        assertEquals(Phase.BUILT, release("r2").phase());
+        assertTrue(release("r2").queued());
+        cycle("r1", "c0", Stage.CANARY, V1);
+        assertEquals(Phase.CANARY_UPDATING, release("r2").phase());
+        assertEquals(List.of("c0"), hostsRequested());
+    }
+
+    @Test
+    void aNewImageDuringThePromotionWaitsForItsEnd() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        pushed("r2", V3);
+        assertEquals(Phase.BUILT, release("r2").phase());
+        assertTrue(release("r2").queued());
+        assertEquals(Phase.PROMOTING, release("r1").phase());
+        for (String h : List.of("p1", "p2", "p3")) cycle("r1", h, Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release("r1").phase());
+        assertEquals(Phase.CANARY_UPDATING, release("r2").phase());
+        assertFalse(release("r2").queued());
+    }
+
+    @Test
+    void aNewerQueuedImageSupersedesAnOlderQueuedOne() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        pushed("r2", V3);
+        pushed("r3", V2);
+        assertEquals(Phase.SUPERSEDED, release("r2").phase());
+        assertTrue(release("r3").queued());
+    }
+
+    // --- rejections ----------------------------------------------------------------------------
+
+    static final Set<Phase> PROMOTABLE = EnumSet.of(Phase.CANARY_LIVE);
+    static final Set<Phase> ABORTABLE =
+            EnumSet.of(
+                    Phase.PENDING,
+                    Phase.BUILDING,
+                    Phase.BUILT,
+                    Phase.CANARY_UPDATING,
+                    Phase.CANARY_LIVE,
+                    Phase.PROMOTING);
+    static final Set<Phase> ROLLBACKABLE = EnumSet.of(Phase.PROMOTED);
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void promotionIsRefusedOutsideCanaryLiveWithTheState(Phase phase) {
+        String id = reach(phase);
+        Rollouts.Outcome o = send(new PromotionRequested(id, "alice", null));
+        if (PROMOTABLE.contains(phase)) {
+            assertEquals(Phase.PROMOTING, release(id).phase());
+        } else {
+            assertEquals(phase, release(id).phase());
+            assertTrue(o.rejections().get(0).contains(Reasons.NOT_CANARY_LIVE));
+            PromotionRejected rej = emitted(PromotionRejected.class).get(0);
+            assertEquals(phase.name(), rej.state());
+            assertEquals(Reasons.NOT_CANARY_LIVE, rej.reason());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void abortIsRefusedAfterThePromotionOrTheEnd(Phase phase) {
+        String id = reach(phase);
+        Rollouts.Outcome o = send(new AbortRequested(id, "alice", null));
+        if (ABORTABLE.contains(phase)) {
+            assertEquals(Phase.ABORTED, release(id).phase());
+        } else {
+            assertEquals(phase, release(id).phase());
+            assertTrue(o.rejections().get(0).contains(Reasons.NOT_ABORTABLE));
+            assertEquals(phase.name(), emitted(PromotionRejected.class).get(0).state());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void rollbackIsRefusedUnlessPromoted(Phase phase) {
+        String id = reach(phase);
+        Rollouts.Outcome o = send(new RollbackRequested(id, "alice", null));
+        if (ROLLBACKABLE.contains(phase)) {
+            assertEquals(Phase.ROLLING_BACK, release(id).phase());
+        } else {
+            assertEquals(phase, release(id).phase());
+            assertTrue(o.rejections().get(0).contains(Reasons.NOT_PROMOTED));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void buildEventsAreRefusedOnceTheRolloutStarted(Phase phase) {
+        String id = reach(phase);
+        Rollouts.Outcome o = send(new BuildStarted(id, APP, "abc", null));
+        if (phase == Phase.PENDING) {
+            assertEquals(Phase.BUILDING, release(id).phase());
+        } else {
+            assertEquals(phase, release(id).phase());
+            assertTrue(o.rejections().get(0).contains(Reasons.NOT_PENDING), o.toString());
+        }
+        Rollouts.Outcome dup = send(build(id));
+        assertTrue(dup.rejections().get(0).contains(Reasons.DUPLICATE_RELEASE));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void aSecondImageForTheSameReleaseIsRefusedOnceItRollsOut(Phase phase) {
+        String id = reach(phase);
+        Rollouts.Outcome o = send(new ImagePushed(id, APP, "example-app", "t", V3));
+        if (phase.beforeRollout()) {
+            assertEquals(Phase.CANARY_UPDATING, release(id).phase());
+        } else {
+            assertEquals(phase, release(id).phase());
+            assertTrue(o.rejections().get(0).contains(Reasons.ALREADY_ROLLING_OUT));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void hostEventsOutOfStepAreRefusedWithTheReason(Phase phase) {
+        String id = reach(phase);
+        Release before = release(id);
+        // p3 is waiting, settled or not part of the release in every fixture.
+        assertRefused(id, new HostDrained(id, APP, "p3", Stage.PROMOTION, 0, 1, false), before);
+        assertRefused(id, new HostUpdated(id, APP, "p3", Stage.PROMOTION, V2, V1), before);
+        assertRefused(id, new HostEnabled(id, APP, "p3", Stage.PROMOTION), before);
+        assertRefused(
+                id, new HostUpdateFailed(id, APP, "p3", Stage.PROMOTION, V2, V1, "x", ""), before);
+        assertRefused(id, new HostDrainFailed(id, APP, "p3", Stage.PROMOTION, "x"), before);
+        assertRefused(id, new HostEnableFailed(id, APP, "p3", Stage.PROMOTION, "x"), before);
+        assertRefused(id, new HostDrained(id, APP, "nowhere", Stage.CANARY, 0, 1, false), before);
+    }
+
+    void assertRefused(String id, CanaryEvent e, Release before) {
+        Rollouts.Outcome o = send(e);
+        assertEquals(1, o.rejections().size(), e + " in " + before.phase());
+        assertTrue(o.commands().isEmpty());
+        assertEquals(before.phase(), release(id).phase());
+        assertEquals(before.hosts(), release(id).hosts());
+    }
+
+    @Test
+    void hostEventsForTheWrongStepNameTheStep() {
+        pushed("r1", V2);
+        assertTrue(
+                send(new HostUpdated("r1", APP, "c0", Stage.CANARY, V2, V1))
+                        .rejections()
+                        .get(0)
+                        .contains(Reasons.HOST_NOT_SWAPPING));
+        assertTrue(
+                send(new HostEnabled("r1", APP, "c0", Stage.CANARY))
+                        .rejections()
+                        .get(0)
+                        .contains(Reasons.HOST_NOT_ENABLING));
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        assertTrue(
+                send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false))
+                        .rejections()
+                        .get(0)
+                        .contains(Reasons.HOST_NOT_DRAINING));
+    }
+
+    @Test
+    void eventsOfUnknownReleasesOrAppsAreRefused() {
+        assertTrue(
+                send(new PromotionRequested("nope", "alice", null))
+                        .rejections()
+                        .get(0)
+                        .contains(Reasons.UNKNOWN_RELEASE));
+        assertTrue(
+                send(new ImagePushed("x", "other-app", "other", "t", V2))
+                        .rejections()
+                        .get(0)
+                        .contains(Reasons.UNKNOWN_APP));
+        assertTrue(rollouts.release("x").isEmpty());
+    }
+
+    List<String> hostsRequested() {
+        return emitted(HostUpdateRequested.class).stream().map(HostUpdateRequested::host).toList();
+    }
+
+    @Test
+    void replayingTheSameEventsGivesTheSameState() {
+        List<CanaryEvent> history = new ArrayList<>();
+        history.add(new ImagePushed("r1", APP, "example-app", "t", V2));
+        history.add(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        history.add(new HostUpdated("r1", APP, "c0", Stage.CANARY, V2, V1));
+        history.add(new HostEnabled("r1", APP, "c0", Stage.CANARY));
+        history.add(new PromotionRequested("r1", "alice", null));
+        for (CanaryEvent e : history) send(e);
+        Release first = release("r1");
+        rollouts = new Rollouts(policy, Set.of(APP));
+        for (CanaryEvent e : history) send(e);
+        assertEquals(first.phase(), release("r1").phase());
+        assertEquals(first.hosts(), release("r1").hosts());
+        assertNull(release("r1").supersededBy());
+    }
+}
