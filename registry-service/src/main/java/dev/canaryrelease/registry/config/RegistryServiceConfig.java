@@ -1,0 +1,73 @@
+package dev.canaryrelease.registry.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Configuration of registry-service, under {@code canary.registry}. */
+@ConfigMapping(prefix = "canary.registry")
+public interface RegistryServiceConfig {
+
+    /**
+     * File holding the bearer token the registry sends with its notifications (the value of the
+     * registry's {@code notifications.endpoints[].headers.Authorization: [Bearer <token>]}).
+     * Without it every notification is refused with 401.
+     */
+    Optional<Path> notificationTokenFile();
+
+    /** The registry's HTTP API; by default the fleet's {@code registry.url}. */
+    Optional<String> url();
+
+    /** Connect and read timeout of each call to the registry API. */
+    @WithDefault("10s")
+    Duration httpTimeout();
+
+    /**
+     * How long a labelled push waits for its release's {@code build.succeeded} before {@code
+     * image.pushed} is published without a cause.
+     */
+    @WithDefault("30s")
+    Duration releaseWait();
+
+    /** Threads that verify pushes against the registry API. */
+    @WithDefault("2")
+    int workers();
+
+    /** Attempts at verifying a push while the registry API fails, before leaving it queued. */
+    @WithDefault("8")
+    int verifyAttempts();
+
+    /** How many processed push keys are remembered to drop redeliveries. */
+    @WithDefault("10000")
+    int dedupeCapacity();
+
+    /**
+     * Whether each accepted notification is forced to disk before the 200 (so nothing is lost if
+     * the process dies right after answering).
+     */
+    @WithDefault("true")
+    boolean queueFsync();
+
+    /** Retention of old manifests. */
+    Retention retention();
+
+    interface Retention {
+        /**
+         * How often retention runs (a Quarkus {@code every} value such as {@code 1h}), or {@code
+         * off}.
+         */
+        @WithDefault("1h")
+        String every();
+
+        /** Delay before the first run, so the host state is read from deploy.events first. */
+        @WithDefault("5m")
+        String delay();
+
+        /** Newest tags kept per repository. */
+        @WithDefault("10")
+        int keep();
+    }
+}

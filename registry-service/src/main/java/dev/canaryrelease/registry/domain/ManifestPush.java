@@ -1,0 +1,32 @@
+package dev.canaryrelease.registry.domain;
+
+import java.time.Instant;
+
+/**
+ * A manifest pushed to the registry under a tag, as the registry notified it (not yet verified).
+ *
+ * @param notificationId the registry's event id (the same on a redelivery)
+ */
+public record ManifestPush(
+        String repository,
+        String tag,
+        String digest,
+        String mediaType,
+        Instant pushedAt,
+        String notificationId) {
+
+    /** The dedupe key: {@code repository@digest} plus the tag. */
+    public String key() {
+        return key(repository, digest, tag);
+    }
+
+    public static String key(String repository, String digest, String tag) {
+        return repository + "@" + digest + " " + tag;
+    }
+
+    /** {@code repository:tag@digest}, for logs. */
+    @Override
+    public String toString() {
+        return repository + ":" + tag + "@" + digest;
+    }
+}

@@ -1,0 +1,244 @@
+package dev.canaryrelease.registry.messaging;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.messaging.EventPublisher;
+import dev.canaryrelease.events.model.BuildSucceeded;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.registry.client.ImageConfig;
+import dev.canaryrelease.registry.client.ImageManifest;
+import dev.canaryrelease.registry.client.NotFoundException;
+import dev.canaryrelease.registry.client.RegistryClient;
+import dev.canaryrelease.registry.client.RegistryException;
+import dev.canaryrelease.registry.config.RegistryServiceConfig;
+import dev.canaryrelease.registry.domain.BuildTracker;
+import dev.canaryrelease.registry.domain.ManifestPush;
+import dev.canaryrelease.registry.domain.PushJournal;
+import dev.canaryrelease.registry.domain.TagStore;
+
+/**
+ * Turns queued manifest pushes into {@code image.pushed}, off the request thread: verifies the
+ * manifest through the registry API, reads the image config's release label, waits (without holding
+ * a thread) for that release's {@code build.succeeded}, publishes, then marks the push done in the
+ * {@link PushJournal}. Transient registry or Kafka failures are retried with backoff.
+ */
+@ApplicationScoped
+public class PushWorker {
+    /** The image label that ties a push to its release. */
+    public static final String RELEASE_LABEL = "dev.canaryrelease.release-id";
+
+    private static final Logger LOG = Logger.getLogger(PushWorker.class);
+
+    /** What became of one push. */
+    public enum Outcome {
+        PUBLISHED,
+        IGNORED_NO_APP,
+        IGNORED_GONE
+    }
+
+    private final PushJournal journal;
+    private final RegistryClient registry;
+    private final Fleet fleet;
+    private final BuildTracker builds;
+    private final TagStore tags;
+    private final EventPublisher publisher;
+    private final RegistryServiceConfig config;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ScheduledExecutorService executor;
+
+    public PushWorker(
+            PushJournal journal,
+            RegistryClient registry,
+            Fleet fleet,
+            BuildTracker builds,
+            TagStore tags,
+            EventPublisher publisher,
+            RegistryServiceConfig config) {
+        this.journal = journal;
+        this.registry = registry;
+        this.fleet = fleet;
+        this.builds = builds;
+        this.tags = tags;
+        this.publisher = publisher;
+        this.config = config;
+        AtomicInteger n = new AtomicInteger();
+        this.executor =
+                Executors.newScheduledThreadPool(
+                        Math.max(1, config.workers()),
+                        r -> {
+                            Thread t = new Thread(r, "push-worker-" + n.incrementAndGet());
+                            t.setDaemon(true);
+                            return t;
+                        });
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        List<ManifestPush> pending = journal.pending();
+        if (!pending.isEmpty()) {
+            LOG.infof("%d accepted pushes left from the last run: processing them", pending.size());
+            submit(pending);
+        }
+    }
+
+    /** Queues pushes already written to the journal. */
+    public void submit(List<ManifestPush> pushes) {
+        for (ManifestPush p : pushes) {
+            inFlight.incrementAndGet();
+            executor.execute(() -> attempt(p, 1));
+        }
+    }
+
+    /** Pushes accepted and not processed yet. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    private void attempt(ManifestPush push, int attempt) {
+        CompletionStage<Outcome> result;
+        try {
+            result = process(push);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        result.whenComplete(
+                (outcome, err) -> {
+                    if (err == null) {
+                        journal.done(push.key());
+                        inFlight.decrementAndGet();
+                        return;
+                    }
+                    Throwable cause =
+                            err instanceof java.util.concurrent.CompletionException ce
+                                            && ce.getCause() != null
+                                    ? ce.getCause()
+                                    : err;
+                    boolean retry = !(cause instanceof RegistryException re) || re.isTransient();
+                    if (retry && attempt < config.verifyAttempts()) {
+                        long delay = Math.min(30_000L, 500L << Math.min(attempt, 6));
+                        LOG.warnf(
+                                "push %s: %s; attempt %d of %d, next in %d ms",
+                                push, cause.getMessage(), attempt, config.verifyAttempts(), delay);
+                        executor.schedule(
+                                () -> attempt(push, attempt + 1), delay, TimeUnit.MILLISECONDS);
+                    } else if (retry) {
+                        LOG.errorf(
+                                "push %s: %s; gave up after %d attempts, left queued for the next"
+                                        + " start",
+                                push, cause.getMessage(), attempt);
+                        inFlight.decrementAndGet();
+                    } else {
+                        LOG.errorf("push %s rejected: %s", push, cause.getMessage());
+                        journal.done(push.key());
+                        inFlight.decrementAndGet();
+                    }
+                });
+    }
+
+    /** Verifies one push and publishes its {@code image.pushed}, or says why it needs none. */
+    CompletionStage<Outcome> process(ManifestPush push) {
+        tags.record(push.repository(), push.tag(), push.digest(), push.pushedAt());
+        Optional<Fleet.App> app = fleet.appForImage(push.repository());
+        if (app.isEmpty()) {
+            LOG.infof("push %s ignored: no app of the fleet has image %s", push, push.repository());
+            return CompletableFuture.completedFuture(Outcome.IGNORED_NO_APP);
+        }
+        ImageManifest manifest;
+        ImageConfig image;
+        try {
+            manifest = registry.manifest(push.repository(), push.digest());
+            image = registry.config(manifest);
+        } catch (NotFoundException e) {
+            LOG.warnf("push %s ignored: %s (deleted since)", push, e.getMessage());
+            return CompletableFuture.completedFuture(Outcome.IGNORED_GONE);
+        }
+        String label = image.labels().get(RELEASE_LABEL);
+        String appName = app.get().name();
+        if (label == null || label.isBlank()) {
+            String releaseId = newReleaseId(push);
+            ImagePushed data =
+                    new ImagePushed(
+                            releaseId, appName, push.repository(), push.tag(), push.digest());
+            return publisher
+                    .publish(data)
+                    .thenApply(
+                            e -> {
+                                LOG.infof(
+                                        "release %s: image %s of %s pushed without a release"
+                                                + " label: new release (%s)",
+                                        releaseId, push, appName, e.id());
+                                return Outcome.PUBLISHED;
+                            });
+        }
+        String releaseId = label.strip();
+        ImagePushed data =
+                new ImagePushed(releaseId, appName, push.repository(), push.tag(), push.digest());
+        return builds.await(releaseId, config.releaseWait())
+                .thenCompose(
+                        cause -> {
+                            cause.ifPresent(c -> checkDigest(c, push));
+                            return publisher
+                                    .publish(cause.orElse(null), data)
+                                    .thenApply(
+                                            e -> {
+                                                LOG.infof(
+                                                        "release %s: image %s of %s pushed (%s,"
+                                                                + " %s)",
+                                                        releaseId,
+                                                        push,
+                                                        appName,
+                                                        e.id(),
+                                                        cause.isPresent()
+                                                                ? "caused by build.succeeded "
+                                                                        + cause.get().id()
+                                                                : "no build.succeeded within "
+                                                                        + config.releaseWait());
+                                                return Outcome.PUBLISHED;
+                                            });
+                        });
+    }
+
+    private static void checkDigest(EventEnvelope<CanaryEvent> cause, ManifestPush push) {
+        if (cause.data() instanceof BuildSucceeded b
+                && b.digest() != null
+                && !b.digest().equals(push.digest())) {
+            LOG.warnf(
+                    "release %s: build.succeeded names %s but %s was pushed",
+                    b.releaseId(), b.digest(), push);
+        }
+    }
+
+    /**
+     * The release id of a push without a label: derived from the push itself, so processing it
+     * again after a crash names the same release.
+     */
+    static String newReleaseId(ManifestPush push) {
+        return UUID.nameUUIDFromBytes(
+                        ("registry-push " + push.key()).getBytes(StandardCharsets.UTF_8))
+                .toString();
+    }
+
+    @PreDestroy
+    void stop() {
+        executor.shutdownNow();
+    }
+}
