@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A real HTTP load generator: {@code threads} keep-alive clients GET {@code url} in a loop until
  * closed (bounded by {@code maxDuration}). Counts 2xx, other statuses and connection errors, and
- * remembers the first line of each distinct body it saw, so a test can tell versions apart.
+ * classifies each 2xx body (by default its first line), so a test can tell versions apart.
  */
 public final class LoadLoop implements AutoCloseable {
     private final URI uri;
@@ -29,8 +29,15 @@ public final class LoadLoop implements AutoCloseable {
     private final AtomicLong deadline;
     private volatile boolean running = true;
 
-    private LoadLoop(String url, int threadCount, Duration maxDuration) {
+    private final java.util.function.Function<String, String> classify;
+
+    private LoadLoop(
+            String url,
+            int threadCount,
+            Duration maxDuration,
+            java.util.function.Function<String, String> classify) {
         this.uri = URI.create(url);
+        this.classify = classify;
         this.deadline = new AtomicLong(System.nanoTime() + maxDuration.toNanos());
         for (int i = 0; i < threadCount; i++) {
             Thread t = new Thread(this::loop, "load-" + i);
@@ -41,7 +48,16 @@ public final class LoadLoop implements AutoCloseable {
 
     /** Starts the load; it stops by itself after {@code maxDuration}. */
     public static LoadLoop start(String url, int threads, Duration maxDuration) {
-        LoadLoop l = new LoadLoop(url, threads, maxDuration);
+        return start(url, threads, maxDuration, LoadLoop::firstLine);
+    }
+
+    /** Starts the load, counting 2xx bodies by {@code classify(body)} (e.g. the version shown). */
+    public static LoadLoop start(
+            String url,
+            int threads,
+            Duration maxDuration,
+            java.util.function.Function<String, String> classify) {
+        LoadLoop l = new LoadLoop(url, threads, maxDuration, classify);
         l.threads.forEach(Thread::start);
         return l;
     }
@@ -77,6 +93,12 @@ public final class LoadLoop implements AutoCloseable {
         }
     }
 
+    static String firstLine(String body) {
+        String b = body.strip();
+        int nl = b.indexOf('\n');
+        return nl < 0 ? b : b.substring(0, nl);
+    }
+
     public long ok() {
         return ok.sum();
     }
@@ -96,7 +118,7 @@ public final class LoadLoop implements AutoCloseable {
         return bad() + errors();
     }
 
-    /** First line of each distinct 2xx body, with how many times it was seen. */
+    /** Each class of 2xx body, with how many times it was seen. */
     public Map<String, Long> bodies() {
         Map<String, Long> out = new java.util.TreeMap<>();
         bodies.forEach((k, v) -> out.put(k, v.sum()));
