@@ -1,0 +1,144 @@
+package dev.canaryrelease.gateway.messaging;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+
+import dev.canaryrelease.gateway.domain.ReplayProgress;
+import dev.canaryrelease.gateway.domain.StreamCursor;
+
+/**
+ * Reads the end offsets of every {@code *.events} partition once at start, so the REST API can say
+ * 503 until the read model has replayed everything that was there.
+ */
+@ApplicationScoped
+public class ReplayTracker {
+    private static final Logger LOG = Logger.getLogger(ReplayTracker.class);
+
+    private final ReplayProgress progress = new ReplayProgress();
+    private final String bootstrap;
+    private final List<String> topics;
+    private final long startedAt = System.nanoTime();
+    private volatile boolean logged;
+
+    public ReplayTracker(
+            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
+            @ConfigProperty(name = "mp.messaging.incoming.gateway-in.topics") String topics) {
+        this.bootstrap = bootstrap;
+        this.topics = Arrays.stream(topics.split(",")).map(String::trim).toList();
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        Thread t = new Thread(this::readEndOffsets, "gateway-replay-offsets");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void readEndOffsets() {
+        Duration backoff = Duration.ofMillis(200);
+        while (true) {
+            try (Admin admin =
+                    Admin.create(
+                            Map.of(
+                                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10000,
+                                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000))) {
+                Set<String> existing = admin.listTopics().names().get(20, TimeUnit.SECONDS);
+                List<String> present = topics.stream().filter(existing::contains).toList();
+                Map<String, TopicDescription> described =
+                        present.isEmpty()
+                                ? Map.of()
+                                : admin.describeTopics(present)
+                                        .allTopicNames()
+                                        .get(20, TimeUnit.SECONDS);
+                Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
+                described.forEach(
+                        (name, d) ->
+                                d.partitions()
+                                        .forEach(
+                                                p ->
+                                                        ask.put(
+                                                                new TopicPartition(
+                                                                        name, p.partition()),
+                                                                OffsetSpec.latest())));
+                Map<String, Long> ends = new HashMap<>();
+                if (!ask.isEmpty()) {
+                    admin.listOffsets(ask)
+                            .all()
+                            .get(20, TimeUnit.SECONDS)
+                            .forEach(
+                                    (tp, info) ->
+                                            ends.put(
+                                                    StreamCursor.key(tp.topic(), tp.partition()),
+                                                    info.offset()));
+                }
+                LOG.infof("replaying the read model up to %s", ends);
+                progress.targets(ends);
+                logReadyOnce();
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                LOG.warnf("cannot read end offsets from %s yet: %s", bootstrap, e.toString());
+                try {
+                    Thread.sleep(backoff.toMillis());
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                backoff =
+                        backoff.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0
+                                ? Duration.ofSeconds(5)
+                                : backoff.multipliedBy(2);
+            }
+        }
+    }
+
+    /** A record was read (call after it was applied). */
+    public void read(String topic, int partition, long offset) {
+        if (!progress.ready()) {
+            progress.read(topic, partition, offset);
+            logReadyOnce();
+        }
+    }
+
+    private void logReadyOnce() {
+        if (progress.ready() && !logged) {
+            logged = true;
+            LOG.infof(
+                    "read model caught up in %d ms",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
+        }
+    }
+
+    public boolean ready() {
+        return progress.ready();
+    }
+
+    public Map<String, String> lag() {
+        return progress.lag();
+    }
+
+    List<String> topics() {
+        return new ArrayList<>(topics);
+    }
+}

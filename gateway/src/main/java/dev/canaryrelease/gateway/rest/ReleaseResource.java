@@ -1,0 +1,309 @@
+package dev.canaryrelease.gateway.rest;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.messaging.EventPublisher;
+import dev.canaryrelease.events.model.AbortRequested;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.RollbackRequested;
+import dev.canaryrelease.gateway.config.GatewayConfig;
+import dev.canaryrelease.gateway.config.Tokens.Caller;
+import dev.canaryrelease.gateway.config.Tokens.Role;
+import dev.canaryrelease.gateway.domain.ReleaseState;
+import dev.canaryrelease.gateway.domain.ReleaseStore;
+import dev.canaryrelease.gateway.domain.Views;
+
+/** The operator API: releases as the events describe them, and promote / abort / rollback. */
+@Path("/releases")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "releases", description = "Release read model and operator commands")
+@SecurityRequirement(name = GatewayApi.BEARER)
+public class ReleaseResource {
+    private static final Logger LOG = Logger.getLogger(ReleaseResource.class);
+
+    /** The body of a command; {@code reason} is optional and goes into the audit trail. */
+    public record CommandRequest(String reason) {}
+
+    /** The answer to an accepted command. */
+    public record CommandAccepted(
+            String releaseId,
+            String command,
+            String type,
+            String eventId,
+            String operator,
+            String reason) {}
+
+    private enum Command {
+        PROMOTE("promote", ReleaseState.PROMOTABLE),
+        ABORT("abort", ReleaseState.ABORTABLE),
+        ROLLBACK("rollback", ReleaseState.ROLLBACKABLE);
+
+        final String verb;
+        final Set<ReleaseState> allowedIn;
+
+        Command(String verb, Set<ReleaseState> allowedIn) {
+            this.verb = verb;
+            this.allowedIn = allowedIn;
+        }
+
+        CanaryEvent event(String releaseId, String operator, String reason) {
+            return switch (this) {
+                case PROMOTE -> new PromotionRequested(releaseId, operator, reason);
+                case ABORT -> new AbortRequested(releaseId, operator, reason);
+                case ROLLBACK -> new RollbackRequested(releaseId, operator, reason);
+            };
+        }
+    }
+
+    private final ReleaseStore store;
+    private final TokenAuth auth;
+    private final EventPublisher publisher;
+    private final GatewayConfig config;
+
+    public ReleaseResource(
+            ReleaseStore store, TokenAuth auth, EventPublisher publisher, GatewayConfig config) {
+        this.store = store;
+        this.auth = auth;
+        this.publisher = publisher;
+        this.config = config;
+    }
+
+    @GET
+    @Operation(summary = "List releases, newest first (viewer)")
+    @APIResponse(responseCode = "200", description = "a page of releases")
+    @APIResponse(responseCode = "400", description = "bad filter or page")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    public Response list(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @Parameter(description = "app name") @QueryParam("app") String app,
+            @Parameter(description = "state(s), comma separated, e.g. CANARY_LIVE")
+                    @QueryParam("state")
+                    String state,
+            @Parameter(description = "page number from 0") @QueryParam("page") Integer page,
+            @Parameter(description = "page size") @QueryParam("size") Integer size) {
+        auth.require(authorization, Role.VIEWER);
+        Set<ReleaseState> states = EnumSet.noneOf(ReleaseState.class);
+        if (state != null && !state.isBlank()) {
+            for (String s : state.split(",")) {
+                try {
+                    states.add(ReleaseState.valueOf(s.strip().toUpperCase(Locale.ROOT)));
+                } catch (IllegalArgumentException e) {
+                    return Problems.of(
+                            400,
+                            "unknown state '"
+                                    + s.strip()
+                                    + "'; one of "
+                                    + Arrays.toString(ReleaseState.values()));
+                }
+            }
+        }
+        int p = page == null ? 0 : page;
+        int n = size == null ? config.defaultPageSize() : size;
+        if (p < 0 || n < 1 || n > config.maxPageSize()) {
+            return Problems.of(
+                    400, "page must be >= 0 and size between 1 and " + config.maxPageSize());
+        }
+        return Response.ok(store.list(app, states, p, n)).build();
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(
+            summary = "One release (viewer)",
+            description =
+                    "State, commit, image digest, every docker host's current digest and LB state,"
+                            + " and the timeline of the release's events with their times.")
+    @APIResponse(
+            responseCode = "200",
+            content = @Content(schema = @Schema(implementation = Views.ReleaseDetail.class)))
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    public Response get(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id) {
+        auth.require(authorization, Role.VIEWER);
+        return store.detail(id)
+                .map(d -> Response.ok(d).build())
+                .orElseGet(() -> Problems.of(404, "no release " + id));
+    }
+
+    @POST
+    @Path("/{id}/promote")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Promote a live canary (operator): publishes promotion.requested")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(responseCode = "202", description = "promotion.requested published")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(responseCode = "409", description = "not CANARY_LIVE; the body has the state")
+    public CompletionStage<Response> promote(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        return command(Command.PROMOTE, authorization, id, body);
+    }
+
+    @POST
+    @Path("/{id}/abort")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(
+            summary =
+                    "Abort a canary or a promotion (operator): publishes abort.requested;"
+                            + " allowed in CANARY_UPDATING, CANARY_LIVE, PROMOTING")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(responseCode = "202", description = "abort.requested published")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(
+            responseCode = "409",
+            description = "cannot be aborted now; the body has the state")
+    public CompletionStage<Response> abort(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        return command(Command.ABORT, authorization, id, body);
+    }
+
+    @POST
+    @Path("/{id}/rollback")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Roll back a promoted release (operator): publishes rollback.requested")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(responseCode = "202", description = "rollback.requested published")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(responseCode = "409", description = "not PROMOTED; the body has the state")
+    public CompletionStage<Response> rollback(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        return command(Command.ROLLBACK, authorization, id, body);
+    }
+
+    private CompletionStage<Response> command(
+            Command command, String authorization, String id, byte[] body) {
+        Caller caller = auth.require(authorization, Role.OPERATOR);
+        String reason;
+        try {
+            reason = reason(body);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(Problems.of(400, e.getMessage()));
+        }
+        var target = store.commandTarget(id);
+        if (target.isEmpty()) {
+            return CompletableFuture.completedFuture(Problems.of(404, "no release " + id));
+        }
+        ReleaseState state = target.get().state();
+        if (!command.allowedIn.contains(state)) {
+            return CompletableFuture.completedFuture(
+                    Problems.of(
+                            409,
+                            "release "
+                                    + id
+                                    + " is "
+                                    + state
+                                    + ": "
+                                    + command.verb
+                                    + " needs "
+                                    + command.allowedIn,
+                            "state",
+                            state));
+        }
+        CanaryEvent data = command.event(id, caller.name(), reason);
+        return publisher
+                .publish(target.get().latest(), data)
+                .handle(
+                        (e, err) -> {
+                            if (err != null) {
+                                LOG.errorf(
+                                        "release %s: %s by %s not published: %s",
+                                        id, command.verb, caller.name(), err.toString());
+                                return Problems.of(
+                                        503, "the " + command.verb + " could not be published");
+                            }
+                            LOG.infof(
+                                    "release %s: %s requested by %s (%s)",
+                                    id,
+                                    command.verb,
+                                    caller.name(),
+                                    reason == null ? "no reason given" : reason);
+                            return Response.accepted(
+                                            new CommandAccepted(
+                                                    id,
+                                                    command.verb,
+                                                    e.type().shortName(),
+                                                    e.id(),
+                                                    caller.name(),
+                                                    reason))
+                                    .build();
+                        });
+    }
+
+    /** The optional {@code reason} of a command body (empty body: none). */
+    static String reason(byte[] body) {
+        if (body == null || body.length == 0) {
+            return null;
+        }
+        JsonNode n;
+        try {
+            n = CloudEventCodec.JSON.readTree(body);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the body is not JSON {\"reason\": \"…\"}");
+        }
+        if (n == null || n.isMissingNode()) {
+            return null;
+        }
+        if (!n.isObject()) {
+            throw new IllegalArgumentException("the body is not a JSON object");
+        }
+        JsonNode r = n.get("reason");
+        if (r == null || r.isNull()) {
+            return null;
+        }
+        if (!r.isTextual()) {
+            throw new IllegalArgumentException("reason must be a string");
+        }
+        return r.asText().length() > 1000 ? r.asText().substring(0, 1000) : r.asText();
+    }
+}
