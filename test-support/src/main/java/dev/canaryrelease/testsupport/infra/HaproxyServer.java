@@ -330,6 +330,11 @@ public final class HaproxyServer implements AutoCloseable {
      * DRAIN, "DOWN 1/2"...).
      */
     public Map<String, String> serverStatus() {
+        return column("status");
+    }
+
+    /** One column of {@code show stat} (e.g. {@code scur}, {@code stot}) per server. */
+    public Map<String, String> column(String name) {
         Map<String, String> out = new LinkedHashMap<>();
         String[] lines = command("show stat").split("\n");
         if (lines.length == 0) {
@@ -338,14 +343,17 @@ public final class HaproxyServer implements AutoCloseable {
         List<String> header = List.of(lines[0].replaceFirst("^# ", "").split(",", -1));
         int px = header.indexOf("pxname");
         int sv = header.indexOf("svname");
-        int st = header.indexOf("status");
+        int col = header.indexOf(name);
+        if (col < 0) {
+            throw new IllegalArgumentException("show stat has no column " + name);
+        }
         for (int i = 1; i < lines.length; i++) {
             String[] f = lines[i].split(",", -1);
-            if (f.length > st
+            if (f.length > col
                     && f[px].equals(spec.backend)
                     && !f[sv].equals("BACKEND")
                     && !f[sv].equals("FRONTEND")) {
-                out.put(f[sv], f[st]);
+                out.put(f[sv], f[col]);
             }
         }
         return out;

@@ -1,0 +1,164 @@
+package dev.canaryrelease.lb.client;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import dev.canaryrelease.lb.client.LoadBalancerException.Kind;
+import dev.canaryrelease.lb.domain.AdminState;
+import dev.canaryrelease.lb.domain.ServerKey;
+import dev.canaryrelease.lb.domain.ServerView;
+
+/**
+ * One HAProxy instance of the pool, reached through its Runtime API. Translates answers into
+ * records and failures into {@link LoadBalancerException}s whose message names the instance.
+ */
+public final class HaproxyInstance {
+    /** What {@code show info} says about the running process. */
+    public record ProcessInfo(long pid, long uptimeSec) {}
+
+    private final String name;
+    private final RuntimeApiConnection connection;
+
+    public HaproxyInstance(String name, String runtimeApi, Duration timeout) {
+        this.name = name;
+        this.connection = new RuntimeApiConnection(runtimeApi, timeout);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String runtimeApi() {
+        return connection.endpoint();
+    }
+
+    @Override
+    public String toString() {
+        return "load balancer '" + name + "' (" + connection.endpoint() + ")";
+    }
+
+    /** Sends a command and returns the raw answer. */
+    public String execute(String command) {
+        try {
+            return connection.execute(command);
+        } catch (IOException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new LoadBalancerException(Kind.UNREACHABLE, this + " unreachable: " + why, e);
+        }
+    }
+
+    /** Sends a command that answers nothing on success; any answer is HAProxy's error. */
+    void command(String command) {
+        String answer = execute(command).strip();
+        if (!answer.isEmpty()) {
+            throw new LoadBalancerException(
+                    Kind.REJECTED, this + " refused '" + command + "': " + answer);
+        }
+    }
+
+    public ProcessInfo info() {
+        long pid = -1;
+        long uptime = -1;
+        for (String line : execute("show info").split("\n")) {
+            if (line.startsWith("Pid: ")) {
+                pid = Long.parseLong(line.substring(5).strip());
+            } else if (line.startsWith("Uptime_sec: ")) {
+                uptime = Long.parseLong(line.substring(12).strip());
+            }
+        }
+        if (pid < 0) {
+            throw new LoadBalancerException(Kind.REJECTED, this + " gave no Pid in 'show info'");
+        }
+        return new ProcessInfo(pid, uptime);
+    }
+
+    /** Admin state of every server ({@code show servers state}). */
+    public Map<ServerKey, AdminState> adminStates() {
+        Map<ServerKey, AdminState> out = new HashMap<>();
+        for (String line : execute("show servers state").split("\n")) {
+            if (line.isBlank() || line.startsWith("#") || !line.contains(" ")) {
+                continue;
+            }
+            // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
+            String[] f = line.strip().split(" ");
+            if (f.length < 7) {
+                continue;
+            }
+            out.put(new ServerKey(f[1], f[3]), AdminState.ofBits(Integer.parseInt(f[6])));
+        }
+        return out;
+    }
+
+    /** Every server of every backend: {@code show servers state} joined with {@code show stat}. */
+    public List<ServerView> servers() {
+        Map<ServerKey, AdminState> admin = adminStates();
+        String[] lines = execute("show stat").split("\n");
+        List<ServerView> out = new ArrayList<>();
+        if (lines.length == 0 || !lines[0].startsWith("# ")) {
+            throw new LoadBalancerException(
+                    Kind.REJECTED, this + " gave no CSV header in 'show stat'");
+        }
+        List<String> header = List.of(lines[0].substring(2).split(",", -1));
+        int px = header.indexOf("pxname");
+        int sv = header.indexOf("svname");
+        for (int i = 1; i < lines.length; i++) {
+            String[] f = lines[i].split(",", -1);
+            if (f.length < header.size() - 1) {
+                continue;
+            }
+            String backend = f[px];
+            String server = f[sv];
+            if (server.equals("FRONTEND") || server.equals("BACKEND")) {
+                continue;
+            }
+            ServerKey key = new ServerKey(backend, server);
+            out.add(
+                    new ServerView(
+                            name,
+                            backend,
+                            server,
+                            admin.getOrDefault(key, AdminState.READY),
+                            col(header, f, "status"),
+                            (int) num(header, f, "weight"),
+                            (int) num(header, f, "scur"),
+                            num(header, f, "stot"),
+                            num(header, f, "hrsp_5xx"),
+                            col(header, f, "check_status")));
+        }
+        return out;
+    }
+
+    /** One server, if this instance has it. */
+    public Optional<ServerView> server(ServerKey key) {
+        return servers().stream().filter(s -> s.key().equals(key)).findFirst();
+    }
+
+    public void setState(ServerKey key, AdminState state) {
+        command("set server " + key + " state " + state.command());
+    }
+
+    /** Forces the operational state DOWN: only HAProxy's next passing checks bring it UP. */
+    public void healthDown(ServerKey key) {
+        command("set server " + key + " health down");
+    }
+
+    /** Kills every session still on the server. */
+    public void shutdownSessions(ServerKey key) {
+        command("shutdown sessions server " + key);
+    }
+
+    private static String col(List<String> header, String[] f, String name) {
+        int i = header.indexOf(name);
+        return i < 0 || i >= f.length ? "" : f[i];
+    }
+
+    private static long num(List<String> header, String[] f, String name) {
+        String v = col(header, f, name);
+        return v.isEmpty() ? 0 : Long.parseLong(v);
+    }
+}

@@ -1,0 +1,30 @@
+package dev.canaryrelease.lb.config;
+
+import java.time.Duration;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** lb-service settings. Deadlines and minReady come from the fleet's rollout policy. */
+@ConfigMapping(prefix = "canary.lb")
+public interface LbConfig {
+    /** How long one Runtime API command may take before the instance counts as unreachable. */
+    @WithDefault("2s")
+    Duration commandTimeout();
+
+    /** How often a drain reads {@code show stat} while sessions remain. */
+    @WithDefault("10ms")
+    Duration drainPollInterval();
+
+    /** How often an enable reads {@code show stat} while waiting for the health check. */
+    @WithDefault("20ms")
+    Duration enablePollInterval();
+
+    /** How often every instance's {@code show info} is read to detect a reload. */
+    @WithDefault("250ms")
+    Duration watchInterval();
+
+    /** How often the wanted admin states are compared with every instance even without reload. */
+    @WithDefault("1s")
+    Duration reconcileInterval();
+}

@@ -1,0 +1,275 @@
+package dev.canaryrelease.lb.domain;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.HostDrainFailed;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.HostEnableFailed;
+import dev.canaryrelease.events.model.HostEnabled;
+import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.lb.client.LoadBalancerException;
+import dev.canaryrelease.lb.client.LoadBalancerPool;
+import dev.canaryrelease.lb.config.LbConfig;
+import dev.canaryrelease.lb.domain.WantedStates.Wanted;
+
+/**
+ * The two operations on a host: take it out of every pool (drain, wait for its sessions, maint) and
+ * put it back (ready, wait for HAProxy's health check). Each returns the event to publish; each is
+ * idempotent and serialised per server.
+ */
+@ApplicationScoped
+public class HostCycle {
+    private static final Logger LOG = Logger.getLogger(HostCycle.class);
+
+    private final Fleet fleet;
+    private final LoadBalancerPool pool;
+    private final WantedStates wanted;
+    private final LbConfig config;
+
+    public HostCycle(Fleet fleet, LoadBalancerPool pool, WantedStates wanted, LbConfig config) {
+        this.fleet = fleet;
+        this.pool = pool;
+        this.wanted = wanted;
+        this.config = config;
+    }
+
+    /** The HAProxy server of a host for an app: backend of the app, server named as the host. */
+    public Optional<ServerKey> serverOf(String app, String host) {
+        return fleet.app(app).map(a -> new ServerKey(a.backend(), host));
+    }
+
+    // ---- drain --------------------------------------------------------------------------
+
+    /** Drains the host's server: {@link HostDrained} or {@link HostDrainFailed}. */
+    public CanaryEvent drain(String releaseId, String app, String host, Stage stage) {
+        Optional<ServerKey> key = serverOf(app, host);
+        if (key.isEmpty()) {
+            return new HostDrainFailed(releaseId, app, host, stage, Reasons.unknownApp(app));
+        }
+        return locked(
+                key.get(),
+                () -> {
+                    long start = System.nanoTime();
+                    try {
+                        return drainLocked(releaseId, app, host, stage, key.get(), start);
+                    } catch (LoadBalancerException e) {
+                        LOG.warnf(
+                                "release %s: drain of %s failed: %s",
+                                releaseId, key.get(), e.getMessage());
+                        return new HostDrainFailed(releaseId, app, host, stage, e.getMessage());
+                    }
+                });
+    }
+
+    private CanaryEvent drainLocked(
+            String releaseId, String app, String host, Stage stage, ServerKey key, long start) {
+        List<ServerView> views = pool.server(key);
+        if (views.stream().allMatch(v -> v.admin() == AdminState.MAINT)) {
+            wanted.apply(key, new Wanted(AdminState.MAINT, Instant.now(), releaseId));
+            LOG.infof("release %s: %s already in maint, drained again", releaseId, key);
+            return new HostDrained(releaseId, app, host, stage, 0, 0, false);
+        }
+        Wanted previous = wanted.get(key).orElse(null);
+        ReentrantLock backendLock = wanted.backendLock(key.backend());
+        backendLock.lock();
+        try {
+            if (views.stream().allMatch(ServerView::ready)) {
+                long readyOthers = readyOthers(key);
+                int minReady = fleet.rollout().minReady();
+                if (readyOthers < minReady) {
+                    String reason = Reasons.belowMinReady(key, readyOthers, minReady);
+                    LOG.warnf("release %s: %s", releaseId, reason);
+                    return new HostDrainFailed(releaseId, app, host, stage, reason);
+                }
+            }
+            decide(key, AdminState.DRAIN, releaseId);
+        } catch (LoadBalancerException e) {
+            wanted.restore(key, previous);
+            throw e;
+        } finally {
+            backendLock.unlock();
+        }
+
+        int sessionsAtDrain;
+        boolean forced = false;
+        try {
+            sessionsAtDrain = pool.sessions(key);
+            long deadline = start + fleet.rollout().drainTimeout().toNanos();
+            int sessions = sessionsAtDrain;
+            while (sessions > 0) {
+                if (System.nanoTime() - deadline >= 0) {
+                    LOG.infof(
+                            "release %s: %s still has %d session(s) at the drain deadline: shut down",
+                            releaseId, key, sessions);
+                    pool.shutdownSessions(key);
+                    forced = true;
+                    break;
+                }
+                pause(config.drainPollInterval());
+                sessions = pool.sessions(key);
+            }
+            decide(key, AdminState.MAINT, releaseId);
+        } catch (LoadBalancerException e) {
+            AdminState back = previous == null ? AdminState.READY : previous.state();
+            bestEffort(key, back);
+            wanted.restore(key, previous);
+            throw new LoadBalancerException(e.kind(), Reasons.undone(e.getMessage()), e);
+        }
+        long waitedMs = (System.nanoTime() - start) / 1_000_000;
+        LOG.infof(
+                "release %s: %s drained (%d session(s) at drain, %d ms%s)",
+                releaseId, key, sessionsAtDrain, waitedMs, forced ? ", forced" : "");
+        return new HostDrained(releaseId, app, host, stage, sessionsAtDrain, waitedMs, forced);
+    }
+
+    /** Servers of the backend other than {@code key} that are ready on every instance. */
+    private long readyOthers(ServerKey key) {
+        Map<String, List<ServerView>> byServer =
+                pool.backend(key.backend()).stream()
+                        .collect(Collectors.groupingBy(ServerView::server));
+        int instances = pool.instances().size();
+        return byServer.entrySet().stream()
+                .filter(e -> !e.getKey().equals(key.server()))
+                .filter(
+                        e ->
+                                e.getValue().size() == instances
+                                        && e.getValue().stream().allMatch(ServerView::ready))
+                .count();
+    }
+
+    // ---- enable -------------------------------------------------------------------------
+
+    /** Puts the host's server back: {@link HostEnabled} or {@link HostEnableFailed}. */
+    public CanaryEvent enable(String releaseId, String app, String host, Stage stage) {
+        Optional<ServerKey> key = serverOf(app, host);
+        if (key.isEmpty()) {
+            return new HostEnableFailed(releaseId, app, host, stage, Reasons.unknownApp(app));
+        }
+        return locked(
+                key.get(),
+                () -> {
+                    try {
+                        return enableLocked(releaseId, app, host, stage, key.get());
+                    } catch (LoadBalancerException e) {
+                        bestEffort(key.get(), AdminState.MAINT);
+                        wanted.apply(
+                                key.get(), new Wanted(AdminState.MAINT, Instant.now(), releaseId));
+                        LOG.warnf(
+                                "release %s: enable of %s failed: %s",
+                                releaseId, key.get(), e.getMessage());
+                        return new HostEnableFailed(releaseId, app, host, stage, e.getMessage());
+                    }
+                });
+    }
+
+    private CanaryEvent enableLocked(
+            String releaseId, String app, String host, Stage stage, ServerKey key) {
+        List<ServerView> views = pool.server(key);
+        if (views.stream().allMatch(v -> v.admin() == AdminState.READY && v.checkedUp())) {
+            wanted.apply(key, new Wanted(AdminState.READY, Instant.now(), releaseId));
+            LOG.infof("release %s: %s already ready and UP", releaseId, key);
+            return new HostEnabled(releaseId, app, host, stage);
+        }
+        boolean checked = views.stream().noneMatch(v -> v.status().equals("no check"));
+        ReentrantLock cmd = wanted.command(key);
+        cmd.lock();
+        try {
+            wanted.apply(key, new Wanted(AdminState.READY, Instant.now(), releaseId));
+            if (checked) {
+                // Leaving maint, HAProxy would trust the check it made before the swap. Force the
+                // server DOWN first (from drain: still out of rotation) so that only fresh passing
+                // checks of the new container bring it UP.
+                if (views.stream().anyMatch(v -> v.admin() == AdminState.MAINT)) {
+                    pool.setState(key, AdminState.DRAIN);
+                }
+                pool.healthDown(key);
+            }
+            pool.setState(key, AdminState.READY);
+        } finally {
+            cmd.unlock();
+        }
+        Duration timeout = fleet.rollout().enableTimeout();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            views = pool.server(key);
+            if (views.stream().allMatch(v -> v.admin() == AdminState.READY && v.checkedUp())) {
+                LOG.infof("release %s: %s is back in rotation, health check UP", releaseId, key);
+                return new HostEnabled(releaseId, app, host, stage);
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                break;
+            }
+            pause(config.enablePollInterval());
+        }
+        String last =
+                views.stream()
+                        .map(v -> v.loadBalancer() + ": " + v.status() + " " + v.checkStatus())
+                        .collect(Collectors.joining(", "));
+        cmd.lock();
+        try {
+            wanted.apply(key, new Wanted(AdminState.MAINT, Instant.now(), releaseId));
+            bestEffort(key, AdminState.MAINT);
+        } finally {
+            cmd.unlock();
+        }
+        String reason = Reasons.notUp(key, timeout, last);
+        LOG.warnf("release %s: %s", releaseId, reason);
+        return new HostEnableFailed(releaseId, app, host, stage, reason);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------
+
+    /** Records the decision and applies it on every instance, atomically for reconciliation. */
+    private void decide(ServerKey key, AdminState state, String releaseId) {
+        ReentrantLock cmd = wanted.command(key);
+        cmd.lock();
+        try {
+            wanted.apply(key, new Wanted(state, Instant.now(), releaseId));
+            pool.setState(key, state);
+        } finally {
+            cmd.unlock();
+        }
+    }
+
+    private void bestEffort(ServerKey key, AdminState state) {
+        for (var lb : pool.instances()) {
+            try {
+                lb.setState(key, state);
+            } catch (LoadBalancerException e) {
+                LOG.errorf("could not put %s back to %s on %s: %s", key, state, lb, e.getMessage());
+            }
+        }
+    }
+
+    private <T> T locked(ServerKey key, Supplier<T> body) {
+        ReentrantLock op = wanted.operation(key);
+        op.lock();
+        try {
+            return body.get();
+        } finally {
+            op.unlock();
+        }
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(Math.max(1, d.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package dev.canaryrelease.lb.messaging;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+import dev.canaryrelease.events.messaging.EventPublisher;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.LbDriftCorrected;
+import dev.canaryrelease.lb.client.HaproxyInstance;
+import dev.canaryrelease.lb.client.HaproxyInstance.ProcessInfo;
+import dev.canaryrelease.lb.client.LoadBalancerException;
+import dev.canaryrelease.lb.client.LoadBalancerPool;
+import dev.canaryrelease.lb.config.LbConfig;
+import dev.canaryrelease.lb.domain.AdminState;
+import dev.canaryrelease.lb.domain.ServerKey;
+import dev.canaryrelease.lb.domain.WantedStates;
+import dev.canaryrelease.lb.domain.WantedStates.Wanted;
+
+/**
+ * Keeps every instance at the wanted admin states: reads {@code show info} of each instance every
+ * {@code canary.lb.watch-interval}; when the process id changed or the uptime went back (a reload
+ * or a restart, which reset runtime states), or every {@code canary.lb.reconcile-interval}, it
+ * compares {@code show servers state} with the wanted states, puts back what drifted and emits
+ * {@code lb.drift-corrected}. A drained canary never comes back into rotation by a reload.
+ */
+@ApplicationScoped
+public class Reconciler {
+    private static final Logger LOG = Logger.getLogger(Reconciler.class);
+
+    private final LoadBalancerPool pool;
+    private final WantedStates wanted;
+    private final EventPublisher publisher;
+    private final Duration reconcileInterval;
+    private final Duration watchInterval;
+    private java.util.concurrent.ScheduledExecutorService timer;
+    private final Map<String, ProcessInfo> seen = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastFull = new ConcurrentHashMap<>();
+
+    public Reconciler(
+            LoadBalancerPool pool, WantedStates wanted, EventPublisher publisher, LbConfig config) {
+        this.pool = pool;
+        this.wanted = wanted;
+        this.publisher = publisher;
+        this.reconcileInterval = config.reconcileInterval();
+        this.watchInterval = config.watchInterval();
+    }
+
+    // Quarkus' scheduler does not run jobs more often than every second: an own timer thread.
+    void onStart(@Observes StartupEvent event) {
+        timer =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "lb-reconciler");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        timer.scheduleWithFixedDelay(
+                this::watchSafely,
+                watchInterval.toMillis(),
+                watchInterval.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+
+    private void watchSafely() {
+        try {
+            watch();
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "reconciliation failed");
+        }
+    }
+
+    void watch() {
+        for (HaproxyInstance lb : pool.instances()) {
+            try {
+                ProcessInfo info = lb.info();
+                ProcessInfo before = seen.put(lb.name(), info);
+                boolean reloaded =
+                        before != null
+                                && (before.pid() != info.pid()
+                                        || info.uptimeSec() < before.uptimeSec());
+                if (reloaded) {
+                    LOG.infof(
+                            "%s reloaded (pid %d → %d): checking wanted states",
+                            lb, before.pid(), info.pid());
+                }
+                long now = System.nanoTime();
+                Long last = lastFull.get(lb.name());
+                if (reloaded || last == null || now - last >= reconcileInterval.toNanos()) {
+                    lastFull.put(lb.name(), now);
+                    reconcile(lb);
+                }
+            } catch (LoadBalancerException e) {
+                LOG.debugf("reconciliation skipped: %s", e.getMessage());
+            }
+        }
+    }
+
+    /** Compares one instance with the wanted states and corrects drift; returns corrections. */
+    int reconcile(HaproxyInstance lb) {
+        Map<ServerKey, Wanted> want = wanted.snapshot();
+        if (want.isEmpty()) {
+            return 0;
+        }
+        Map<ServerKey, AdminState> found = lb.adminStates();
+        int corrected = 0;
+        for (Map.Entry<ServerKey, Wanted> w : want.entrySet()) {
+            AdminState f = found.get(w.getKey());
+            if (f == null || f == w.getValue().state()) {
+                continue;
+            }
+            if (correct(lb, w.getKey())) {
+                corrected++;
+            }
+        }
+        return corrected;
+    }
+
+    private boolean correct(HaproxyInstance lb, ServerKey key) {
+        ReentrantLock cmd = wanted.command(key);
+        try {
+            if (!cmd.tryLock(1, TimeUnit.SECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        try {
+            // Read again under the lock: a handler may just have applied a new decision.
+            Wanted w = wanted.get(key).orElse(null);
+            AdminState f = lb.adminStates().get(key);
+            if (w == null || f == null || f == w.state()) {
+                return false;
+            }
+            lb.setState(key, w.state());
+            LOG.warnf(
+                    "%s: %s was %s, wanted %s (release %s): corrected",
+                    lb, key, f.command(), w.state().command(), w.releaseId());
+            String release = w.releaseId() == null ? CanaryEvent.NO_RELEASE : w.releaseId();
+            publisher.publish(
+                    new LbDriftCorrected(
+                            release,
+                            lb.name(),
+                            key.backend(),
+                            key.server(),
+                            w.state().command(),
+                            f.command()));
+            return true;
+        } finally {
+            cmd.unlock();
+        }
+    }
+}
