@@ -1,0 +1,65 @@
+package dev.canaryrelease.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import dev.canaryrelease.testsupport.TestFleet;
+
+/** A service started from its jar on a bad fleet file stops at once and names the field. */
+class BadFleetIT {
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "gateway|canary: [docker0]|canary: [docker7]|rollout.canary[0]: unknown host 'docker7'",
+                "deploy-service|port: 3000}|port: 3000}\n  - {name: b, repository: o/b, port: 3000}|apps[1](b).port: port 3000 is already used by app 'example'",
+                "lb-service|canary: [docker0]|canary: [docker0]\n  batchSize: 0|rollout.batchSize: 0 is out of range",
+                "dns-service|tls: {ca: tls/ca.pem,|tls: {ca: tls/nope.pem,|docker.tls.ca: file",
+                "build-service|domain: proserveau.local|domain: proserveau.local\nregistyr: typo|registyr: unknown field",
+                "registry-service|canary: [docker0]|canary: [docker0]\n  deadlines: {drain: forever}|rollout.deadlines.drain: 'forever' is not a duration",
+            })
+    void serviceStopsAtStartNamingTheField(String service, String from, String to, String expected)
+            throws Exception {
+        Path fleet = TestFleet.write("");
+        String yaml = Files.readString(fleet);
+        assertTrue(yaml.contains(from), "test fleet contains " + from);
+        Files.writeString(
+                fleet,
+                yaml.replaceFirst(java.util.regex.Pattern.quote(from), to.replace("\\n", "\n")));
+        Path root = Path.of(System.getProperty("canary.root", "..")).toAbsolutePath();
+        Path jar = root.resolve(service + "/target/quarkus-app/quarkus-run.jar");
+        assertTrue(Files.exists(jar), jar + " is built before the e2e module");
+        Path log = Files.createTempFile("bad-fleet", ".log");
+        Path secret = Files.writeString(fleet.getParent().resolve("secret"), "s3cret\n");
+        Path tokens =
+                Files.writeString(
+                        fleet.getParent().resolve("tokens"), "operator ops t0k3n-operator\n");
+        ProcessBuilder pb =
+                new ProcessBuilder("java", "-Dquarkus.http.port=0", "-jar", jar.toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .directory(fleet.getParent().toFile());
+        pb.environment().put("CANARY_FLEET", fleet.toString());
+        pb.environment().put("KAFKA_BOOTSTRAP", "127.0.0.1:1");
+        pb.environment().put("CANARY_DATA_DIR", fleet.getParent().resolve("data").toString());
+        pb.environment().put("CANARY_GATEWAY_WEBHOOK_SECRET_FILE", secret.toString());
+        pb.environment().put("CANARY_GATEWAY_TOKENS_FILE", tokens.toString());
+        pb.environment().put("CANARY_REGISTRY_NOTIFICATION_TOKEN_FILE", secret.toString());
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), service + " did not stop on a bad fleet file");
+        String out = Files.readString(log);
+        assertNotEquals(0, p.exitValue(), out);
+        assertTrue(
+                out.contains(expected),
+                service + " output names the field (" + expected + "):\n" + out);
+        assertTrue(out.contains(fleet.toString()), "names the file:\n" + out);
+    }
+}
