@@ -1,0 +1,150 @@
+# Shared by dev/up, dev/down, dev/status and dev/push-change. Source it; do not run it.
+# Everything the local environment makes lives under $C (.canary/, git-ignored) and every process
+# it starts has a pid file in $C/run/ and names $C on its command line, so it is stopped by that
+# pid only, and only while the pid still belongs to it.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+C="$ROOT/.canary"
+RUN="$C/run"
+LOGS="$C/logs"
+
+# ---- addresses (DESIGN.md "Local addresses") -----------------------------------------------
+CFGMGR=127.0.0.10
+FRONTEND_PORT=80
+DNS_ADDR=127.0.0.1  # named listens only on interface addresses (lo has 127.0.0.1 only)
+DNS_PORT=5353
+DNS_ZONE=proserveau.local
+REGISTRY_ADDR=127.0.0.1:5000
+KAFKA_PORT=9092
+KAFKA_CONTROLLER_PORT=9093
+ENGINES=(docker0 docker1 docker2)
+declare -A ENGINE_ADDR=([docker0]=127.0.0.11 [docker1]=127.0.0.12 [docker2]=127.0.0.13)
+declare -A ENGINE_SUBNET=([docker0]=10.212.0 [docker1]=10.212.1 [docker2]=10.212.2)
+declare -A ENGINE_BRIDGE=([docker0]=crdev0 [docker1]=crdev1 [docker2]=crdev2)
+DOCKER_TLS_PORT=2376
+SSHD_PORT=2222
+APP_NAME=example
+APP_IMAGE=example-app
+APP_CONTAINER=example-app
+APP_PORT=3000
+GITHUB_REPO=proserveau/example-app
+EXAMPLE_REPO="$C/git/proserveau/example-app.git"
+EXAMPLE_WORK="$C/git/work/example-app"
+SERVICES=(gateway build-service registry-service lb-service deploy-service dns-service)
+declare -A SERVICE_PORT=([gateway]=8080 [build-service]=8081 [registry-service]=8082
+  [lb-service]=8083 [deploy-service]=8084 [dns-service]=8085)
+
+# ---- output ------------------------------------------------------------------------------
+if [[ -t 1 ]]; then B=$'\e[1m'; G=$'\e[32m'; R=$'\e[31m'; Y=$'\e[33m'; N=$'\e[0m'; else B= G= R= Y= N=; fi
+step() { printf '%s==>%s %s %s[%ss]%s\n' "$B" "$N" "$*" "$Y" "$SECONDS" "$N"; }
+ok() { printf '    %s✓%s %s\n' "$G" "$N" "$*"; }
+same() { printf '    %s=%s %s\n' "$Y" "$N" "$*"; }
+die() { printf '%s✗ %s%s\n' "$R" "$*" "$N" >&2; exit 1; }
+# die with the last lines of a log
+die_log() {
+  local what="$1" log="$2"
+  printf '%s✗ %s did not come up; last lines of %s:%s\n' "$R" "$what" "$log" "$N" >&2
+  tail -n 30 "$log" >&2 2>/dev/null || true
+  exit 1
+}
+
+# ---- processes ----------------------------------------------------------------------------
+pidfile() { echo "$RUN/$1.pid"; }
+
+# the pid of component $1 if it runs (its pid file names a live process that names $C)
+running_pid() {
+  local f pid
+  f="$(pidfile "$1")"
+  [[ -s "$f" ]] || return 1
+  pid="$(cat "$f")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$C" || return 1
+  echo "$pid"
+}
+
+is_running() { running_pid "$1" >/dev/null; }
+
+# start_bg NAME LOG CMD... : start detached (own session), record the pid
+start_bg() {
+  local name="$1" log="$2"
+  shift 2
+  mkdir -p "$RUN" "$(dirname "$log")"
+  setsid "$@" >>"$log" 2>&1 </dev/null &
+  echo $! >"$(pidfile "$name")"
+}
+
+# wait_for NAME LOG SECONDS CHECK... : poll CHECK every 0.1 s; die with the log tail on timeout
+# or when the process exits
+wait_for() {
+  local name="$1" log="$2" secs="$3"
+  shift 3
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    is_running "$name" || die_log "$name (exited)" "$log"
+    ((SECONDS < deadline)) || die_log "$name (timeout ${secs}s)" "$log"
+    sleep 0.1
+  done
+}
+
+# stop NAME [GRACE_SECONDS]: SIGTERM by pid file, SIGKILL after the grace period
+stop_pid() {
+  local name="$1" grace="${2:-15}" pid
+  if pid="$(running_pid "$name")"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + grace))
+    while [[ -e "/proc/$pid" ]] && ((SECONDS < deadline)); do
+      # a zombie is gone for our purposes
+      [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] && break
+      sleep 0.1
+    done
+    if [[ -e "/proc/$pid" ]] && [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]]; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    ok "stopped $name (pid $pid)"
+  fi
+  rm -f "$(pidfile "$name")"
+}
+
+# pids of processes whose command line names $1 (a folder under $C)
+pids_naming() {
+  local needle="$1" p
+  for p in /proc/[0-9]*; do
+    [[ "${p#/proc/}" == "$$" ]] && continue
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$needle" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+# mount points at or under $1, deepest first
+mounts_under() {
+  awk -v d="$1" '$5 == d || index($5, d "/") == 1 {print length($5), $5}' /proc/self/mountinfo |
+    sort -rn | cut -d' ' -f2-
+}
+
+# ---- docker CLIs ---------------------------------------------------------------------------
+docker_env() { env -u DOCKER_HOST -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH DOCKER_CONFIG="$C/docker-cli" DOCKER_BUILDKIT=0 DOCKER_CLI_HINTS=false "$@"; }
+
+# dockercli ENGINE ARGS... : the docker CLI against engine ENGINE (TLS for docker0/docker2,
+# the unix socket for docker1, which the suite reaches over SSH)
+dockercli() {
+  local e="$1"
+  shift
+  if [[ "$e" == docker1 ]]; then
+    docker_env docker -H "unix://$C/$e/docker.sock" "$@"
+  else
+    docker_env docker --tlsverify --tlscacert "$C/tls/ca.pem" --tlscert "$C/tls/cert.pem" \
+      --tlskey "$C/tls/key.pem" -H "tcp://${ENGINE_ADDR[$e]}:$DOCKER_TLS_PORT" "$@"
+  fi
+}
+
+# ssh into the dedicated sshd (docker1), host key pinned
+sshcli() {
+  ssh -F /dev/null -i "$C/ssh/id_ed25519" -p "$SSHD_PORT" -o IdentitiesOnly=yes -o BatchMode=yes \
+    -o UserKnownHostsFile="$C/ssh/known_hosts" -o StrictHostKeyChecking=yes \
+    -o ConnectTimeout=5 "root@${ENGINE_ADDR[docker1]}" "$@"
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
