@@ -1,0 +1,409 @@
+package dev.canaryrelease.gateway;
+
+import static dev.canaryrelease.gateway.GatewayTestFiles.OPERATOR_TOKEN;
+import static dev.canaryrelease.gateway.GatewayTestFiles.VIEWER_TOKEN;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.restassured.specification.RequestSpecification;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.model.AbortRequested;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.events.model.BuildStarted;
+import dev.canaryrelease.events.model.BuildSucceeded;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.HostEnabled;
+import dev.canaryrelease.events.model.HostUpdateRequested;
+import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ReleasePromoted;
+import dev.canaryrelease.events.model.RollbackRequested;
+import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.testsupport.EventCapture;
+import dev.canaryrelease.testsupport.EventSender;
+import dev.canaryrelease.testsupport.KafkaTestResource;
+import dev.canaryrelease.testsupport.TestFleet;
+
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(TestFleet.class)
+@WithTestResource(GatewayTestFiles.class)
+class ReleaseApiTest {
+    static final String DIGEST = "sha256:" + "ab".repeat(32);
+    static final String OLD_DIGEST = "sha256:" + "cd".repeat(32);
+
+    static EventSender build;
+    static EventSender registry;
+    static EventSender lb;
+    static EventSender deploy;
+    static EventCapture capture;
+
+    @BeforeAll
+    static void start() {
+        String b = KafkaTestResource.bootstrapServers();
+        build = new EventSender(b, "build-service");
+        registry = new EventSender(b, "registry-service");
+        lb = new EventSender(b, "lb-service");
+        deploy = new EventSender(b, "deploy-service");
+        capture = EventCapture.start(b, Topics.GATEWAY);
+    }
+
+    @AfterAll
+    static void stop() {
+        build.close();
+        registry.close();
+        lb.close();
+        deploy.close();
+        capture.close();
+    }
+
+    static RequestSpecification viewer() {
+        return given().auth().oauth2(VIEWER_TOKEN);
+    }
+
+    static RequestSpecification operator() {
+        return given().auth().oauth2(OPERATOR_TOKEN);
+    }
+
+    /** A release started by a real webhook delivery; returns its build.requested. */
+    EventEnvelope<BuildRequested> newRelease() {
+        String id =
+                Github.delivery("push", UUID.randomUUID().toString(), Github.push())
+                        .post("/webhooks/github")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("releaseId");
+        return capture.await(id, EventType.BUILD_REQUESTED, Duration.ofSeconds(30));
+    }
+
+    static JsonPath awaitState(String id, String state) {
+        return Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50))
+                .until(
+                        () -> viewer().get("/releases/" + id),
+                        r -> r.statusCode() == 200 && state.equals(r.path("state")))
+                .jsonPath();
+    }
+
+    /** Sends the canary chain of a release as the other services would; returns canary.live. */
+    EventEnvelope<CanaryLive> toCanaryLive(EventEnvelope<BuildRequested> req) {
+        String id = req.releaseId();
+        var started =
+                build.send(req, new BuildStarted(id, "example", req.data().commitSha(), null));
+        awaitState(id, "BUILDING");
+        var built =
+                build.send(
+                        started,
+                        new BuildSucceeded(
+                                id,
+                                "example",
+                                "example",
+                                req.data().commitSha().substring(0, 12),
+                                DIGEST,
+                                1200,
+                                null));
+        awaitState(id, "BUILT");
+        var pushed =
+                registry.send(
+                        built,
+                        new ImagePushed(
+                                id,
+                                "example",
+                                "example",
+                                req.data().commitSha().substring(0, 12),
+                                DIGEST));
+        var update =
+                deploy.send(
+                        pushed,
+                        new HostUpdateRequested(id, "example", "docker0", Stage.CANARY, DIGEST));
+        awaitState(id, "CANARY_UPDATING");
+        var drained =
+                lb.send(
+                        update,
+                        new HostDrained(id, "example", "docker0", Stage.CANARY, 0, 15, false));
+        var updated =
+                deploy.send(
+                        drained,
+                        new HostUpdated(
+                                id, "example", "docker0", Stage.CANARY, DIGEST, OLD_DIGEST));
+        var enabled = lb.send(updated, new HostEnabled(id, "example", "docker0", Stage.CANARY));
+        var live = deploy.send(enabled, new CanaryLive(id, "example", List.of("docker0"), DIGEST));
+        awaitState(id, "CANARY_LIVE");
+        return live;
+    }
+
+    @Test
+    void releaseDetailFollowsTheEvents() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        JsonPath p = awaitState(id, "PENDING");
+        assertEquals("example", p.getString("app"));
+        assertEquals(req.data().commitSha(), p.getString("commitSha"));
+        assertEquals("refs/heads/main", p.getString("ref"));
+        assertEquals("octocat", p.getString("pusher"));
+        EventEnvelope<CanaryLive> live = toCanaryLive(req);
+
+        JsonPath d = viewer().get("/releases/" + id).then().statusCode(200).extract().jsonPath();
+        assertEquals("CANARY_LIVE", d.getString("state"));
+        assertEquals(DIGEST, d.getString("digest"));
+        assertEquals(req.data().commitSha(), d.getString("commitSha"));
+        List<Map<String, Object>> hosts = d.getList("hosts");
+        assertEquals(
+                List.of("docker0", "docker1", "docker2"),
+                hosts.stream().map(h -> h.get("name")).toList());
+        Map<String, Object> canary = hosts.get(0);
+        assertEquals("canary", canary.get("role"));
+        assertEquals(DIGEST, canary.get("digest"));
+        assertEquals(OLD_DIGEST, canary.get("previousDigest"));
+        assertEquals("READY", canary.get("lbState"));
+        assertEquals(true, canary.get("runsRelease"));
+        assertEquals("UNKNOWN", hosts.get(1).get("lbState"));
+        assertEquals(false, hosts.get(1).get("runsRelease"));
+        List<String> types = d.getList("timeline.type");
+        assertEquals(
+                List.of(
+                        "build.requested",
+                        "build.started",
+                        "build.succeeded",
+                        "image.pushed",
+                        "host.update-requested",
+                        "host.drained",
+                        "host.updated",
+                        "host.enabled",
+                        "canary.live"),
+                types);
+        List<String> times = d.getList("timeline.time");
+        assertTrue(times.stream().allMatch(t -> t != null && t.contains("T")), times.toString());
+        assertEquals(live.id(), d.getString("timeline[8].id"));
+        assertEquals("/canary-release/deploy-service", d.getString("timeline[8].source"));
+        assertEquals(DIGEST, d.getString("timeline[8].data.digest"));
+        assertEquals("canary", d.getString("timeline[5].data.stage"));
+        assertTrue(d.getString("timeline[0].position").startsWith("gateway.events:0:"));
+    }
+
+    @Test
+    void promoteAbortRollbackPublishTheRequestWithTheOperator() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        awaitState(id, "PENDING");
+        // too early
+        operator()
+                .post("/releases/" + id + "/promote")
+                .then()
+                .statusCode(409)
+                .body("state", equalTo("PENDING"))
+                .body("error", containsString("promote needs [CANARY_LIVE]"));
+        EventEnvelope<CanaryLive> live = toCanaryLive(req);
+        operator()
+                .post("/releases/" + id + "/rollback")
+                .then()
+                .statusCode(409)
+                .body("state", equalTo("CANARY_LIVE"));
+
+        operator()
+                .contentType("application/json")
+                .body("{\"reason\": \"error rate flat for 10 minutes\"}")
+                .post("/releases/" + id + "/promote")
+                .then()
+                .statusCode(202)
+                .body("releaseId", equalTo(id))
+                .body("command", equalTo("promote"))
+                .body("type", equalTo("promotion.requested"))
+                .body("operator", equalTo("alice"))
+                .body("eventId", notNullValue());
+        EventEnvelope<CanaryEvent> promo =
+                capture.await(id, EventType.PROMOTION_REQUESTED, Duration.ofSeconds(30));
+        PromotionRequested pr = (PromotionRequested) promo.data();
+        assertEquals("alice", pr.operator());
+        assertEquals("error rate flat for 10 minutes", pr.reason());
+        assertEquals(live.id(), promo.causationId(), "caused by the release's latest event");
+        assertEquals("/canary-release/gateway", promo.source());
+
+        // abort without a body
+        operator().post("/releases/" + id + "/abort").then().statusCode(202);
+        EventEnvelope<CanaryEvent> abort =
+                capture.await(id, EventType.ABORT_REQUESTED, Duration.ofSeconds(30));
+        assertEquals("alice", ((AbortRequested) abort.data()).operator());
+        assertEquals(null, ((AbortRequested) abort.data()).reason());
+
+        // the deploy service promotes after all: rollback is allowed, abort is not
+        var promoted =
+                deploy.send(live, new ReleasePromoted(id, "example", DIGEST, "all hosts updated"));
+        awaitState(id, "PROMOTED");
+        operator()
+                .post("/releases/" + id + "/abort")
+                .then()
+                .statusCode(409)
+                .body("state", equalTo("PROMOTED"));
+        operator()
+                .contentType("application/json")
+                .body("{\"reason\": \"checkout broken\"}")
+                .post("/releases/" + id + "/rollback")
+                .then()
+                .statusCode(202)
+                .body("type", equalTo("rollback.requested"));
+        EventEnvelope<CanaryEvent> rb =
+                capture.await(id, EventType.ROLLBACK_REQUESTED, Duration.ofSeconds(30));
+        assertEquals("checkout broken", ((RollbackRequested) rb.data()).reason());
+        assertTrue(
+                List.of(promoted.id(), abort.id()).contains(rb.causationId()),
+                "caused by the latest event of the release");
+        operator()
+                .contentType("application/json")
+                .body("{\"reason\": 42}")
+                .post("/releases/" + id + "/rollback")
+                .then()
+                .statusCode(400)
+                .body("error", equalTo("reason must be a string"));
+    }
+
+    @Test
+    void authAndUnknownReleases() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        awaitState(id, "PENDING");
+        given().get("/releases")
+                .then()
+                .statusCode(401)
+                .header("WWW-Authenticate", containsString("Bearer"))
+                .body("error", equalTo("missing bearer token"));
+        given().get("/releases/" + id).then().statusCode(401);
+        given().auth()
+                .oauth2("not-a-known-token-at-all")
+                .get("/releases")
+                .then()
+                .statusCode(401)
+                .body("error", equalTo("unknown token"));
+        given().header("Authorization", "Basic YWxpY2U6cHc=")
+                .get("/releases")
+                .then()
+                .statusCode(401);
+        given().post("/releases/" + id + "/promote").then().statusCode(401);
+        for (String cmd : List.of("promote", "abort", "rollback")) {
+            viewer().post("/releases/" + id + "/" + cmd)
+                    .then()
+                    .statusCode(403)
+                    .body("error", equalTo("bob is a viewer: this needs the operator role"));
+            operator().post("/releases/no-such-release/" + cmd).then().statusCode(404);
+        }
+        viewer().get("/releases/no-such-release")
+                .then()
+                .statusCode(404)
+                .body("error", equalTo("no release no-such-release"));
+        operator().get("/releases/" + id).then().statusCode(200);
+    }
+
+    @Test
+    void listFiltersAndPagesNewestFirst() {
+        EventEnvelope<BuildRequested> first = newRelease();
+        EventEnvelope<BuildRequested> second = newRelease();
+        awaitState(first.releaseId(), "PENDING");
+        awaitState(second.releaseId(), "PENDING");
+        // a hand-pushed image starts a release of its own
+        String manual = UUID.randomUUID().toString();
+        registry.send(new ImagePushed(manual, "example", "example", "manual", DIGEST));
+        awaitState(manual, "BUILT");
+
+        List<String> ids =
+                viewer().queryParam("app", "example")
+                        .queryParam("size", 200)
+                        .get("/releases")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath()
+                        .getList("items.id");
+        assertTrue(ids.indexOf(manual) < ids.indexOf(second.releaseId()), ids.toString());
+        assertTrue(
+                ids.indexOf(second.releaseId()) < ids.indexOf(first.releaseId()), ids.toString());
+
+        viewer().queryParam("state", "BUILT")
+                .queryParam("size", 200)
+                .get("/releases")
+                .then()
+                .statusCode(200)
+                .body("items.id", hasItem(manual))
+                .body("items.id", not(hasItem(first.releaseId())))
+                .body("items.state", not(hasItem("PENDING")));
+        viewer().queryParam("state", "pending,built")
+                .queryParam("size", 200)
+                .get("/releases")
+                .then()
+                .statusCode(200)
+                .body("items.id", hasItem(manual))
+                .body("items.id", hasItem(first.releaseId()));
+        viewer().queryParam("app", "other")
+                .get("/releases")
+                .then()
+                .statusCode(200)
+                .body("total", equalTo(0));
+
+        JsonPath page0 =
+                viewer().queryParam("size", 1)
+                        .get("/releases")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath();
+        JsonPath page1 =
+                viewer().queryParam("size", 1)
+                        .queryParam("page", 1)
+                        .get("/releases")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath();
+        assertEquals(1, page0.getList("items").size());
+        assertEquals(1, page1.getList("items").size());
+        assertTrue(page0.getInt("total") >= 3);
+        assertTrue(!page0.getString("items[0].id").equals(page1.getString("items[0].id")));
+        assertEquals(1, page1.getInt("page"));
+
+        viewer().queryParam("state", "NOPE")
+                .get("/releases")
+                .then()
+                .statusCode(400)
+                .body("error", containsString("unknown state 'NOPE'"));
+        viewer().queryParam("size", 0).get("/releases").then().statusCode(400);
+        viewer().queryParam("page", -1).get("/releases").then().statusCode(400);
+    }
+
+    @Test
+    void openApiDocumentsTheApi() {
+        given().get("/q/openapi?format=json")
+                .then()
+                .statusCode(200)
+                .body("paths", org.hamcrest.Matchers.hasKey("/webhooks/github"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/releases/{id}/promote"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/events"))
+                .body("components.securitySchemes.bearer.scheme", equalTo("bearer"));
+        given().get("/q/swagger-ui/").then().statusCode(200);
+    }
+}
