@@ -25,9 +25,6 @@ import java.util.stream.Stream;
  * drops the journal, so every dynamic update is gone.
  */
 public final class NamedServer implements AutoCloseable {
-    /** Debian's path of the binary. */
-    public static final Path NAMED = Path.of("/usr/sbin/named");
-
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final Path dir;
@@ -37,10 +34,15 @@ public final class NamedServer implements AutoCloseable {
     private final String secret;
     private final int port;
     private final String originalZone;
+    private final Path named;
+    private final Thread shutdownHook;
     private Process process;
     private int starts;
 
-    private NamedServer(Path dir, String zone, String keyName, String algorithm, int port) {
+    private NamedServer(
+            Path named, Path dir, String zone, String keyName, String algorithm, int port) {
+        this.named = named;
+        this.shutdownHook = new Thread(this::close, "close named");
         this.dir = dir;
         this.zone = zone;
         this.keyName = keyName;
@@ -66,10 +68,7 @@ public final class NamedServer implements AutoCloseable {
 
     /** Starts named with zone {@code zone} updatable with TSIG key {@code keyName}. */
     public static NamedServer start(String zone, String keyName, String algorithm) {
-        if (!Files.isExecutable(NAMED)) {
-            throw new IllegalStateException(
-                    NAMED + " not found: install the Debian package bind9 (apt-get install bind9)");
-        }
+        Path named = Binaries.require("named", "bind9");
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             Path dir;
@@ -78,10 +77,11 @@ public final class NamedServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            NamedServer server = new NamedServer(dir, zone, keyName, algorithm, freePort());
+            NamedServer server = new NamedServer(named, dir, zone, keyName, algorithm, freePort());
             try {
                 server.writeFiles();
                 server.start();
+                Runtime.getRuntime().addShutdownHook(server.shutdownHook);
                 return server;
             } catch (IllegalStateException e) {
                 // most likely the port was taken between choosing and binding it: try another
@@ -138,7 +138,7 @@ public final class NamedServer implements AutoCloseable {
         try {
             process =
                     new ProcessBuilder(
-                                    NAMED.toString(),
+                                    named.toString(),
                                     "-g",
                                     "-4",
                                     "-c",
@@ -148,10 +148,9 @@ public final class NamedServer implements AutoCloseable {
                             .redirectOutput(log.toFile())
                             .start();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start " + NAMED + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot start " + named + ": " + e.getMessage(), e);
         }
         Process p = process;
-        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             String text = read(log);
@@ -261,6 +260,11 @@ public final class NamedServer implements AutoCloseable {
     @Override
     public void close() {
         stop();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // already shutting down: this is the hook
+        }
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
