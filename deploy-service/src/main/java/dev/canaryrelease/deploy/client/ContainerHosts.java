@@ -1,0 +1,47 @@
+package dev.canaryrelease.deploy.client;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.fleet.Fleet;
+
+/** One {@link ContainerHost} per fleet host, with the driver the fleet names for it. */
+@ApplicationScoped
+public class ContainerHosts {
+    private final Fleet fleet;
+    private final DeployConfig config;
+    private final Map<String, ContainerHost> hosts = new ConcurrentHashMap<>();
+
+    public ContainerHosts(Fleet fleet, DeployConfig config) {
+        this.fleet = fleet;
+        this.config = config;
+    }
+
+    public ContainerHost get(String hostName) {
+        return hosts.computeIfAbsent(hostName, this::open);
+    }
+
+    private ContainerHost open(String hostName) {
+        Fleet.Host host =
+                fleet.host(hostName)
+                        .orElseThrow(() -> new HostException(hostName + ": not in the fleet"));
+        Fleet.Docker d =
+                host.docker()
+                        .orElseThrow(() -> new HostException(hostName + ": has no Docker engine"));
+        return switch (d.driver()) {
+            case DOCKER_API ->
+                    new DockerApiHost(host, config.connectTimeout(), config.callTimeout());
+            case SSH -> new SshDockerHost(host, config.connectTimeout(), config.callTimeout());
+        };
+    }
+
+    @PreDestroy
+    void close() {
+        hosts.values().forEach(ContainerHost::close);
+        hosts.clear();
+    }
+}

@@ -1,0 +1,94 @@
+package dev.canaryrelease.deploy.client;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the swap needs to know about a container and to create its successor: its settings (image,
+ * env, ports, labels, restart policy, network, command, hostname) and its state.
+ *
+ * @param imageId the local image id ({@code sha256:...} of the config)
+ * @param state {@code created}, {@code running}, {@code exited}, ...
+ * @param health Docker healthcheck status ({@code starting}, {@code healthy}, {@code unhealthy}) or
+ *     null when the image has no healthcheck
+ * @param finishedAt when it last stopped (null if never), to find the most recent previous one
+ */
+public record ContainerSpec(
+        String id,
+        String name,
+        String image,
+        String imageId,
+        List<String> env,
+        List<String> cmd,
+        List<String> entrypoint,
+        String hostname,
+        Map<String, String> labels,
+        String restartPolicy,
+        int restartMaxRetries,
+        String networkMode,
+        List<PortBinding> ports,
+        String state,
+        String health,
+        Instant created,
+        Instant finishedAt) {
+
+    /** Label carrying the manifest digest a container runs (set on every container we create). */
+    public static final String DIGEST_LABEL = "dev.canaryrelease.digest";
+
+    /** Label carrying the digest the container replaced (the rollback target). */
+    public static final String PREVIOUS_LABEL = "dev.canaryrelease.previous-digest";
+
+    /** A published port: {@code containerPort} like {@code 3000/tcp}; hostIp may be empty. */
+    public record PortBinding(String containerPort, String hostIp, String hostPort) {}
+
+    public ContainerSpec {
+        env = env == null ? List.of() : List.copyOf(env);
+        cmd = cmd == null ? List.of() : List.copyOf(cmd);
+        entrypoint = entrypoint == null ? List.of() : List.copyOf(entrypoint);
+        labels = labels == null ? Map.of() : Map.copyOf(labels);
+        ports = ports == null ? List.of() : List.copyOf(ports);
+    }
+
+    public boolean running() {
+        return "running".equals(state) || "restarting".equals(state);
+    }
+
+    /** The settings of this container with another image and digest labels. */
+    public ContainerSpec successor(String image, String digest, String previousDigest) {
+        Map<String, String> l = new HashMap<>(labels);
+        l.put(DIGEST_LABEL, digest);
+        if (previousDigest != null) {
+            l.put(PREVIOUS_LABEL, previousDigest);
+        } else {
+            l.remove(PREVIOUS_LABEL);
+        }
+        return new ContainerSpec(
+                null,
+                name,
+                image,
+                null,
+                env,
+                cmd,
+                entrypoint,
+                hostname,
+                l,
+                restartPolicy,
+                restartMaxRetries,
+                networkMode,
+                ports,
+                null,
+                null,
+                null,
+                null);
+    }
+
+    /** The host port published for {@code containerPort/tcp}, if any. */
+    public PortBinding published(int containerPort) {
+        return ports.stream()
+                .filter(p -> p.containerPort().equals(containerPort + "/tcp"))
+                .findFirst()
+                .orElse(null);
+    }
+}

@@ -1,0 +1,477 @@
+package dev.canaryrelease.deploy.client;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.deploy.domain.Reasons;
+import dev.canaryrelease.fleet.Fleet;
+
+/**
+ * The container swap on one drained host, and its way back. Crash-safe: before each swap it reads
+ * the engine's real state and completes or undoes a half-done one, so a host never runs two app
+ * containers and never ends without one. The caller runs one operation per host at a time.
+ */
+@ApplicationScoped
+public class SwapService {
+    private static final Logger LOG = Logger.getLogger(SwapService.class);
+
+    /** What a swap or restore gave: the digest running now, the one before, or why it failed. */
+    public record Result(
+            boolean ok, String digest, String previousDigest, String reason, String logTail) {
+        static Result updated(String digest, String previous) {
+            return new Result(true, digest, previous, null, null);
+        }
+
+        static Result failed(String reason, String logTail, String previous) {
+            return new Result(false, null, previous, reason, logTail == null ? "" : logTail);
+        }
+    }
+
+    /** A host as {@code GET /hosts} shows it. */
+    public record HostView(
+            String host,
+            String driver,
+            String app,
+            ContainerView container,
+            List<ContainerView> retained,
+            String error) {}
+
+    public record ContainerView(String name, String id, String state, String digest) {}
+
+    private final Fleet fleet;
+    private final ContainerHosts hosts;
+    private final DeployConfig config;
+    private final HttpClient http;
+
+    public SwapService(Fleet fleet, ContainerHosts hosts, DeployConfig config) {
+        this.fleet = fleet;
+        this.hosts = hosts;
+        this.config = config;
+        this.http =
+                HttpClient.newBuilder()
+                        .connectTimeout(Duration.ofSeconds(1))
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .build();
+    }
+
+    // --- swap ----------------------------------------------------------------------------------
+
+    /** Swaps the app's container on a drained host to {@code digest} (pulled by digest). */
+    public Result swap(String hostName, String appName, String digest) {
+        Fleet.Host host = fleet.host(hostName).orElseThrow();
+        Fleet.App app = fleet.app(appName).orElseThrow();
+        String name = app.container();
+        try {
+            ContainerHost engine = hosts.get(hostName);
+            recover(engine, app);
+            List<ContainerSpec> all = engine.appContainers(name);
+            ContainerSpec current = main(all, name).orElse(null);
+            String previous = current == null ? null : digestOf(engine, current, app);
+            if (current != null && current.running() && digest.equals(previous)) {
+                // Already there (a redelivery, or a swap finished before a crash).
+                String unhealthy = waitHealthy(engine, current.id(), host, app);
+                String before = current.labels().get(ContainerSpec.PREVIOUS_LABEL);
+                if (unhealthy == null) return Result.updated(digest, before);
+                String logs = engine.logs(current.id(), config.logLines());
+                if (before != null) restore(hostName, appName, before);
+                return Result.failed(unhealthy, logs, before);
+            }
+            String ref = fleet.registry().imageName(app.image()) + "@" + digest;
+            engine.pull(ref);
+            ContainerSpec base =
+                    current != null
+                            ? withoutImageDefaults(current, engine.imageConfig(current.imageId()))
+                            : defaults(app, host);
+            ContainerSpec next = base.successor(ref, digest, previous);
+            if (current != null) {
+                engine.stop(current.id(), config.stopTimeout());
+                retire(engine, all, current, previous, name);
+            }
+            String id = null;
+            String unhealthy;
+            try {
+                id = engine.create(name, next);
+                engine.start(id);
+                unhealthy = waitHealthy(engine, id, host, app);
+            } catch (HostException e) {
+                unhealthy = e.getMessage();
+            }
+            if (unhealthy == null) {
+                prune(engine, name);
+                LOG.infof("%s: %s now runs %s (was %s)", hostName, name, digest, previous);
+                return Result.updated(digest, previous);
+            }
+            String logs = id == null ? "" : engine.logs(id, config.logLines());
+            if (id != null) engine.remove(id);
+            if (current != null) {
+                engine.rename(current.id(), name);
+                engine.start(current.id());
+            }
+            LOG.warnf(
+                    "%s: %s on %s failed, previous restarted: %s",
+                    hostName, digest, name, unhealthy);
+            return Result.failed(unhealthy + "; " + Reasons.PREVIOUS_RESTORED, logs, previous);
+        } catch (HostException e) {
+            LOG.warnf("%s: swap to %s failed: %s", hostName, digest, e.getMessage());
+            return Result.failed(e.getMessage(), "", null);
+        }
+    }
+
+    /**
+     * Starts the retained container of {@code digest} again (no pull), or keeps what runs when
+     * {@code digest} is null; without a retained one, it swaps to {@code digest} (pull).
+     */
+    public Result restore(String hostName, String appName, String digest) {
+        Fleet.Host host = fleet.host(hostName).orElseThrow();
+        Fleet.App app = fleet.app(appName).orElseThrow();
+        String name = app.container();
+        try {
+            ContainerHost engine = hosts.get(hostName);
+            recover(engine, app);
+            List<ContainerSpec> all = engine.appContainers(name);
+            ContainerSpec current = main(all, name).orElse(null);
+            String currentDigest = current == null ? null : digestOf(engine, current, app);
+            if (digest == null || (current != null && digest.equals(currentDigest))) {
+                return Result.updated(currentDigest, currentDigest);
+            }
+            Optional<ContainerSpec> retained =
+                    all.stream()
+                            .filter(c -> !c.name().equals(name))
+                            .filter(c -> digest.equals(digestOf(engine, c, app)))
+                            .max(byLastStopped());
+            if (retained.isEmpty()) {
+                LOG.infof("%s: no retained %s container of %s: pulling it", hostName, name, digest);
+                return swap(hostName, appName, digest);
+            }
+            ContainerSpec back = retained.get();
+            if (current != null) {
+                engine.stop(current.id(), config.stopTimeout());
+                retire(engine, all, current, currentDigest, name);
+            }
+            engine.rename(back.id(), name);
+            engine.start(back.id());
+            String unhealthy = waitHealthy(engine, back.id(), host, app);
+            if (unhealthy == null) {
+                prune(engine, name);
+                LOG.infof("%s: %s back on %s (was %s)", hostName, name, digest, currentDigest);
+                return Result.updated(digest, currentDigest);
+            }
+            String logs = engine.logs(back.id(), config.logLines());
+            engine.stop(back.id(), config.stopTimeout());
+            engine.rename(back.id(), back.name());
+            if (current != null) {
+                engine.rename(current.id(), name);
+                engine.start(current.id());
+            }
+            return Result.failed(unhealthy, logs, currentDigest);
+        } catch (HostException e) {
+            LOG.warnf("%s: restore of %s failed: %s", hostName, digest, e.getMessage());
+            return Result.failed(e.getMessage(), "", null);
+        }
+    }
+
+    // --- crash safety --------------------------------------------------------------------------
+
+    /**
+     * Brings a host's app containers to a consistent state after an interrupted swap: never two
+     * running (the named one wins), an old container stopped but not renamed is started again, a
+     * new one created but never started is removed and the previous one comes back.
+     *
+     * @return what it did, empty when nothing was needed
+     */
+    public List<String> recover(ContainerHost engine, Fleet.App app) {
+        String name = app.container();
+        List<String> done = new ArrayList<>();
+        List<ContainerSpec> all = engine.appContainers(name);
+        List<ContainerSpec> running = all.stream().filter(ContainerSpec::running).toList();
+        if (running.size() > 1) {
+            ContainerSpec keep =
+                    running.stream()
+                            .filter(c -> c.name().equals(name))
+                            .findFirst()
+                            .orElse(running.get(0));
+            for (ContainerSpec c : running) {
+                if (!c.id().equals(keep.id())) {
+                    engine.stop(c.id(), config.stopTimeout());
+                    done.add("stopped " + c.name() + " (two app containers were running)");
+                }
+            }
+            all = engine.appContainers(name);
+        }
+        Optional<ContainerSpec> main = main(all, name);
+        List<ContainerSpec> retained = all.stream().filter(c -> !c.name().equals(name)).toList();
+        Optional<ContainerSpec> last = retained.stream().max(byLastStopped());
+        if (main.isEmpty() && last.isPresent()) {
+            engine.rename(last.get().id(), name);
+            engine.start(last.get().id());
+            done.add("renamed " + last.get().name() + " back to " + name + " and started it");
+        } else if (main.isPresent() && !main.get().running()) {
+            ContainerSpec m = main.get();
+            if ("created".equals(m.state()) && last.isPresent()) {
+                engine.remove(m.id());
+                engine.rename(last.get().id(), name);
+                engine.start(last.get().id());
+                done.add(
+                        "removed never-started "
+                                + name
+                                + ", restarted "
+                                + last.get().name()
+                                + " as "
+                                + name);
+            } else {
+                engine.start(m.id());
+                done.add("started stopped " + name);
+            }
+        }
+        if (!done.isEmpty())
+            LOG.warnf("%s: recovered an interrupted swap: %s", engine.describe(), done);
+        return done;
+    }
+
+    /** Runs {@link #recover} on a host by name; errors are logged, not thrown. */
+    public List<String> recover(String hostName, String appName) {
+        try {
+            return recover(hosts.get(hostName), fleet.app(appName).orElseThrow());
+        } catch (HostException e) {
+            LOG.warnf("%s: cannot check for interrupted swaps: %s", hostName, e.getMessage());
+            return List.of();
+        }
+    }
+
+    // --- read side -----------------------------------------------------------------------------
+
+    public HostView view(Fleet.Host host, Fleet.App app) {
+        String driver =
+                host.docker()
+                        .map(d -> d.driver().name().toLowerCase().replace('_', '-'))
+                        .orElse("");
+        try {
+            ContainerHost engine = hosts.get(host.name());
+            List<ContainerSpec> all = engine.appContainers(app.container());
+            ContainerView main =
+                    main(all, app.container())
+                            .map(
+                                    c ->
+                                            new ContainerView(
+                                                    c.name(),
+                                                    c.id(),
+                                                    c.state(),
+                                                    digestOf(engine, c, app)))
+                            .orElse(null);
+            List<ContainerView> retained =
+                    all.stream()
+                            .filter(c -> !c.name().equals(app.container()))
+                            .sorted(byLastStopped().reversed())
+                            .map(
+                                    c ->
+                                            new ContainerView(
+                                                    c.name(),
+                                                    c.id(),
+                                                    c.state(),
+                                                    digestOf(engine, c, app)))
+                            .toList();
+            return new HostView(host.name(), driver, app.name(), main, retained, null);
+        } catch (HostException e) {
+            return new HostView(host.name(), driver, app.name(), null, List.of(), e.getMessage());
+        }
+    }
+
+    // --- helpers -------------------------------------------------------------------------------
+
+    private static Optional<ContainerSpec> main(List<ContainerSpec> all, String name) {
+        return all.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    private static Comparator<ContainerSpec> byLastStopped() {
+        return Comparator.comparing(
+                        (ContainerSpec c) ->
+                                c.finishedAt() == null ? Instant.EPOCH : c.finishedAt())
+                .thenComparing(c -> c.created() == null ? Instant.EPOCH : c.created());
+    }
+
+    /** Renames the stopped previous container to {@code <name>-<sha12>}, replacing a namesake. */
+    private void retire(
+            ContainerHost engine,
+            List<ContainerSpec> all,
+            ContainerSpec current,
+            String digest,
+            String name) {
+        String retainedName = name + "-" + shortSha(digest, current.imageId());
+        for (ContainerSpec c : all) {
+            if (c.name().equals(retainedName) && !c.id().equals(current.id()))
+                engine.remove(c.id());
+        }
+        engine.rename(current.id(), retainedName);
+    }
+
+    /** Keeps the last {@code retained} previous containers, removes older ones. */
+    private void prune(ContainerHost engine, String name) {
+        List<ContainerSpec> old =
+                engine.appContainers(name).stream()
+                        .filter(c -> !c.name().equals(name) && !c.running())
+                        .sorted(byLastStopped().reversed())
+                        .toList();
+        for (int i = config.retained(); i < old.size(); i++) {
+            engine.remove(old.get(i).id());
+        }
+    }
+
+    static String shortSha(String digest, String imageId) {
+        String s = digest != null ? digest : imageId;
+        if (s == null) return "000000000000";
+        int colon = s.indexOf(':');
+        String hex = colon < 0 ? s : s.substring(colon + 1);
+        return hex.length() >= 12
+                ? hex.substring(0, 12)
+                : String.format("%-12s", hex).replace(' ', '0');
+    }
+
+    /** The manifest digest a container runs: our label, its image reference, or the image's. */
+    String digestOf(ContainerHost engine, ContainerSpec c, Fleet.App app) {
+        String label = c.labels().get(ContainerSpec.DIGEST_LABEL);
+        if (label != null) return label;
+        if (c.image() != null && c.image().contains("@sha256:")) {
+            return c.image().substring(c.image().indexOf('@') + 1);
+        }
+        List<String> digests = engine.repoDigests(c.imageId());
+        String repo = fleet.registry().imageName(app.image()) + "@";
+        return digests.stream()
+                .filter(d -> d.startsWith(repo))
+                .findFirst()
+                .or(() -> digests.stream().findFirst())
+                .map(d -> d.substring(d.indexOf('@') + 1))
+                .orElse(null);
+    }
+
+    /** The container's own settings: what its image set by itself is left to the new image. */
+    static ContainerSpec withoutImageDefaults(ContainerSpec c, ImageConfig image) {
+        List<String> env = c.env().stream().filter(e -> !image.env().contains(e)).toList();
+        Map<String, String> labels = new HashMap<>(c.labels());
+        image.labels().forEach((k, v) -> labels.remove(k, v));
+        List<String> cmd = c.cmd().equals(image.cmd()) ? List.of() : c.cmd();
+        List<String> entrypoint =
+                c.entrypoint().equals(image.entrypoint()) ? List.of() : c.entrypoint();
+        String hostname =
+                c.hostname() != null && c.id() != null && c.id().startsWith(c.hostname())
+                        ? null
+                        : c.hostname();
+        return new ContainerSpec(
+                c.id(),
+                c.name(),
+                c.image(),
+                c.imageId(),
+                env,
+                cmd,
+                entrypoint,
+                hostname,
+                labels,
+                c.restartPolicy(),
+                c.restartMaxRetries(),
+                c.networkMode(),
+                c.ports(),
+                c.state(),
+                c.health(),
+                c.created(),
+                c.finishedAt());
+    }
+
+    /** Settings for a host that has no app container yet. */
+    private static ContainerSpec defaults(Fleet.App app, Fleet.Host host) {
+        List<String> env = new ArrayList<>();
+        if (app.env() != null) app.env().forEach((k, v) -> env.add(k + "=" + v));
+        env.add("CANARY_HOST=" + host.name());
+        return new ContainerSpec(
+                null,
+                app.container(),
+                null,
+                null,
+                env,
+                null,
+                null,
+                null,
+                null,
+                "unless-stopped",
+                0,
+                null,
+                List.of(
+                        new ContainerSpec.PortBinding(
+                                app.port() + "/tcp", host.address(), Integer.toString(app.port()))),
+                null,
+                null,
+                null,
+                null);
+    }
+
+    /**
+     * Waits until the container answers {@code GET http://<host address>:<port><healthPath>} with
+     * 2xx, and its Docker healthcheck (if the image has one) says healthy, within the fleet's
+     * health deadline.
+     *
+     * @return null when healthy, else why not
+     */
+    String waitHealthy(ContainerHost engine, String id, Fleet.Host host, Fleet.App app) {
+        Duration timeout = fleet.rollout().healthTimeout();
+        Instant deadline = Instant.now().plus(timeout);
+        String last = "no answer";
+        long pause = 25;
+        while (true) {
+            ContainerSpec c = engine.inspect(id);
+            if (!c.running()) {
+                return "container " + c.name() + " is " + c.state() + ", not running";
+            }
+            if ("unhealthy".equals(c.health())) {
+                return "Docker healthcheck of " + c.name() + " reports unhealthy";
+            }
+            ContainerSpec.PortBinding b = c.published(app.port());
+            String port =
+                    b == null || b.hostPort().isEmpty()
+                            ? Integer.toString(app.port())
+                            : b.hostPort();
+            URI uri = URI.create("http://" + host.address() + ":" + port + app.healthPath());
+            try {
+                HttpResponse<Void> r =
+                        http.send(
+                                HttpRequest.newBuilder(uri)
+                                        .timeout(Duration.ofSeconds(2))
+                                        .GET()
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding());
+                boolean http2xx = r.statusCode() / 100 == 2;
+                last = "GET " + uri + " → " + r.statusCode();
+                if (http2xx && (c.health() == null || "healthy".equals(c.health()))) return null;
+                if (http2xx) last = last + ", Docker healthcheck " + c.health();
+            } catch (IOException e) {
+                last = "GET " + uri + " → " + e.getClass().getSimpleName();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
+            if (Instant.now().isAfter(deadline)) {
+                return Reasons.HEALTH_TIMEOUT + timeout.toSeconds() + "s (" + last + ")";
+            }
+            try {
+                Thread.sleep(pause); // polling the app: the only wait is for the app itself
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
+            pause = Math.min(pause * 2, 250);
+        }
+    }
+}

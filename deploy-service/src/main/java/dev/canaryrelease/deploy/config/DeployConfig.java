@@ -1,0 +1,44 @@
+package dev.canaryrelease.deploy.config;
+
+import java.time.Duration;
+import java.util.List;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** deploy-service settings ({@code canary.deploy.*}); the rollout policy itself is in the fleet. */
+@ConfigMapping(prefix = "canary.deploy")
+public interface DeployConfig {
+
+    /** Topics read from their beginning at start to rebuild every release before acting. */
+    @WithDefault("gateway.events,build.events,registry.events,lb.events,deploy.events")
+    List<String> replayTopics();
+
+    /** How long the start-up replay may take before the service gives up starting. */
+    @WithDefault("60s")
+    Duration replayTimeout();
+
+    /** Previous containers kept per app and host for instant rollback ({@code <name>-<sha12>}). */
+    @WithDefault("3")
+    int retained();
+
+    /** Grace period of {@code docker stop} for the old container. */
+    @WithDefault("10s")
+    Duration stopTimeout();
+
+    /** Connect timeout to a Docker engine (TCP/unix) or an SSH server. */
+    @WithDefault("5s")
+    Duration connectTimeout();
+
+    /** Response timeout of one Docker API call or remote command (a pull may take longer). */
+    @WithDefault("120s")
+    Duration callTimeout();
+
+    /** Lines of the failed container's log put in {@code host.update-failed}. */
+    @WithDefault("20")
+    int logLines();
+
+    /** Scan every host for half-done swaps at start (and complete or undo them). */
+    @WithDefault("true")
+    boolean recoverAtStart();
+}

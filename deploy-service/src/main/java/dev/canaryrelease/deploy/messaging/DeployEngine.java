@@ -1,0 +1,332 @@
+package dev.canaryrelease.deploy.messaging;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import dev.canaryrelease.deploy.client.SwapService;
+import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.deploy.domain.Command;
+import dev.canaryrelease.deploy.domain.HostStep;
+import dev.canaryrelease.deploy.domain.Phase;
+import dev.canaryrelease.deploy.domain.Policy;
+import dev.canaryrelease.deploy.domain.Release;
+import dev.canaryrelease.deploy.domain.ReleaseMachine;
+import dev.canaryrelease.deploy.domain.Rollouts;
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.messaging.EventPublisher;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.HostUpdateFailed;
+import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.fleet.Fleet;
+
+/**
+ * Runs the state machine on live events and carries out its commands: events are published caused
+ * by the event that triggered them, swaps run on one worker per host (so a slow host never holds
+ * the others, and one host never runs two swaps at once), and their results go back into the
+ * machine.
+ *
+ * <p>At start, {@link #replay} rebuilds every release from the topics without acting, then does
+ * only what the history shows was decided but never done (an event not published, a drained host
+ * whose swap has no result).
+ */
+@ApplicationScoped
+public class DeployEngine {
+    private static final Logger LOG = Logger.getLogger(DeployEngine.class);
+
+    /** Our own events that are results the machine needs (the rest it derives itself). */
+    private static final Set<EventType> OWN_INPUTS =
+            Set.of(
+                    EventType.HOST_UPDATED,
+                    EventType.HOST_UPDATE_FAILED,
+                    EventType.PROMOTION_REQUESTED);
+
+    private final Fleet fleet;
+    private final EventPublisher publisher;
+    private final SwapService swaps;
+    private final DeployConfig config;
+    private final Rollouts rollouts;
+    private final Set<String> seen = new HashSet<>();
+    private final Map<String, EventEnvelope<?>> lastEvent = new HashMap<>();
+    private final Map<String, ExecutorService> workers = new HashMap<>();
+    private final ScheduledExecutorService timers =
+            Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "deploy-timers"));
+    private final CountDownLatch ready = new CountDownLatch(1);
+
+    public DeployEngine(
+            Fleet fleet, EventPublisher publisher, SwapService swaps, DeployConfig config) {
+        this.fleet = fleet;
+        this.publisher = publisher;
+        this.swaps = swaps;
+        this.config = config;
+        this.rollouts =
+                new Rollouts(
+                        Policy.of(fleet),
+                        fleet.apps().stream()
+                                .map(Fleet.App::name)
+                                .collect(java.util.stream.Collectors.toSet()));
+    }
+
+    /** A command with the event that caused it. */
+    record Pending(Command command, EventEnvelope<?> cause) {}
+
+    // --- start: replay -------------------------------------------------------------------------
+
+    /**
+     * Rebuilds the state from history (sorted by time) without publishing, then carries out what
+     * was decided but not done, and recovers interrupted swaps on every host.
+     */
+    public void replay(List<EventEnvelope<CanaryEvent>> history) {
+        List<Pending> decided = new ArrayList<>();
+        Set<String> doneKeys = new HashSet<>();
+        synchronized (this) {
+            for (EventEnvelope<CanaryEvent> e : history) {
+                boolean own = e.source().equals(publisher.source());
+                if (own) doneKeys.add(key(e.type(), e.causationId(), e.data()));
+                if (own && !OWN_INPUTS.contains(e.type())) continue;
+                if (!seen.add(e.id())) continue;
+                lastEvent.put(e.releaseId(), e);
+                Rollouts.Outcome o = rollouts.handle(e);
+                for (Command c : o.commands()) decided.add(new Pending(c, e));
+            }
+        }
+        List<Pending> todo = new ArrayList<>();
+        for (Pending p : decided) {
+            Command c = p.command();
+            boolean done = false;
+            if (c instanceof Command.Emit em) {
+                done = doneKeys.contains(key(EventType.of(em.data()), p.cause().id(), em.data()));
+            } else if (c instanceof Command.Swap sw) {
+                done = swapDone(doneKeys, p.cause().id(), sw.host());
+            } else if (c instanceof Command.Restore rs) {
+                done = swapDone(doneKeys, p.cause().id(), rs.host());
+            }
+            if (!done) todo.add(p);
+        }
+        LOG.infof(
+                "replay: %d releases rebuilt, %d commands decided, %d not yet done",
+                rollouts.releases().size(), decided.size(), todo.size());
+        Set<String> swapping = new HashSet<>();
+        for (Pending p : todo) {
+            if (p.command() instanceof Command.Swap s) swapping.add(s.host());
+            if (p.command() instanceof Command.Restore r) swapping.add(r.host());
+        }
+        if (config.recoverAtStart()) {
+            for (Fleet.Host h : fleet.dockerHosts()) {
+                if (swapping.contains(h.name())) continue; // its swap recovers first
+                for (Fleet.App app : fleet.apps()) {
+                    worker(h.name()).submit(() -> swaps.recover(h.name(), app.name()));
+                }
+            }
+        }
+        synchronized (this) {
+            for (Pending p : todo) execute(p.command(), p.cause());
+        }
+        ready.countDown();
+    }
+
+    private static boolean swapDone(Set<String> doneKeys, String causeId, String host) {
+        return doneKeys.contains(key(EventType.HOST_UPDATED, causeId, host))
+                || doneKeys.contains(key(EventType.HOST_UPDATE_FAILED, causeId, host));
+    }
+
+    private static String key(EventType type, String causeId, CanaryEvent data) {
+        return key(type, causeId, hostOf(data));
+    }
+
+    private static String key(EventType type, String causeId, String host) {
+        return type.name() + "|" + causeId + "|" + host;
+    }
+
+    private static String hostOf(CanaryEvent d) {
+        try {
+            var m = d.getClass().getMethod("host");
+            return (String) m.invoke(d);
+        } catch (ReflectiveOperationException e) {
+            return "";
+        }
+    }
+
+    /** Blocks a listener until the replay is done (events are not acted on before). */
+    public void awaitReady() {
+        try {
+            if (!ready.await(config.replayTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("deploy-service did not finish its replay");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // --- live ----------------------------------------------------------------------------------
+
+    /** Handles one live event (idempotent: an event seen before is skipped). */
+    public synchronized void handle(EventEnvelope<? extends CanaryEvent> e) {
+        if (!seen.add(e.id())) {
+            return;
+        }
+        if (e.source().equals(publisher.source()) && !OWN_INPUTS.contains(e.type())) return;
+        lastEvent.put(e.releaseId(), e);
+        Rollouts.Outcome o = rollouts.handle(e);
+        for (String why : o.rejections()) {
+            LOG.infof("release %s: %s not applied: %s", e.releaseId(), e.type().shortName(), why);
+        }
+        for (Command c : o.commands()) execute(c, e);
+        rollouts.release(e.releaseId())
+                .ifPresent(
+                        r ->
+                                LOG.debugf(
+                                        "release %s: %s after %s",
+                                        r.id(), r.phase(), e.type().shortName()));
+    }
+
+    private void execute(Command c, EventEnvelope<?> cause) {
+        if (c instanceof Command.Emit em) {
+            publisher.publish(cause, em.data()).toCompletableFuture().join();
+            LOG.infof(
+                    "release %s: %s%s",
+                    em.data().releaseId(),
+                    EventType.of(em.data()).shortName(),
+                    hostSuffix(em.data()));
+        } else if (c instanceof Command.Swap s) {
+            worker(s.host())
+                    .submit(
+                            () ->
+                                    result(
+                                            cause,
+                                            s.releaseId(),
+                                            s.app(),
+                                            s.host(),
+                                            s.stage(),
+                                            s.digest(),
+                                            swaps.swap(s.host(), s.app(), s.digest())));
+        } else if (c instanceof Command.Restore r) {
+            worker(r.host())
+                    .submit(
+                            () ->
+                                    result(
+                                            cause,
+                                            r.releaseId(),
+                                            r.app(),
+                                            r.host(),
+                                            Stage.ROLLBACK,
+                                            r.digest(),
+                                            swaps.restore(r.host(), r.app(), r.digest())));
+        } else if (c instanceof Command.ScheduleAutoPromotion a) {
+            long delay = Math.max(0, Duration.between(Instant.now(), a.at()).toMillis());
+            timers.schedule(() -> autoPromote(a.releaseId()), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static String hostSuffix(CanaryEvent d) {
+        String h = hostOf(d);
+        return h.isEmpty() ? "" : " " + h;
+    }
+
+    private void result(
+            EventEnvelope<?> cause,
+            String releaseId,
+            String app,
+            String host,
+            Stage stage,
+            String wanted,
+            SwapService.Result r) {
+        CanaryEvent data =
+                r.ok()
+                        ? new HostUpdated(
+                                releaseId, app, host, stage, r.digest(), r.previousDigest())
+                        : new HostUpdateFailed(
+                                releaseId,
+                                app,
+                                host,
+                                stage,
+                                wanted,
+                                r.previousDigest(),
+                                r.reason(),
+                                r.logTail());
+        try {
+            EventEnvelope<CanaryEvent> e =
+                    publisher.publish(cause, data).toCompletableFuture().join();
+            LOG.infof(
+                    "release %s: %s %s%s",
+                    releaseId, e.type().shortName(), host, r.ok() ? "" : ": " + r.reason());
+            handle(e);
+        } catch (RuntimeException ex) {
+            LOG.errorf(
+                    ex,
+                    "release %s: cannot publish the result of %s on %s",
+                    releaseId,
+                    stage,
+                    host);
+        }
+    }
+
+    private void autoPromote(String releaseId) {
+        synchronized (this) {
+            Release r = rollouts.release(releaseId).orElse(null);
+            if (r == null || r.phase() != Phase.CANARY_LIVE) return;
+            EventEnvelope<?> cause = lastEvent.get(releaseId);
+            EventEnvelope<CanaryEvent> e =
+                    publisher
+                            .publish(
+                                    cause,
+                                    (CanaryEvent)
+                                            ReleaseMachine.autoPromotion(r, rollouts.policy()))
+                            .toCompletableFuture()
+                            .join();
+            handle(e);
+        }
+    }
+
+    private synchronized ExecutorService worker(String host) {
+        return workers.computeIfAbsent(
+                host, h -> Executors.newSingleThreadExecutor(r -> new Thread(r, "swap-" + h)));
+    }
+
+    // --- read side -----------------------------------------------------------------------------
+
+    public synchronized java.util.Optional<Release> release(String id) {
+        return rollouts.release(id);
+    }
+
+    public synchronized List<Release> releases() {
+        return List.copyOf(rollouts.releases());
+    }
+
+    /** Hosts some release has out of the pool right now. */
+    public synchronized Map<String, String> busyHosts() {
+        Map<String, String> busy = new HashMap<>();
+        for (Release r : rollouts.releases()) {
+            r.hosts().values().stream()
+                    .filter(h -> h.step().inFlight() || h.step() == HostStep.REVERT_PENDING)
+                    .forEach(h -> busy.put(h.host(), r.id() + " " + h.step()));
+        }
+        return busy;
+    }
+
+    @PreDestroy
+    void stop() {
+        timers.shutdownNow();
+        synchronized (this) {
+            workers.values().forEach(ExecutorService::shutdown);
+        }
+    }
+}

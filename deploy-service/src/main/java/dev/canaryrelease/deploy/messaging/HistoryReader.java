@@ -1,0 +1,101 @@
+package dev.canaryrelease.deploy.messaging;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.model.CanaryEvent;
+
+/**
+ * Reads the suite's topics from their beginning up to their current end with a plain consumer (no
+ * group, nothing committed), so the deploy service can rebuild every release before it acts.
+ */
+@ApplicationScoped
+public class HistoryReader {
+    private static final Logger LOG = Logger.getLogger(HistoryReader.class);
+
+    private final String bootstrap;
+    private final DeployConfig config;
+
+    public HistoryReader(
+            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
+            DeployConfig config) {
+        this.bootstrap = bootstrap;
+        this.config = config;
+    }
+
+    /** Every readable event of the replay topics, ordered by CloudEvent time. */
+    public List<EventEnvelope<CanaryEvent>> read() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "deploy-service-replay-" + UUID.randomUUID());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
+        Instant deadline = Instant.now().plus(config.replayTimeout());
+        List<EventEnvelope<CanaryEvent>> events = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (String topic : config.replayTopics()) {
+                List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+                if (infos == null) continue;
+                infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
+            }
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            int skipped = 0;
+            while (!caughtUp(consumer, end)) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException(
+                            "replay did not reach the end of "
+                                    + config.replayTopics()
+                                    + " within "
+                                    + config.replayTimeout());
+                }
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    try {
+                        CloudEventCodec.decode(r.headers(), r.value()).ifPresent(events::add);
+                    } catch (RuntimeException e) {
+                        skipped++;
+                    }
+                }
+            }
+            LOG.infof(
+                    "replay: %d events from %s (%d unreadable records skipped)",
+                    events.size(), config.replayTopics(), skipped);
+        }
+        events.sort(Comparator.comparing(EventEnvelope::time));
+        return events;
+    }
+
+    private static boolean caughtUp(KafkaConsumer<?, ?> c, Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (c.position(e.getKey()) < e.getValue()) return false;
+        }
+        return true;
+    }
+}

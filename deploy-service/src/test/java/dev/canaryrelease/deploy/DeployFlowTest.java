@@ -1,0 +1,271 @@
+package dev.canaryrelease.deploy;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.model.AbortRequested;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.HostEnabled;
+import dev.canaryrelease.events.model.HostUpdateFailed;
+import dev.canaryrelease.events.model.HostUpdateRequested;
+import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.PromotionRejected;
+import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.RollbackRequested;
+import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.testsupport.EventCapture;
+import dev.canaryrelease.testsupport.EventSender;
+import dev.canaryrelease.testsupport.KafkaTestResource;
+import dev.canaryrelease.testsupport.infra.DockerEngine;
+
+/**
+ * The deploy service on real engines (docker0 over TLS with the docker-api driver, docker1 through
+ * a real sshd with the ssh driver) and the real broker. The test plays lb-service, registry-service
+ * and the gateway by sending their events.
+ */
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(DeployInfraResource.class)
+class DeployFlowTest {
+    static final String APP = DeployInfraResource.APP;
+    static final Duration SWAP = Duration.ofSeconds(60);
+
+    static EventSender registry;
+    static EventSender lb;
+    static EventSender gateway;
+    static EventCapture capture;
+
+    @BeforeAll
+    static void start() {
+        String kafka = KafkaTestResource.bootstrapServers();
+        registry = new EventSender(kafka, "registry-service");
+        lb = new EventSender(kafka, "lb-service");
+        gateway = new EventSender(kafka, "gateway");
+        capture = EventCapture.start(kafka, Topics.DEPLOY);
+    }
+
+    @AfterAll
+    static void stop() {
+        registry.close();
+        lb.close();
+        gateway.close();
+        capture.close();
+    }
+
+    // --- playing lb-service --------------------------------------------------------------------
+
+    @SuppressWarnings("unchecked")
+    static EventEnvelope<HostUpdateRequested> requested(String release, String host, Stage stage) {
+        return (EventEnvelope<HostUpdateRequested>)
+                (EventEnvelope<?>)
+                        capture.await(
+                                e ->
+                                        e.releaseId().equals(release)
+                                                && e.data() instanceof HostUpdateRequested r
+                                                && r.host().equals(host)
+                                                && r.stage() == stage,
+                                SWAP);
+    }
+
+    /** Drains the host as lb would and returns deploy's answer (host.updated or update-failed). */
+    static EventEnvelope<CanaryEvent> drain(EventEnvelope<HostUpdateRequested> req) {
+        HostUpdateRequested r = req.data();
+        EventEnvelope<HostDrained> drained =
+                lb.send(
+                        req,
+                        new HostDrained(r.releaseId(), r.app(), r.host(), r.stage(), 0, 3, false));
+        return capture.await(
+                e ->
+                        drained.id().equals(e.causationId())
+                                && (e.type() == EventType.HOST_UPDATED
+                                        || e.type() == EventType.HOST_UPDATE_FAILED),
+                SWAP);
+    }
+
+    static void enable(EventEnvelope<CanaryEvent> updated) {
+        HostUpdated u = (HostUpdated) updated.data();
+        lb.send(updated, new HostEnabled(u.releaseId(), u.app(), u.host(), u.stage()));
+    }
+
+    /** A whole host cycle: requested → drained → updated → enabled. */
+    static HostUpdated cycle(String release, String host, Stage stage) {
+        EventEnvelope<CanaryEvent> updated = drain(requested(release, host, stage));
+        assertEquals(EventType.HOST_UPDATED, updated.type(), updated.data().toString());
+        enable(updated);
+        return (HostUpdated) updated.data();
+    }
+
+    static void awaitPage(DockerEngine e, String version) {
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> Infra.page(e), p -> p.startsWith("200") && p.contains(version));
+    }
+
+    static String pushed(String release, String digest) {
+        registry.send(new ImagePushed(release, APP, Infra.REPO, digest.substring(7, 19), digest));
+        return release;
+    }
+
+    static String newRelease() {
+        return "rel-" + UUID.randomUUID();
+    }
+
+    // --- tests ---------------------------------------------------------------------------------
+
+    @Test
+    void canaryPromotionAndRollbackOnBothDrivers() {
+        String rel = pushed(newRelease(), Infra.v2);
+
+        // canary: docker0, docker-api driver over TLS
+        HostUpdated canary = cycle(rel, "docker0", Stage.CANARY);
+        assertEquals(Infra.v2, canary.digest());
+        assertEquals(Infra.v1, canary.previousDigest());
+        awaitPage(Infra.docker0, "v2");
+        awaitPage(Infra.docker1, "v1");
+        assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
+        assertTrue(
+                Infra.runningImage(Infra.docker0).endsWith("@" + Infra.v2),
+                Infra.runningImage(Infra.docker0));
+        assertTrue(
+                Infra.containers(Infra.docker0, true)
+                        .contains(Infra.CONTAINER + "-" + Infra.v1.substring(7, 19) + " exited"),
+                Infra.containers(Infra.docker0, true).toString());
+        EventEnvelope<CanaryEvent> live = capture.await(rel, EventType.CANARY_LIVE, SWAP);
+        assertEquals(List.of("docker0"), ((CanaryLive) live.data()).hosts());
+        given().get("/releases/" + rel)
+                .then()
+                .statusCode(200)
+                .body("phase", equalTo("CANARY_LIVE"));
+
+        // promotion: docker1, ssh driver
+        gateway.send(live, new PromotionRequested(rel, "alice", "looks good"));
+        HostUpdated promoted = cycle(rel, "docker1", Stage.PROMOTION);
+        assertEquals(Infra.v2, promoted.digest());
+        assertEquals(Infra.v1, promoted.previousDigest());
+        awaitPage(Infra.docker1, "v2");
+        assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker1, false));
+        capture.await(rel, EventType.RELEASE_PROMOTED, SWAP);
+        given().get("/releases/" + rel).then().statusCode(200).body("phase", equalTo("PROMOTED"));
+        given().get("/hosts")
+                .then()
+                .statusCode(200)
+                .body("container.digest", hasItem(Infra.v2))
+                .body("find { it.host == 'docker1' }.retained.digest", hasItem(Infra.v1));
+
+        // rollback: the retained v1 containers start again, no pull, host by host
+        String v1Id0 =
+                containerId(Infra.docker0, Infra.CONTAINER + "-" + Infra.v1.substring(7, 19));
+        gateway.send(new RollbackRequested(rel, "alice", "regression"));
+        HostUpdated back0 = cycle(rel, "docker0", Stage.ROLLBACK);
+        assertEquals(Infra.v1, back0.digest());
+        assertEquals(Infra.v2, back0.previousDigest());
+        assertEquals(v1Id0, containerId(Infra.docker0, Infra.CONTAINER));
+        awaitPage(Infra.docker0, "v1");
+        HostUpdated back1 = cycle(rel, "docker1", Stage.ROLLBACK);
+        assertEquals(Infra.v1, back1.digest());
+        awaitPage(Infra.docker1, "v1");
+        capture.await(rel, EventType.RELEASE_ROLLED_BACK, SWAP);
+        given().get("/releases/" + rel).then().body("phase", equalTo("ROLLED_BACK"));
+    }
+
+    static String containerId(DockerEngine e, String name) {
+        return e.docker("inspect", "--format", "{{.Id}}", name).orThrow().stdout().strip();
+    }
+
+    @Test
+    void promotionBeforeCanaryLiveIsRejectedWithTheState() {
+        String rel = newRelease();
+        EventEnvelope<BuildRequested> b =
+                gateway.send(
+                        new BuildRequested(
+                                rel,
+                                APP,
+                                "proserveau/example",
+                                "u",
+                                "refs/heads/main",
+                                "abc",
+                                "me",
+                                "d1"));
+        gateway.send(b, new PromotionRequested(rel, "alice", null));
+        EventEnvelope<CanaryEvent> rej = capture.await(rel, EventType.PROMOTION_REJECTED, SWAP);
+        assertEquals("PENDING", ((PromotionRejected) rej.data()).state());
+        given().get("/releases/" + rel).then().statusCode(200).body("phase", equalTo("PENDING"));
+        given().get("/releases/nope").then().statusCode(404);
+    }
+
+    @Test
+    void aFailedHealthCheckBringsThePreviousContainerBackAndFailsTheRelease() {
+        String rel = pushed(newRelease(), Infra.broken);
+        EventEnvelope<CanaryEvent> answer = drain(requested(rel, "docker0", Stage.CANARY));
+        assertEquals(EventType.HOST_UPDATE_FAILED, answer.type());
+        HostUpdateFailed f = (HostUpdateFailed) answer.data();
+        assertTrue(f.reason().contains("not healthy within 5s"), f.reason());
+        assertTrue(f.reason().contains("404"), f.reason());
+        assertEquals(Infra.v1, f.previousDigest());
+        // the previous container serves again, and it is the only one running
+        awaitPage(Infra.docker0, "v1");
+        assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
+        // what lets lb put the host back: host.updated{rollback} with the previous digest
+        EventEnvelope<CanaryEvent> back =
+                capture.await(
+                        e -> e.releaseId().equals(rel) && e.type() == EventType.HOST_UPDATED, SWAP);
+        assertEquals(Stage.ROLLBACK, ((HostUpdated) back.data()).stage());
+        assertEquals(Infra.v1, ((HostUpdated) back.data()).digest());
+        capture.await(rel, EventType.RELEASE_FAILED, SWAP);
+        enable(back);
+        Awaitility.await()
+                .atMost(SWAP)
+                .untilAsserted(
+                        () ->
+                                given().get("/releases/" + rel)
+                                        .then()
+                                        .body("phase", equalTo("FAILED"))
+                                        .body("hosts.docker0.step", equalTo("REVERTED")));
+    }
+
+    @Test
+    void abortWhileTheCanaryIsLiveSendsTheCanaryBack() {
+        String rel = pushed(newRelease(), Infra.v2);
+        cycle(rel, "docker0", Stage.CANARY);
+        EventEnvelope<CanaryEvent> live = capture.await(rel, EventType.CANARY_LIVE, SWAP);
+        awaitPage(Infra.docker0, "v2");
+        gateway.send(live, new AbortRequested(rel, "alice", "bad numbers"));
+        capture.await(rel, EventType.RELEASE_ABORTED, SWAP);
+        HostUpdated back = cycle(rel, "docker0", Stage.ROLLBACK);
+        assertEquals(Infra.v1, back.digest());
+        awaitPage(Infra.docker0, "v1");
+        awaitPage(Infra.docker1, "v1");
+        assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
+        Awaitility.await()
+                .atMost(SWAP)
+                .untilAsserted(
+                        () ->
+                                given().get("/releases/" + rel)
+                                        .then()
+                                        .body("phase", equalTo("ABORTED"))
+                                        .body("hosts.docker0.step", equalTo("REVERTED")));
+    }
+}
