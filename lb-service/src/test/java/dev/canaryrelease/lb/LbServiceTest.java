@@ -6,6 +6,7 @@ import static dev.canaryrelease.lb.LbInfraResource.backend;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -38,6 +39,7 @@ import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.HostDrainFailed;
 import dev.canaryrelease.events.model.HostDrained;
 import dev.canaryrelease.events.model.HostEnableFailed;
+import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
@@ -88,10 +90,13 @@ class LbServiceTest {
                 .untilAsserted(
                         () -> {
                             for (HaproxyServer h : List.of(a, b)) {
-                                assertEquals(
-                                        List.of("UP", "UP", "UP"),
-                                        List.copyOf(h.serverStatus().values()),
-                                        "servers of " + h.tcpRuntimeApi());
+                                assertTrue(
+                                        h.serverStatus().values().stream()
+                                                .allMatch(s -> s.startsWith("UP")),
+                                        "servers of "
+                                                + h.tcpRuntimeApi()
+                                                + ": "
+                                                + h.serverStatus());
                             }
                         });
     }
@@ -132,9 +137,20 @@ class LbServiceTest {
         return h.serverStatus().get(server);
     }
 
+    /** "UP" also accepts "UP 1/2": still in rotation, one health check missed on a busy CI. */
     static void assertStatusOnBoth(String server, String status) {
-        assertEquals(status, status(a, server), "on a");
-        assertEquals(status, status(b, server), "on b");
+        for (HaproxyServer h : List.of(a, b)) {
+            String found = status(h, server);
+            assertTrue(
+                    status.equals("UP") ? found.startsWith("UP") : status.equals(found),
+                    server
+                            + " on "
+                            + h.tcpRuntimeApi()
+                            + ": expected "
+                            + status
+                            + ", was "
+                            + found);
+        }
     }
 
     /** Sends a /hold request pinned to {@code server} through {@code h}; it stays open. */
@@ -308,7 +324,7 @@ class LbServiceTest {
                     reason.startsWith(
                             "load balancer 'b' (" + b.tcpRuntimeApi() + ") unreachable: "),
                     reason);
-            assertEquals("UP", status(a, "docker1"));
+            assertTrue(status(a, "docker1").startsWith("UP"), status(a, "docker1"));
         } finally {
             b.restart();
         }
@@ -366,6 +382,28 @@ class LbServiceTest {
     }
 
     @Test
+    void wantedStatesComeFromTheLbTopicAndDriftIsCorrected() {
+        // As a previous run of lb-service would have left them on lb.events: the state listener
+        // reads them and the reconciler applies them to every instance.
+        String release = release();
+        sender.send(new HostDrained(release, "example", "docker1", Stage.CANARY, 0, 0, false));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertStatusOnBoth("docker1", "MAINT"));
+        capture.await(
+                e ->
+                        e.data() instanceof LbDriftCorrected c
+                                && c.releaseId().equals(release)
+                                && c.server().equals("docker1")
+                                && c.wanted().equals("maint"),
+                EVENT);
+        sender.send(new HostEnabled(release, "example", "docker1", Stage.CANARY));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertStatusOnBoth("docker1", "UP"));
+    }
+
+    @Test
     void poolsShowEveryInstanceBackendAndServer() {
         given().when()
                 .get("/pools")
@@ -381,7 +419,7 @@ class LbServiceTest {
                         is("ready"))
                 .body(
                         "[1].backends.find { it.name == 'web' }.servers.find { it.name == 'docker0' }.status",
-                        is("UP"));
+                        startsWith("UP"));
     }
 
     @Test

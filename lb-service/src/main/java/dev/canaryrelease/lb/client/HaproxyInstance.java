@@ -126,7 +126,9 @@ public final class HaproxyInstance {
                             col(header, f, "status"),
                             (int) num(header, f, "weight"),
                             (int) num(header, f, "scur"),
-                            num(header, f, "stot"),
+                            col(header, f, "req_tot").isEmpty()
+                                    ? num(header, f, "stot")
+                                    : num(header, f, "req_tot"),
                             num(header, f, "hrsp_5xx"),
                             col(header, f, "check_status")));
         }

@@ -30,10 +30,11 @@ import org.awaitility.Awaitility;
 /**
  * A real HAProxy ({@code /usr/sbin/haproxy}, Debian package {@code haproxy}) on 127.0.0.1 with its
  * own temporary folder: one HTTP front end on a free port, one backend of the given servers with
- * HTTP health checks ({@code check inter 200 rise 2 fall 2}), {@code option redispatch 1}, {@code
- * retries 3}, {@code retry-on all-retryable-errors}, {@code slowstart}, and the Runtime API (level
- * admin) on a unix socket and on {@code ipv4@127.0.0.1:<free port>}. The global server-state-file
- * is loaded at every start; it is written only by {@link #saveServerState()}.
+ * HTTP health checks ({@code check inter 200 rise 2 fall 2}, {@code timeout check 1s}), {@code
+ * option redispatch 1}, {@code retries 3}, {@code retry-on all-retryable-errors}, {@code
+ * slowstart}, and the Runtime API (level admin) on a unix socket and on {@code ipv4@127.0.0.1:<free
+ * port>}. The global server-state-file is loaded at every start; it is written only by {@link
+ * #saveServerState()}.
  *
  * <p>{@link #reload()} does what a package's reload does: a new process with the same configuration
  * that takes over the listening sockets ({@code -x}) and soft-stops the old one ({@code -sf
@@ -154,6 +155,7 @@ public final class HaproxyServer implements AutoCloseable {
                 .append("  timeout server ")
                 .append(spec.serverTimeout)
                 .append("\n")
+                .append("  timeout check 1s\n")
                 .append("  timeout http-request 10s\n")
                 .append("  timeout http-keep-alive 10s\n")
                 .append("  option redispatch 1\n")
