@@ -15,6 +15,7 @@ import java.util.UUID;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -56,6 +57,11 @@ class EventStreamTest {
         registry = new EventSender(b, "registry-service");
         lb = new EventSender(b, "lb-service");
         deploy = new EventSender(b, "deploy-service");
+    }
+
+    @BeforeEach
+    void ready() {
+        Ready.await();
     }
 
     @AfterAll

@@ -19,6 +19,7 @@ import java.util.UUID;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
@@ -71,6 +72,11 @@ class ReleaseApiTest {
         lb = new EventSender(b, "lb-service");
         deploy = new EventSender(b, "deploy-service");
         capture = EventCapture.start(b, Topics.GATEWAY);
+    }
+
+    @BeforeEach
+    void ready() {
+        Ready.await();
     }
 
     @AfterAll

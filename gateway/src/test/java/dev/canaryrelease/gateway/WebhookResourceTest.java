@@ -27,6 +27,7 @@ import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -55,6 +56,11 @@ class WebhookResourceTest {
     @BeforeAll
     static void start() {
         capture = EventCapture.start(KafkaTestResource.bootstrapServers(), Topics.GATEWAY);
+    }
+
+    @BeforeEach
+    void ready() {
+        Ready.await();
     }
 
     @AfterAll
