@@ -31,7 +31,9 @@ import dev.canaryrelease.events.model.CanaryEvent;
 public final class EventCapture implements AutoCloseable {
     /** One record as read from Kafka, with its decoded CloudEvent when it is one. */
     public record Captured(
-            ConsumerRecord<String, byte[]> record, Optional<EventEnvelope<CanaryEvent>> event) {
+            ConsumerRecord<String, byte[]> record,
+            Optional<EventEnvelope<CanaryEvent>> event,
+            java.time.Instant receivedAt) {
         public String header(String name) {
             var h = record.headers().lastHeader(name);
             return h == null
@@ -97,7 +99,7 @@ public final class EventCapture implements AutoCloseable {
                     } catch (RuntimeException ex) {
                         e = Optional.empty();
                     }
-                    records.add(new Captured(r, e));
+                    records.add(new Captured(r, e, java.time.Instant.now()));
                 }
             }
         } catch (WakeupException e) {
