@@ -1,0 +1,214 @@
+package dev.canaryrelease.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.HostEnabled;
+import dev.canaryrelease.events.model.HostUpdateRequested;
+import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.testsupport.LoadLoop;
+
+/**
+ * {@code bench/release/run}: one 3-host release and one aborted canary on the local suite under
+ * load; prints one table (from the CloudEvent times) and appends it to docs/benchmarks.md.
+ */
+public final class ReleaseBench {
+    private ReleaseBench() {}
+
+    static Instant time(
+            String release, EventType type, java.util.function.Predicate<CanaryEvent> p) {
+        return CanaryReleaseIT.capture.events(release).stream()
+                .filter(e -> e.type() == type && p.test(e.data()))
+                .map(EventEnvelope::time)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("no " + type + " in " + release));
+    }
+
+    static long ms(Instant a, Instant b) {
+        return Duration.between(a, b).toMillis();
+    }
+
+    public static void main(String[] args) throws Exception {
+        CanaryReleaseIT.up();
+        var capture = CanaryReleaseIT.capture;
+        var fleet = CanaryReleaseIT.fleet;
+        List<String[]> rows = new ArrayList<>();
+        LoadLoop load = CanaryReleaseIT.load();
+
+        Instant pushed = Instant.now();
+        String id = CanaryReleaseIT.suite.pushChange(false);
+        CanaryReleaseIT.awaitState(id, Set.of("CANARY_LIVE"));
+        CanaryReleaseIT.command(id, "promote", "bench");
+        CanaryReleaseIT.awaitState(id, Set.of("PROMOTED"));
+        String next = CanaryReleaseIT.versions().get(CanaryReleaseIT.canary());
+        CanaryReleaseIT.awaitAllOn(next);
+
+        rows.add(
+                row(
+                        "dev/push-change → build.requested (includes git commit+push)",
+                        ms(pushed, time(id, EventType.BUILD_REQUESTED, e -> true)),
+                        "—"));
+        rows.add(
+                row(
+                        "build.requested → image.pushed (clone, build, push)",
+                        ms(
+                                time(id, EventType.BUILD_REQUESTED, e -> true),
+                                time(id, EventType.IMAGE_PUSHED, e -> true)),
+                        "—"));
+        rows.add(
+                row(
+                        "image.pushed → canary.live",
+                        ms(
+                                time(id, EventType.IMAGE_PUSHED, e -> true),
+                                time(id, EventType.CANARY_LIVE, e -> true)),
+                        "≤ 5000"));
+        for (var h : fleet.dockerHosts()) {
+            String n = h.name();
+            Instant req =
+                    time(
+                            id,
+                            EventType.HOST_UPDATE_REQUESTED,
+                            e -> ((HostUpdateRequested) e).host().equals(n));
+            Instant drained =
+                    time(id, EventType.HOST_DRAINED, e -> ((HostDrained) e).host().equals(n));
+            Instant updated =
+                    time(id, EventType.HOST_UPDATED, e -> ((HostUpdated) e).host().equals(n));
+            Instant enabled =
+                    time(id, EventType.HOST_ENABLED, e -> ((HostEnabled) e).host().equals(n));
+            rows.add(
+                    row(
+                            "host "
+                                    + n
+                                    + " cycle: drain "
+                                    + ms(req, drained)
+                                    + " + swap "
+                                    + ms(drained, updated)
+                                    + " + enable "
+                                    + ms(updated, enabled),
+                            ms(req, enabled),
+                            "≤ 3000 + app start"));
+        }
+        rows.add(
+                row(
+                        "whole release: build.requested → release.promoted (promote sent at once)",
+                        ms(
+                                time(id, EventType.BUILD_REQUESTED, e -> true),
+                                time(id, EventType.RELEASE_PROMOTED, e -> true)),
+                        "—"));
+
+        // abort: a second canary, aborted as soon as it is live
+        String before = next;
+        String ab = CanaryReleaseIT.suite.pushChange(false);
+        CanaryReleaseIT.awaitState(ab, Set.of("CANARY_LIVE"));
+        Instant abortAt = Instant.now();
+        CanaryReleaseIT.command(ab, "abort", "bench");
+        CanaryReleaseIT.awaitAllOn(before);
+        rows.add(
+                row(
+                        "abort → all hosts on the old version (seen at the hosts)",
+                        ms(abortAt, Instant.now()),
+                        "—"));
+        CanaryReleaseIT.awaitState(ab, Set.of("ABORTED"));
+        load.close();
+
+        List<Long> hops = new ArrayList<>();
+        for (var c : capture.records()) {
+            c.event()
+                    .ifPresent(
+                            e -> hops.add(Duration.between(e.time(), c.receivedAt()).toMillis()));
+        }
+        Collections.sort(hops);
+        rows.add(
+                row(
+                        "event latency ce_time → read by a plain consumer, p50 ("
+                                + hops.size()
+                                + " events)",
+                        hops.get(hops.size() / 2),
+                        "—"));
+        rows.add(
+                row(
+                        "event latency p99",
+                        hops.get(
+                                Math.min(hops.size() - 1, (int) Math.ceil(hops.size() * 0.99) - 1)),
+                        "≤ 50"));
+        rows.add(
+                new String[] {
+                    "requests served / dropped at the front end",
+                    load.ok() + " / " + load.dropped(),
+                    "0 dropped"
+                });
+        for (String s :
+                List.of(
+                        "gateway",
+                        "build-service",
+                        "registry-service",
+                        "lb-service",
+                        "deploy-service",
+                        "dns-service")) {
+            rows.add(
+                    new String[] {
+                        s + " RSS (MB)", Long.toString(rssMb(CanaryReleaseIT.suite.pid(s))), "≤ 200"
+                    });
+        }
+
+        StringBuilder t = new StringBuilder();
+        t.append("| measure | ms (or value) | target |\n| --- | --- | --- |\n");
+        for (String[] r : rows) t.append("| ").append(String.join(" | ", r)).append(" |\n");
+        String machine =
+                Files.readString(Path.of("/proc/cpuinfo"))
+                        .lines()
+                        .filter(l -> l.startsWith("model name"))
+                        .findFirst()
+                        .orElse("?")
+                        .replaceAll(".*: ", "");
+        String header =
+                "\n## Release benchmark, "
+                        + Instant.now()
+                        + "\n\nMachine: "
+                        + Runtime.getRuntime().availableProcessors()
+                        + " cores ("
+                        + machine
+                        + "), "
+                        + (Files.readString(Path.of("/proc/meminfo"))
+                                        .lines()
+                                        .findFirst()
+                                        .orElse(""))
+                                .replaceAll("\\s+", " ")
+                        + "; releases "
+                        + id
+                        + " (promoted) and "
+                        + ab
+                        + " (aborted).\n\n";
+        System.out.println(header + t);
+        Path doc = CanaryReleaseIT.suite.root.resolve("docs/benchmarks.md");
+        if (!Files.exists(doc))
+            Files.writeString(
+                    doc,
+                    "# Benchmarks\n\nFigures printed by the benchmarks in `bench/`, with the machine they ran on.\n");
+        Files.writeString(doc, header + t, java.nio.file.StandardOpenOption.APPEND);
+        System.exit(0);
+    }
+
+    static String[] row(String what, long ms, String target) {
+        return new String[] {what, Long.toString(ms), target};
+    }
+
+    static long rssMb(long pid) throws IOException {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+                .filter(l -> l.startsWith("VmRSS:"))
+                .map(l -> Long.parseLong(l.replaceAll("\\D", "")) / 1024)
+                .findFirst()
+                .orElse(-1L);
+    }
+}
