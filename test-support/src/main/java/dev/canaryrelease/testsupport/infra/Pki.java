@@ -105,15 +105,23 @@ public final class Pki {
         return issue("client", "canary-release-client", "extendedKeyUsage=clientAuth\n");
     }
 
+    /**
+     * Issues a certificate into its own folder {@code dir/<file>/} as {@code ca.pem}, {@code
+     * cert.pem} and {@code key.pem}: the {@code DOCKER_CERT_PATH} layout docker and docker-java
+     * read.
+     */
     private TlsFiles issue(String file, String cn, String extensions) {
-        Path cert = dir.resolve(file + "-cert.pem");
-        Path key = dir.resolve(file + "-key.pem");
-        if (Files.exists(cert) && Files.exists(key)) {
-            return new TlsFiles(caCert, cert, key);
+        Path folder = dir.resolve(file);
+        Path ca = folder.resolve("ca.pem");
+        Path cert = folder.resolve("cert.pem");
+        Path key = folder.resolve("key.pem");
+        if (Files.exists(cert) && Files.exists(key) && Files.exists(ca)) {
+            return new TlsFiles(ca, cert, key);
         }
-        Path csr = dir.resolve(file + ".csr");
-        Path ext = dir.resolve(file + ".ext");
+        Path csr = folder.resolve("req.csr");
+        Path ext = folder.resolve("req.ext");
         try {
+            Files.createDirectories(folder);
             Files.writeString(
                     ext,
                     "basicConstraints=critical,CA:FALSE\n"
@@ -144,6 +152,8 @@ public final class Pki {
                     "-CAkey",
                     caKey.toString(),
                     "-CAcreateserial",
+                    "-CAserial",
+                    dir.resolve("ca.srl").toString(),
                     "-out",
                     cert.toString(),
                     "-days",
@@ -152,10 +162,11 @@ public final class Pki {
                     ext.toString());
             Files.deleteIfExists(csr);
             Files.deleteIfExists(ext);
+            Files.copy(caCert, ca, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new TlsFiles(caCert, cert, key);
+        return new TlsFiles(ca, cert, key);
     }
 
     private void openssl(String... args) {

@@ -15,6 +15,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +50,18 @@ class DockerEngineTest {
                             host.tcpEndpoint(),
                             "ps");
             assertNotEquals(0, noCert.exitCode(), noCert.stdout());
+            // the client files are a DOCKER_CERT_PATH folder (ca.pem, cert.pem, key.pem)
+            ExecResult certPath =
+                    Exec.run(
+                            List.of("docker", "ps"),
+                            Map.of(
+                                    "DOCKER_HOST", host.tcpEndpoint(),
+                                    "DOCKER_TLS_VERIFY", "1",
+                                    "DOCKER_CERT_PATH", host.clientTls().dir().toString(),
+                                    "DOCKER_CONFIG", host.dir().resolve("config").toString()),
+                            null,
+                            Duration.ofSeconds(30));
+            assertEquals(0, certPath.exitCode(), certPath.stderr());
 
             String digest =
                     ExampleApp.buildAndPush(
