@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.UUID;
 
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
@@ -42,14 +44,26 @@ import dev.canaryrelease.testsupport.LoadLoop;
 class LbDrainBench {
     static final String DIGEST = "sha256:" + "b".repeat(64);
 
+    static EventSender sender;
+    static EventCapture capture;
+
+    @BeforeAll
+    static void start() {
+        sender = new EventSender(KafkaTestResource.bootstrapServers(), "deploy-service");
+        capture = EventCapture.start(KafkaTestResource.bootstrapServers(), Topics.LB);
+    }
+
+    @AfterAll
+    static void stop() {
+        sender.close();
+        capture.close();
+    }
+
     @Test
     void bench() throws Exception {
         int idleRuns = Integer.getInteger("bench.idle", 30);
         int loadCycles = Integer.getInteger("bench.cycles", 5);
-        try (EventSender sender =
-                        new EventSender(KafkaTestResource.bootstrapServers(), "deploy-service");
-                EventCapture capture =
-                        EventCapture.start(KafkaTestResource.bootstrapServers(), Topics.LB)) {
+        {
             // warm-up
             for (int i = 0; i < 5; i++) {
                 cycle(sender, capture, "docker1", false);
