@@ -144,7 +144,7 @@ public final class BindClient implements DnsTarget {
                 update(c);
                 out.add(new Outcome(c, null));
             } catch (DnsException e) {
-                out.add(new Outcome(c, e.getMessage()));
+                out.add(new Outcome(c, e.getMessage(), e.prerequisiteFailed()));
             }
         }
         return out;

@@ -103,6 +103,7 @@ public final class HostsFileClient implements DnsTarget {
     @Override
     public List<Outcome> apply(List<Change> changes, List<RecordSet> all) {
         String reason = null;
+        boolean stale = false;
         try (SSHClient client = connect()) {
             String before = readFile(client);
             String after = HostsBlock.rewrite(before, all, zone);
@@ -115,12 +116,13 @@ public final class HostsFileClient implements DnsTarget {
             }
         } catch (DnsException e) {
             reason = e.getMessage();
+            stale = e.prerequisiteFailed();
         } catch (IOException e) {
             reason = reason("rewrite", e);
         }
         List<Outcome> out = new ArrayList<>();
         for (Change c : changes) {
-            out.add(new Outcome(c, reason));
+            out.add(new Outcome(c, reason, stale));
         }
         return out;
     }
@@ -168,7 +170,7 @@ public final class HostsFileClient implements DnsTarget {
                         "");
         Result r = exec(client, "sh -c " + quote(script), after);
         if (r.exit != 0) {
-            throw new DnsException(id() + ": not rewritten: " + r.err.strip());
+            throw new DnsException(id() + ": not rewritten: " + r.err.strip(), r.exit == 3);
         }
     }
 

@@ -30,8 +30,16 @@ public interface DnsTarget {
      */
     List<Outcome> apply(List<Change> changes, List<RecordSet> all);
 
-    /** The result of one change: {@code reason} is null when it was applied and verified. */
-    record Outcome(Change change, String reason) {
+    /**
+     * The result of one change: {@code reason} is null when it was applied and verified; {@code
+     * stale} when it was not applied because the target changed since it was read (read again and
+     * retry).
+     */
+    record Outcome(Change change, String reason, boolean stale) {
+        public Outcome(Change change, String reason) {
+            this(change, reason, false);
+        }
+
         public boolean ok() {
             return reason == null;
         }

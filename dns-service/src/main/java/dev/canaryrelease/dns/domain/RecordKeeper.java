@@ -103,47 +103,72 @@ public class RecordKeeper {
         Set<String> names = WantedRecords.ownedNames(fleet);
         List<Applied> applied = new ArrayList<>();
         for (DnsTarget target : targets.targets()) {
-            List<RecordSet> adapted = target.adapt(List.copyOf(wanted.values()));
-            Map<String, RecordSet> byName = new LinkedHashMap<>();
-            adapted.forEach(r -> byName.put(r.name(), r));
+            reconcile(target, wanted, names, cause, applied);
+        }
+        lastReconcile = Instant.now();
+        return new Report(lastReconcile, applied);
+    }
+
+    /**
+     * Reads, compares and fixes one target. A change refused because the target changed since it
+     * was read is retried once after reading again; only the final outcome is reported.
+     */
+    private void reconcile(
+            DnsTarget target,
+            Map<String, RecordSet> wanted,
+            Set<String> names,
+            EventEnvelope<?> cause,
+            List<Applied> applied) {
+        List<RecordSet> adapted = target.adapt(List.copyOf(wanted.values()));
+        Map<String, RecordSet> byName = new LinkedHashMap<>();
+        adapted.forEach(r -> byName.put(r.name(), r));
+        String zone = WantedRecords.zone(fleet);
+        for (int attempt = 1; attempt <= 2; attempt++) {
             Map<String, List<RecordSet>> observed;
             try {
                 observed = target.read(names);
             } catch (DnsException e) {
                 LOG.warnf("%s: cannot reconcile: %s", target.id(), e.getMessage());
-                String zone = WantedRecords.zone(fleet);
                 applied.add(new Applied(target.id(), zone, "*", "", false, e.getMessage()));
                 emit(cause, new DnsUpdateFailed(releaseOf(cause), zone, "*", "", e.getMessage()));
-                continue;
+                return;
             }
             List<Change> changes = Diff.changes(names, byName, observed, target.keepsTtl());
             if (changes.isEmpty()) {
-                continue;
+                return;
             }
-            for (DnsTarget.Outcome o : target.apply(changes, adapted)) {
-                Change c = o.change();
-                String fqdn = c.name() + "." + WantedRecords.zone(fleet);
-                String release = releaseFor(c.name(), cause);
-                applied.add(
-                        new Applied(target.id(), fqdn, c.type(), c.value(), o.ok(), o.reason()));
-                if (o.ok()) {
+            List<DnsTarget.Outcome> outcomes = target.apply(changes, adapted);
+            boolean retry = attempt == 1 && outcomes.stream().anyMatch(DnsTarget.Outcome::stale);
+            for (DnsTarget.Outcome o : outcomes) {
+                if (retry && o.stale()) {
                     LOG.infof(
-                            "%s: %s %s %s",
-                            target.id(),
-                            fqdn,
-                            c.type(),
-                            c.removal() ? "removed" : "→ " + c.value());
-                    emit(cause, new DnsUpdated(release, fqdn, c.type(), c.value()));
-                } else {
-                    LOG.warnf("%s: %s not changed: %s", target.id(), fqdn, o.reason());
-                    emit(
-                            cause,
-                            new DnsUpdateFailed(release, fqdn, c.type(), c.value(), o.reason()));
+                            "%s: %s changed meanwhile, reading again",
+                            target.id(), o.change().name());
+                    continue;
                 }
+                report(target, o, cause, applied);
+            }
+            if (!retry) {
+                return;
             }
         }
-        lastReconcile = Instant.now();
-        return new Report(lastReconcile, applied);
+    }
+
+    private void report(
+            DnsTarget target, DnsTarget.Outcome o, EventEnvelope<?> cause, List<Applied> applied) {
+        Change c = o.change();
+        String fqdn = c.name() + "." + WantedRecords.zone(fleet);
+        String release = releaseFor(c.name(), cause);
+        applied.add(new Applied(target.id(), fqdn, c.type(), c.value(), o.ok(), o.reason()));
+        if (o.ok()) {
+            LOG.infof(
+                    "%s: %s %s %s",
+                    target.id(), fqdn, c.type(), c.removal() ? "removed" : "→ " + c.value());
+            emit(cause, new DnsUpdated(release, fqdn, c.type(), c.value()));
+        } else {
+            LOG.warnf("%s: %s not changed: %s", target.id(), fqdn, o.reason());
+            emit(cause, new DnsUpdateFailed(release, fqdn, c.type(), c.value(), o.reason()));
+        }
     }
 
     /** What each target holds now (read live), against what it should hold. */
