@@ -55,6 +55,10 @@ public class DataDir {
         return new TagStore(dir.resolve("tags.json"));
     }
 
+    void flushTags(@jakarta.enterprise.inject.Disposes TagStore tags) {
+        tags.flush();
+    }
+
     @Produces
     @Singleton
     HostDigests hosts() {

@@ -45,10 +45,12 @@ public interface RegistryServiceConfig {
     int dedupeCapacity();
 
     /**
-     * Whether each accepted notification is forced to disk before the 200 (so nothing is lost if
-     * the process dies right after answering).
+     * Whether each accepted notification is also forced to disk ({@code fsync}, shared by
+     * concurrent requests) before the 200. Without it the push is written to the queue file before
+     * the 200, which survives the process dying (the risk the registry's redelivery does not cover)
+     * but not a power loss of the machine.
      */
-    @WithDefault("true")
+    @WithDefault("false")
     boolean queueFsync();
 
     /** Retention of old manifests. */

@@ -55,6 +55,12 @@ public final class PushJournal implements AutoCloseable {
     private FileChannel channel;
     private int lines;
 
+    /** Count of appends so far, and the highest one known to be on disk. */
+    private long generation;
+
+    private final Object forceLock = new Object();
+    private long forced;
+
     private PushJournal(Path file, boolean fsync, int capacity) {
         this.file = file;
         this.fsync = fsync;
@@ -100,12 +106,8 @@ public final class PushJournal implements AutoCloseable {
         }
     }
 
-    /**
-     * Queues the pushes not seen before (neither pending nor done) with one forced write.
-     *
-     * @return the pushes queued now; the others are redeliveries
-     */
-    public synchronized List<ManifestPush> offer(List<ManifestPush> pushes) {
+    /** Appends the pushes not seen before (neither pending nor done); returns them. */
+    private synchronized List<ManifestPush> enqueue(List<ManifestPush> pushes) {
         List<ManifestPush> fresh = new ArrayList<>(pushes.size());
         StringBuilder out = new StringBuilder();
         for (ManifestPush p : pushes) {
@@ -119,13 +121,56 @@ public final class PushJournal implements AutoCloseable {
         }
         if (!fresh.isEmpty()) {
             try {
-                append(out.toString(), fsync);
+                append(out.toString(), false);
             } catch (UncheckedIOException e) {
                 fresh.forEach(p -> pending.remove(p.key()));
                 throw e;
             }
         }
         return fresh;
+    }
+
+    /**
+     * Queues the pushes not seen before (neither pending nor done). They are written to the file
+     * (so they survive the process dying) before this returns; when the journal forces writes, also
+     * on disk (so they survive the machine), and concurrent callers share one {@code fsync} (group
+     * commit): the one that forces covers every line written before it.
+     *
+     * @return the pushes queued now; the others are redeliveries
+     */
+    public List<ManifestPush> offer(List<ManifestPush> pushes) {
+        List<ManifestPush> fresh;
+        long mine;
+        synchronized (this) {
+            fresh = enqueue(pushes);
+            mine = generation;
+        }
+        if (fsync && !fresh.isEmpty()) {
+            awaitForced(mine);
+        }
+        return fresh;
+    }
+
+    private void awaitForced(long upTo) {
+        synchronized (forceLock) {
+            if (forced >= upTo) {
+                return;
+            }
+            long target;
+            FileChannel c;
+            synchronized (this) {
+                target = generation;
+                c = channel;
+            }
+            try {
+                c.force(false);
+            } catch (java.nio.channels.ClosedChannelException e) {
+                // compacted meanwhile: the compaction forced everything it rewrote
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot force " + file, e);
+            }
+            forced = Math.max(forced, target);
+        }
     }
 
     /** Marks a push processed: it is no longer pending, and its key keeps dropping redeliveries. */
@@ -143,6 +188,11 @@ public final class PushJournal implements AutoCloseable {
                 throw new UncheckedIOException("cannot compact " + file, e);
             }
         }
+    }
+
+    /** Whether {@link #offer} forces its writes to disk. */
+    public boolean forces() {
+        return fsync;
     }
 
     /** Pushes accepted but not processed yet, oldest first. */
@@ -188,6 +238,8 @@ public final class PushJournal implements AutoCloseable {
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         lines = done.size() + pending.size();
+        // Everything up to here was forced with the rewritten file.
+        generation++;
         channel =
                 FileChannel.open(
                         file,
@@ -206,6 +258,7 @@ public final class PushJournal implements AutoCloseable {
                 channel.force(false);
             }
             lines += (int) text.chars().filter(c -> c == '\n').count();
+            generation++;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

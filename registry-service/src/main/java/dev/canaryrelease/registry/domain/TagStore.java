@@ -19,6 +19,7 @@ public final class TagStore {
 
     private final Path file;
     private final Map<String, Pushed> tags = new HashMap<>();
+    private boolean dirty;
 
     public TagStore(Path file) {
         this.file = file;
@@ -58,8 +59,21 @@ public final class TagStore {
         return List.copyOf(tags.values());
     }
 
+    /**
+     * Marks the file out of date; {@link #flush()} writes it (every second and at shutdown), so a
+     * burst of pushes does not rewrite it once per push. A crash loses at most the last second of
+     * push times (the tags themselves are in the registry).
+     */
     private void save() {
-        JsonFiles.write(file, List.copyOf(tags.values()));
+        dirty = true;
+    }
+
+    /** Writes the file if it changed. */
+    public synchronized void flush() {
+        if (dirty) {
+            JsonFiles.write(file, List.copyOf(tags.values()));
+            dirty = false;
+        }
     }
 
     private static String id(String repository, String tag) {

@@ -20,6 +20,11 @@ import jakarta.ws.rs.core.Response;
 
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+
 import dev.canaryrelease.registry.config.NotificationToken;
 import dev.canaryrelease.registry.domain.MalformedNotificationException;
 import dev.canaryrelease.registry.domain.ManifestPush;
@@ -60,20 +65,52 @@ public class NotificationResource {
     private final NotificationToken token;
     private final PushJournal journal;
     private final PushWorker worker;
+    private final MeterRegistry metrics;
 
-    public NotificationResource(NotificationToken token, PushJournal journal, PushWorker worker) {
+    public NotificationResource(
+            NotificationToken token,
+            PushJournal journal,
+            PushWorker worker,
+            MeterRegistry metrics) {
         this.token = token;
         this.journal = journal;
         this.worker = worker;
+        this.metrics = metrics;
     }
 
+    private void count(String result) {
+        metrics.counter("registry.notifications", "result", result).increment();
+    }
+
+    private void countEvents(String kind, int n) {
+        if (n > 0) {
+            metrics.counter("registry.notification.events", "kind", kind).increment(n);
+        }
+    }
+
+    /**
+     * Runs on the event loop: without {@code queue-fsync} the only I/O is an append to the queue
+     * file (page cache, microseconds); with it, the request moves to a worker thread for the shared
+     * {@code fsync}.
+     */
     @POST
+    @NonBlocking
     @Produces(MediaType.APPLICATION_JSON)
-    public Response receive(
+    public Uni<Response> receive(
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
             byte[] body) {
+        if (!journal.forces()) {
+            return Uni.createFrom().item(handle(authorization, contentType, body));
+        }
+        return Uni.createFrom()
+                .item(() -> handle(authorization, contentType, body))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    Response handle(String authorization, String contentType, byte[] body) {
         if (!token.accepts(authorization)) {
+            count("unauthorized");
             return Response.status(Response.Status.UNAUTHORIZED)
                     .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"registry-notifications\"")
                     .entity(new Problem("missing or wrong bearer token"))
@@ -81,6 +118,7 @@ public class NotificationResource {
         }
         String type = MediaTypes.base(contentType);
         if (type == null || !CONTENT_TYPES.contains(type)) {
+            count("unsupported-media-type");
             return Response.status(Response.Status.UNSUPPORTED_MEDIA_TYPE)
                     .entity(
                             new Problem(
@@ -94,6 +132,7 @@ public class NotificationResource {
         try {
             parsed = NotificationParser.parse(body);
         } catch (MalformedNotificationException e) {
+            count("malformed");
             if (MALFORMED_LOGGED.add(fingerprint(body))) {
                 LOG.warnf("malformed registry notification refused: %s", e.getMessage());
             }
@@ -106,6 +145,10 @@ public class NotificationResource {
         if (!queued.isEmpty()) {
             worker.submit(queued);
         }
+        count("accepted");
+        countEvents("queued", queued.size());
+        countEvents("duplicate", parsed.pushes().size() - queued.size());
+        countEvents("ignored", parsed.ignored());
         return Response.ok(
                         new Accepted(
                                 parsed.events(),

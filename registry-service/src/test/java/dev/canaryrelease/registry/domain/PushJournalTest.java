@@ -93,4 +93,25 @@ class PushJournalTest {
             assertTrue(j.seen(push("t195", "sha256:195").key()));
         }
     }
+
+    @Test
+    void concurrentForcedOffersAreAllOnDisk() throws Exception {
+        int n = 200;
+        try (PushJournal j = PushJournal.open(dir, true, 1000)) {
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            var futures =
+                    new java.util.ArrayList<java.util.concurrent.Future<List<ManifestPush>>>();
+            for (int i = 0; i < n; i++) {
+                ManifestPush p = push("c" + i, "sha256:c" + i);
+                futures.add(pool.submit(() -> j.offer(List.of(p))));
+            }
+            for (var f : futures) {
+                assertEquals(1, f.get().size());
+            }
+            pool.shutdown();
+        }
+        try (PushJournal j = PushJournal.open(dir, true, 1000)) {
+            assertEquals(n, j.pending().size());
+        }
+    }
 }

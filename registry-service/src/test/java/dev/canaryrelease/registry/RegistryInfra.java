@@ -1,0 +1,144 @@
+package dev.canaryrelease.registry;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import dev.canaryrelease.testsupport.TestFleet;
+import dev.canaryrelease.testsupport.infra.DockerEngine;
+import dev.canaryrelease.testsupport.infra.ExampleApp;
+import dev.canaryrelease.testsupport.infra.ExecResult;
+import dev.canaryrelease.testsupport.infra.FreePorts;
+import dev.canaryrelease.testsupport.infra.RegistryServer;
+
+/**
+ * The real infrastructure of the registry tests: a {@code docker-registry} whose notifications go
+ * to the service's test port (fixed, picked free before the service starts) with a bearer token,
+ * and a real {@code dockerd} that builds and pushes the example app. The fleet names two apps:
+ * {@code example} (image {@code example-app}) and {@code retained} (image {@code retained-app}).
+ */
+public class RegistryInfra implements QuarkusTestResourceLifecycleManager {
+    public static final String TOKEN = "notify-" + UUID.randomUUID();
+    public static final String LABEL = "dev.canaryrelease.release-id";
+    private static final Pattern DIGEST = Pattern.compile("digest: (sha256:[0-9a-f]{64})");
+
+    static RegistryServer registry;
+    static DockerEngine engine;
+    static int port;
+    private Path dir;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            dir = Files.createTempDirectory("registry-service-test");
+            Path tokenFile = dir.resolve("notification-token");
+            Files.writeString(tokenFile, TOKEN + "\n");
+            port = FreePorts.pick();
+            registry =
+                    RegistryServer.start(
+                            "http://127.0.0.1:" + port + "/registry/notifications", TOKEN);
+            engine = DockerEngine.start("regsvc");
+            Path fleet = TestFleet.write("");
+            String yaml =
+                    Files.readString(fleet)
+                            .replace(
+                                    "registry: {address: \"127.0.0.1:5000\"}",
+                                    "registry: {address: \""
+                                            + registry.address()
+                                            + "\", url: \""
+                                            + registry.url()
+                                            + "\"}")
+                            .replace(
+                                    "  - {name: example, repository: proserveau/example-app, port:"
+                                            + " 3000}",
+                                    "  - {name: example, repository: proserveau/example-app,"
+                                            + " image: example-app, port: 3000}\n"
+                                            + "  - {name: retained, repository: proserveau/retained,"
+                                            + " image: retained-app, port: 3001, backend: retained}");
+            if (!yaml.contains("image: retained-app")) {
+                throw new IllegalStateException("TestFleet changed shape:\n" + yaml);
+            }
+            Files.writeString(fleet, yaml);
+            return Map.of(
+                    "quarkus.http.test-port", String.valueOf(port),
+                    "canary.fleet.path", fleet.toString(),
+                    "canary.data-dir", dir.resolve("data").toString(),
+                    "canary.registry.notification-token-file", tokenFile.toString(),
+                    "canary.registry.release-wait", "20s",
+                    "canary.registry.retention.keep", "2");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (engine != null) engine.close();
+        if (registry != null) registry.close();
+        if (dir != null) deleteTree(dir);
+    }
+
+    static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(
+                            p -> {
+                                try {
+                                    Files.deleteIfExists(p);
+                                } catch (IOException e) {
+                                    // best effort
+                                }
+                            });
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+
+    /**
+     * Builds the example app ({@code version}) with optional release label and pushes it as {@code
+     * repository:tag}; returns the pushed digest.
+     */
+    static String buildAndPush(String repository, String tag, String version, String releaseId) {
+        Path context;
+        try {
+            context = Files.createTempDirectory("regsvc-app-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            ExampleApp.writeContext(context, version, false);
+            String image = registry.address() + "/" + repository + ":" + tag;
+            if (releaseId == null) {
+                engine.docker(Duration.ofMinutes(3), "build", "-q", "-t", image, context.toString())
+                        .orThrow();
+            } else {
+                engine.docker(
+                                Duration.ofMinutes(3),
+                                "build",
+                                "-q",
+                                "--label",
+                                LABEL + "=" + releaseId,
+                                "-t",
+                                image,
+                                context.toString())
+                        .orThrow();
+            }
+            ExecResult push = engine.docker(Duration.ofMinutes(3), "push", image).orThrow();
+            Matcher m = DIGEST.matcher(push.stdout());
+            if (!m.find()) {
+                throw new IllegalStateException("no digest in push output: " + push.stdout());
+            }
+            return m.group(1);
+        } finally {
+            deleteTree(context);
+        }
+    }
+}

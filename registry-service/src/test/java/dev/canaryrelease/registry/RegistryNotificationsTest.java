@@ -1,0 +1,374 @@
+package dev.canaryrelease.registry;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import jakarta.inject.Inject;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.model.BuildSucceeded;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.RetentionDeleted;
+import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.registry.domain.MediaTypes;
+import dev.canaryrelease.registry.messaging.RetentionJob;
+import dev.canaryrelease.testsupport.EventCapture;
+import dev.canaryrelease.testsupport.EventSender;
+import dev.canaryrelease.testsupport.KafkaTestResource;
+
+/**
+ * registry-service against a real docker-registry whose notifications come to the service, with
+ * images built and pushed by a real dockerd.
+ */
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(RegistryInfra.class)
+class RegistryNotificationsTest {
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static EventSender build;
+    static EventSender deploy;
+    static EventCapture capture;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Inject RetentionJob retention;
+
+    @BeforeAll
+    static void start() {
+        build = new EventSender(KafkaTestResource.bootstrapServers(), "build-service");
+        deploy = new EventSender(KafkaTestResource.bootstrapServers(), "deploy-service");
+        capture =
+                EventCapture.start(
+                        KafkaTestResource.bootstrapServers(),
+                        Topics.REGISTRY,
+                        Topics.deadLetter("registry-in"));
+    }
+
+    @AfterAll
+    static void stop() {
+        build.close();
+        deploy.close();
+        capture.close();
+    }
+
+    static List<ImagePushed> pushedOf(String digest) {
+        return capture.events().stream()
+                .filter(e -> e.data() instanceof ImagePushed p && p.digest().equals(digest))
+                .map(e -> (ImagePushed) e.data())
+                .toList();
+    }
+
+    static double metric(String line) {
+        String body = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return body.lines()
+                .filter(l -> l.startsWith(line))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    static String envelope(String repository, String tag, String digest, String action) {
+        return """
+               {"events":[{"id":"%s","timestamp":"%s","action":"%s",
+                "target":{"mediaType":"%s","size":527,"digest":"%s","length":527,
+                 "repository":"%s","url":"http://%s/v2/%s/manifests/%s","tag":"%s"},
+                "request":{"id":"r","addr":"127.0.0.1:1","host":"%s","method":"PUT","useragent":"docker"},
+                "actor":{},"source":{"addr":"localhost:5000","instanceID":"i"}}]}
+               """
+                .formatted(
+                        UUID.randomUUID(),
+                        Instant.now(),
+                        action,
+                        MediaTypes.DOCKER_MANIFEST,
+                        digest,
+                        repository,
+                        RegistryInfra.registry.address(),
+                        repository,
+                        digest,
+                        tag,
+                        RegistryInfra.registry.address());
+    }
+
+    static int registryStatus(String method, String repository, String reference) {
+        try {
+            HttpRequest r =
+                    HttpRequest.newBuilder(
+                                    URI.create(
+                                            RegistryInfra.registry.url()
+                                                    + "/v2/"
+                                                    + repository
+                                                    + "/manifests/"
+                                                    + reference))
+                            .header("Accept", MediaTypes.ACCEPT_MANIFESTS)
+                            .method(method, HttpRequest.BodyPublishers.noBody())
+                            .build();
+            return HTTP.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void aLabelledPushGivesExactlyOneImagePushedCausedByItsBuild() {
+        String release = UUID.randomUUID().toString();
+        String tag = release.replace("-", "").substring(0, 12);
+        // As build-service does: push first, then publish build.succeeded; the push waits for it.
+        String digest = RegistryInfra.buildAndPush("example-app", tag, "v-" + tag, release);
+        EventEnvelope<BuildSucceeded> built =
+                build.send(
+                        new BuildSucceeded(
+                                release, "example", "example-app", tag, digest, 1200, null));
+
+        EventEnvelope<CanaryEvent> e = capture.await(release, EventType.IMAGE_PUSHED, WAIT);
+        ImagePushed p = (ImagePushed) e.data();
+        assertEquals(digest, p.digest());
+        assertEquals(tag, p.tag());
+        assertEquals("example", p.app());
+        assertEquals("example-app", p.repository());
+        assertEquals(built.id(), e.causationId());
+        assertEquals("/canary-release/registry-service", e.source());
+
+        // The registry redelivers the same envelope: accepted, counted as a duplicate, no event.
+        given().contentType(MediaTypes.EVENTS)
+                .header("Authorization", "Bearer " + RegistryInfra.TOKEN)
+                .body(envelope("example-app", tag, digest, "push"))
+                .post("/registry/notifications")
+                .then()
+                .statusCode(200)
+                .body("queued", equalTo(0))
+                .body("duplicates", equalTo(1));
+
+        // A pull of that image: the registry notifies it, the service ignores it.
+        double ignoredBefore = metric("registry_notification_events_total{kind=\"ignored\"");
+        String image = RegistryInfra.registry.address() + "/example-app:" + tag;
+        RegistryInfra.engine.docker("rmi", image).orThrow();
+        RegistryInfra.engine.docker(Duration.ofMinutes(2), "pull", "-q", image).orThrow();
+        Awaitility.await()
+                .atMost(WAIT)
+                .until(
+                        () ->
+                                metric("registry_notification_events_total{kind=\"ignored\"")
+                                        > ignoredBefore);
+
+        // Still exactly one image.pushed for the digest, for a while.
+        Awaitility.await()
+                .during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> pushedOf(digest).size() == 1);
+        assertEquals(1, capture.events(release).size());
+
+        // The tag listing shows the push.
+        given().get("/images/example-app/tags")
+                .then()
+                .statusCode(200)
+                .body("repository", equalTo("example-app"))
+                .body("tags.find { it.tag == '" + tag + "' }.digest", equalTo(digest))
+                .body(
+                        "tags.find { it.tag == '" + tag + "' }.pushedAt",
+                        org.hamcrest.Matchers.notNullValue());
+    }
+
+    @Test
+    void aHandPushedImageWithoutTheLabelStartsANewRelease() {
+        String tag = "hand-" + UUID.randomUUID().toString().substring(0, 8);
+        String digest = RegistryInfra.buildAndPush("example-app", tag, "hand-" + tag, null);
+
+        EventEnvelope<CanaryEvent> e =
+                capture.await(
+                        x -> x.data() instanceof ImagePushed p && p.digest().equals(digest), WAIT);
+        ImagePushed p = (ImagePushed) e.data();
+        assertEquals(tag, p.tag());
+        assertEquals("example", p.app());
+        assertNull(e.causationId(), "a hand push starts a new chain");
+        assertNotNull(p.releaseId());
+        assertEquals(p.releaseId(), e.releaseId());
+        assertTrue(
+                capture.events().stream()
+                        .filter(x -> x.releaseId().equals(p.releaseId()))
+                        .allMatch(x -> x.id().equals(e.id())),
+                "the release id is new");
+    }
+
+    @Test
+    void anImageOfNoAppIsIgnored() {
+        double ignoredBefore = metric("registry_notification_events_total{kind=\"queued\"");
+        String tag = "other-" + UUID.randomUUID().toString().substring(0, 8);
+        String digest = RegistryInfra.buildAndPush("team/not-an-app", tag, tag, null);
+        Awaitility.await()
+                .atMost(WAIT)
+                .until(
+                        () ->
+                                metric("registry_notification_events_total{kind=\"queued\"")
+                                        > ignoredBefore);
+        // A repository name with a slash goes through to the registry API.
+        given().get("/images/team/not-an-app/tags")
+                .then()
+                .statusCode(200)
+                .body("repository", equalTo("team/not-an-app"))
+                .body("tags[0].tag", equalTo(tag))
+                .body("tags[0].digest", equalTo(digest));
+        given().get("/images/no-such-repo/tags").then().statusCode(404);
+        Awaitility.await()
+                .during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> pushedOf(digest).isEmpty());
+    }
+
+    @Test
+    void aWrongTokenIs401() {
+        String body = envelope("example-app", "x", "sha256:" + "a".repeat(64), "push");
+        given().contentType(MediaTypes.EVENTS)
+                .header("Authorization", "Bearer wrong-" + RegistryInfra.TOKEN)
+                .body(body)
+                .post("/registry/notifications")
+                .then()
+                .statusCode(401)
+                .header("WWW-Authenticate", containsString("Bearer"));
+        given().contentType(MediaTypes.EVENTS)
+                .body(body)
+                .post("/registry/notifications")
+                .then()
+                .statusCode(401);
+        given().contentType(MediaTypes.EVENTS)
+                .header("Authorization", "Basic " + RegistryInfra.TOKEN)
+                .body(body)
+                .post("/registry/notifications")
+                .then()
+                .statusCode(401);
+    }
+
+    @Test
+    void aMalformedBodyIs400WithTheReasonAndNoEvent() {
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer " + RegistryInfra.TOKEN)
+                .body("{\"events\": {\"action\": \"push\"}}")
+                .post("/registry/notifications")
+                .then()
+                .statusCode(400)
+                .body("error", equalTo("malformed notification: no \"events\" array"));
+        given().contentType(ContentType.JSON)
+                .header("Authorization", "Bearer " + RegistryInfra.TOKEN)
+                .body(
+                        "{\"events\":[{\"action\":\"push\",\"target\":{\"mediaType\":\""
+                                + MediaTypes.OCI_MANIFEST
+                                + "\",\"repository\":\"example-app\",\"tag\":\"bad\"}}]}")
+                .post("/registry/notifications")
+                .then()
+                .statusCode(400)
+                .body("error", containsString("events[0].target.digest"));
+        given().contentType("text/plain")
+                .header("Authorization", "Bearer " + RegistryInfra.TOKEN)
+                .body("{\"events\":[]}")
+                .post("/registry/notifications")
+                .then()
+                .statusCode(415);
+        assertTrue(
+                capture.events().stream()
+                        .noneMatch(
+                                e -> e.data() instanceof ImagePushed p && p.tag().equals("bad")));
+    }
+
+    @Test
+    void retentionDeletesOldTagsButKeepsDeployedAndRollbackDigests() {
+        String repo = "retained-app";
+        String run = UUID.randomUUID().toString().substring(0, 6);
+        String[] tags = new String[5];
+        String[] digests = new String[5];
+        for (int i = 0; i < 5; i++) {
+            tags[i] = run + "-v" + i;
+            digests[i] = RegistryInfra.buildAndPush(repo, tags[i], tags[i], null);
+            String d = digests[i];
+            capture.await(x -> x.data() instanceof ImagePushed p && p.digest().equals(d), WAIT);
+        }
+        // A poison record on deploy.events goes to dead letters; the next event still counts.
+        deploy.sendRaw(
+                Topics.DEPLOY,
+                "poison",
+                "\u0000not a cloud event".getBytes(StandardCharsets.ISO_8859_1),
+                List.of());
+        String release = UUID.randomUUID().toString();
+        deploy.send(
+                new HostUpdated(
+                        release, "retained", "docker0", Stage.CANARY, digests[1], digests[0]));
+        EventCapture.Captured dead =
+                capture.awaitRecord(
+                        r -> r.record().topic().equals(Topics.deadLetter("registry-in")), WAIT);
+        assertEquals("poison", dead.record().key());
+        assertNull(dead.header(CloudEventCodec.H_TYPE));
+
+        Awaitility.await()
+                .atMost(WAIT)
+                .untilAsserted(
+                        () ->
+                                given().get("/images/" + repo + "/tags")
+                                        .then()
+                                        .statusCode(200)
+                                        .body(
+                                                "tags.find { it.tag == '"
+                                                        + tags[1]
+                                                        + "' }.runningOn",
+                                                equalTo(List.of("docker0")))
+                                        .body(
+                                                "tags.find { it.tag == '"
+                                                        + tags[0]
+                                                        + "' }.previousOn",
+                                                equalTo(List.of("docker0"))));
+
+        // keep = 2: v4 and v3 are the newest; v1 runs on docker0 and v0 is its rollback image.
+        RetentionJob.Report report = retention.run(repo);
+        assertEquals(List.of(digests[2]), report.deleted());
+
+        assertEquals(404, registryStatus("HEAD", repo, digests[2]));
+        for (int i : new int[] {0, 1, 3, 4}) {
+            assertEquals(200, registryStatus("HEAD", repo, digests[i]), "digest of " + tags[i]);
+        }
+        EventEnvelope<CanaryEvent> deleted =
+                capture.await(
+                        e ->
+                                e.data() instanceof RetentionDeleted r
+                                        && r.repository().equals(repo)
+                                        && r.deleted().contains(digests[2]),
+                        WAIT);
+        assertEquals(CanaryEvent.NO_RELEASE, deleted.releaseId());
+        given().get("/images/" + repo + "/tags")
+                .then()
+                .statusCode(200)
+                .body("tags.tag", equalTo(List.of(tags[4], tags[3], tags[1], tags[0])));
+
+        // A second run has nothing left to delete.
+        assertEquals(List.of(), retention.run(repo).deleted());
+        assertNotEquals(null, report.kept());
+    }
+}
