@@ -24,23 +24,26 @@ import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
-import dev.canaryrelease.testsupport.TestFleet;
 
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
-@WithTestResource(TestFleet.class)
+@WithTestResource(UnreachableInfra.class)
 class BuildRequestListenerTest {
     static EventSender sender;
     static EventCapture capture;
 
     @BeforeAll
     static void start() {
-        sender = new EventSender(KafkaTestResource.bootstrapServers(), "gateway");
+        sender =
+                Kafka.withKafkaLoader(
+                        () -> new EventSender(KafkaTestResource.bootstrapServers(), "gateway"));
         capture =
-                EventCapture.start(
-                        KafkaTestResource.bootstrapServers(),
-                        Topics.BUILD,
-                        Topics.deadLetter("build-in"));
+                Kafka.withKafkaLoader(
+                        () ->
+                                EventCapture.start(
+                                        KafkaTestResource.bootstrapServers(),
+                                        Topics.BUILD,
+                                        Topics.deadLetter("build-in")));
     }
 
     @AfterAll

@@ -1,31 +1,33 @@
 package dev.canaryrelease.build.messaging;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
-import org.jboss.logging.Logger;
 
 import io.smallrye.common.annotation.Blocking;
 
+import dev.canaryrelease.build.domain.BuildQueue;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.messaging.EventInbox;
-import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.BuildRequested;
-import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.CanaryEvent;
 
-/** Consumes {@code build.requested} from the gateway's topic. */
+/**
+ * Consumes {@code build.requested} from the gateway's topic and hands it to the {@link BuildQueue}.
+ * The record is acknowledged once the build is recorded (not when it ends: a build takes minutes,
+ * and a newer commit must be able to cancel it meanwhile); poison records go to {@code
+ * dead-letter-topic-build-in}.
+ */
 @ApplicationScoped
 public class BuildRequestListener {
-    private static final Logger LOG = Logger.getLogger(BuildRequestListener.class);
+    private final BuildQueue queue;
 
-    private final EventPublisher publisher;
-
-    public BuildRequestListener(EventPublisher publisher) {
-        this.publisher = publisher;
+    public BuildRequestListener(BuildQueue queue) {
+        this.queue = queue;
     }
 
     @Incoming("build-in")
@@ -36,13 +38,8 @@ public class BuildRequestListener {
 
     CompletionStage<Void> handle(EventEnvelope<CanaryEvent> event) {
         if (!(event.data() instanceof BuildRequested req)) {
-            return java.util.concurrent.CompletableFuture.completedFuture(null);
+            return CompletableFuture.completedFuture(null);
         }
-        LOG.infof(
-                "release %s: build of %s at %s requested",
-                req.releaseId(), req.app(), req.commitSha());
-        return publisher
-                .publish(event, new BuildStarted(req.releaseId(), req.app(), req.commitSha(), null))
-                .thenApply(e -> null);
+        return queue.submit(req, event.id());
     }
 }

@@ -1,0 +1,141 @@
+package dev.canaryrelease.build.domain;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import dev.canaryrelease.build.client.DockerEngineClient;
+import dev.canaryrelease.build.client.GitClient;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.fleet.Fleet;
+
+/**
+ * One build, start to end: fetch of the commit, Dockerfile checks, engine check, {@code docker
+ * build} with the release's labels, push. Each failure is a {@link BuildFailure} whose reason says
+ * what to do; a cancellation surfaces as its own reason.
+ */
+@ApplicationScoped
+public class BuildRunner {
+    public static final String LABEL_REVISION = "org.opencontainers.image.revision";
+    public static final String LABEL_SOURCE = "org.opencontainers.image.source";
+    public static final String LABEL_RELEASE = "dev.canaryrelease.release-id";
+
+    private final Fleet fleet;
+    private final GitClient git;
+    private final DockerEngineClient docker;
+
+    public BuildRunner(Fleet fleet, GitClient git, DockerEngineClient docker) {
+        this.fleet = fleet;
+        this.git = git;
+        this.docker = docker;
+    }
+
+    /** The pushed image: {@code <registry>/<image>}, its tag and manifest digest. */
+    public record Result(String image, String tag, String digest) {}
+
+    /** The tag of a commit: its first 12 characters. */
+    public static String tagOf(String commitSha) {
+        return commitSha.substring(0, Math.min(12, commitSha.length())).toLowerCase(Locale.ROOT);
+    }
+
+    public Result run(
+            BuildRequested req, Fleet.App app, Path workspace, BuildLog log, Cancellation cancel)
+            throws BuildFailure {
+        String tag = tagOf(req.commitSha());
+        String image = fleet.registry().imageName(app.image());
+        log.linef(
+                "release %s: app %s, %s at %s (%s), pushed by %s",
+                req.releaseId(),
+                app.name(),
+                req.repository(),
+                req.commitSha(),
+                req.ref(),
+                req.pusher());
+        git.checkout(req.cloneUrl(), req.commitSha(), workspace, log, cancel);
+        cancel.check();
+
+        Path context = inside(workspace, app.context(), "context");
+        Path dockerfile = inside(context, app.dockerfile(), "dockerfile");
+        if (!Files.isDirectory(context)) {
+            throw new BuildFailure(
+                    Reasons.of(
+                            Reasons.NO_DOCKERFILE,
+                            "the build context '"
+                                    + app.context()
+                                    + "' does not exist at commit "
+                                    + tag
+                                    + " of "
+                                    + req.repository()));
+        }
+        if (!Files.isRegularFile(dockerfile)) {
+            throw new BuildFailure(
+                    Reasons.of(
+                            Reasons.NO_DOCKERFILE,
+                            "'"
+                                    + workspace.relativize(dockerfile)
+                                    + "' not found at commit "
+                                    + tag
+                                    + " of "
+                                    + req.repository()
+                                    + " (fleet: apps."
+                                    + app.name()
+                                    + ".dockerfile/context)"));
+        }
+        String text;
+        try {
+            text = Files.readString(dockerfile);
+        } catch (IOException e) {
+            throw new BuildFailure(
+                    Reasons.of(Reasons.NO_DOCKERFILE, "cannot read it: " + e.getMessage()));
+        }
+        List<String> foreign = DockerfileCheck.foreignBaseImages(text, fleet.registry().address());
+        if (!foreign.isEmpty()) {
+            throw new BuildFailure(
+                    Reasons.of(
+                            Reasons.BASE_IMAGE_REFUSED,
+                            "FROM "
+                                    + String.join(", ", foreign)
+                                    + ": the build engine never pulls from Docker Hub; use"
+                                    + " scratch or an image of "
+                                    + fleet.registry().address()));
+        }
+
+        log.linef("engine: %s", docker.describe());
+        docker.ping();
+        cancel.check();
+
+        String ref = image + ":" + tag;
+        Map<String, String> labels =
+                Map.of(
+                        LABEL_REVISION, req.commitSha(),
+                        LABEL_SOURCE, Reasons.redactUrl(req.cloneUrl()),
+                        LABEL_RELEASE, req.releaseId());
+        log.linef("docker build -t %s -f %s %s", ref, app.dockerfile(), app.context());
+        long t0 = System.nanoTime();
+        String imageId = docker.build(context, dockerfile, ref, labels, log, cancel);
+        log.linef("built %s in %d ms", imageId, (System.nanoTime() - t0) / 1_000_000);
+
+        log.linef("docker push %s", ref);
+        t0 = System.nanoTime();
+        String digest = docker.push(image, tag, log, cancel);
+        log.linef("pushed %s@%s in %d ms", image, digest, (System.nanoTime() - t0) / 1_000_000);
+        return new Result(image, tag, digest);
+    }
+
+    /** {@code base/relative}, refusing paths that leave {@code base}. */
+    private static Path inside(Path base, String relative, String what) throws BuildFailure {
+        Path p = base.resolve(relative == null ? "." : relative).normalize();
+        if (!p.startsWith(base.normalize())) {
+            throw new BuildFailure(
+                    Reasons.of(
+                            Reasons.NO_DOCKERFILE,
+                            "the fleet's " + what + " '" + relative + "' leaves the repository"));
+        }
+        return p;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.canaryrelease.build;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.revwalk.RevCommit;
+
+import dev.canaryrelease.testsupport.infra.ExampleApp;
+
+/**
+ * A local bare repository {@code <root>/proserveau/example-app.git} (what GitHub would hold) and a
+ * working copy that commits and pushes to it. The fleet rewrites {@code https://github.com/} to
+ * {@code file://<root>/}.
+ */
+final class GitFixture {
+    static final String REPOSITORY = "proserveau/example-app";
+    static final String CLONE_URL = "https://github.com/" + REPOSITORY + ".git";
+
+    final Path root;
+    final Path bare;
+    final Path work;
+    private final Git git;
+
+    GitFixture(Path dir) {
+        try {
+            root = dir.resolve("repos");
+            bare = root.resolve(REPOSITORY + ".git");
+            work = dir.resolve("work");
+            Git.init()
+                    .setBare(true)
+                    .setInitialBranch("main")
+                    .setDirectory(bare.toFile())
+                    .call()
+                    .close();
+            git =
+                    Git.cloneRepository()
+                            .setURI(bare.toUri().toString())
+                            .setDirectory(work.toFile())
+                            .call();
+        } catch (GitAPIException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The {@code insteadOf} target for {@code https://github.com/}. */
+    String rewriteUrl() {
+        return root.toUri().toString();
+    }
+
+    /** Commits the example app at {@code version} and pushes; returns the commit id. */
+    String commitApp(String version) {
+        ExampleApp.writeContext(work, version, false);
+        return commitAndPush("example app " + version);
+    }
+
+    /** Replaces the Dockerfile and pushes. */
+    String commitDockerfile(String dockerfile, String message) {
+        write("Dockerfile", dockerfile);
+        return commitAndPush(message);
+    }
+
+    /** Deletes the Dockerfile and pushes. */
+    String commitWithoutDockerfile() {
+        try {
+            Files.deleteIfExists(work.resolve("Dockerfile"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return commitAndPush("remove the Dockerfile");
+    }
+
+    void write(String file, String text) {
+        try {
+            Files.writeString(work.resolve(file), text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    synchronized String commitAndPush(String message) {
+        try {
+            git.add().addFilepattern(".").call();
+            git.add().addFilepattern(".").setUpdate(true).call();
+            PersonIdent who = new PersonIdent("Octo Cat", "octocat@example.invalid");
+            RevCommit c =
+                    git.commit()
+                            .setMessage(message)
+                            .setAuthor(who)
+                            .setCommitter(who)
+                            .setAllowEmpty(true)
+                            .setSign(false)
+                            .call();
+            git.push().setRemote("origin").add("main").call();
+            return c.getName();
+        } catch (GitAPIException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

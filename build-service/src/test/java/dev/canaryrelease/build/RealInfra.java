@@ -1,0 +1,108 @@
+package dev.canaryrelease.build;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import dev.canaryrelease.testsupport.infra.DockerEngine;
+import dev.canaryrelease.testsupport.infra.RegistryServer;
+import dev.canaryrelease.testsupport.infra.TlsFiles;
+
+/**
+ * The real things build-service drives: a dockerd over TLS (the build host docker0), a
+ * docker-registry, a bare git repository of the example app, and a fleet naming them.
+ */
+public class RealInfra implements QuarkusTestResourceLifecycleManager {
+    static DockerEngine engine;
+    static RegistryServer registry;
+    static GitFixture git;
+    static Path dataDir;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            Path dir = Files.createTempDirectory("build-service-test-");
+            git = new GitFixture(dir);
+            registry = RegistryServer.start();
+            engine = DockerEngine.start("docker0");
+            dataDir =
+                    Files.createDirectories(
+                            Path.of("target", "build-data", dir.getFileName().toString()));
+            Path fleet =
+                    writeFleet(
+                            dir, engine.tcpEndpoint(), engine.clientTls(), registry.address(), git);
+            return Map.of(
+                    "canary.fleet.path", fleet.toString(),
+                    "canary.data-dir", dataDir.toString(),
+                    "canary.build.deadline", "2m");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Path writeFleet(
+            Path dir,
+            String endpoint,
+            TlsFiles tls,
+            String registryAddress,
+            GitFixture git,
+            String... extraRewrites)
+            throws IOException {
+        StringBuilder rewrites = new StringBuilder();
+        for (String r : extraRewrites) {
+            rewrites.append("    - ").append(r).append("\n");
+        }
+        String yaml =
+                """
+                domain: proserveau.local
+                registry: {address: "%s"}
+                dns:
+                  server: "127.0.0.1:5353"
+                  tsig: {name: canary-release, secretFile: tsig.key}
+                git:
+                  urlRewrites:
+                    - {insteadOf: "https://github.com/", url: "%s"}
+                %sbuild: {host: docker0}
+                hosts:
+                  - {name: cfgmgr, address: 127.0.0.10}
+                  - name: docker0
+                    address: 127.0.0.11
+                    role: canary
+                    docker: {driver: docker-api, endpoint: "%s", tls: {ca: "%s", cert: "%s", key: "%s"}}
+                loadBalancers:
+                  - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-test.sock", frontend: "http://127.0.0.10:8000"}
+                apps:
+                  - {name: example, repository: %s, image: example-app, port: 3000}
+                rollout:
+                  canary: [docker0]
+                  minReady: 0
+                """
+                        .formatted(
+                                registryAddress,
+                                git.rewriteUrl(),
+                                rewrites,
+                                endpoint,
+                                tls.ca(),
+                                tls.cert(),
+                                tls.key(),
+                                GitFixture.REPOSITORY);
+        Files.writeString(dir.resolve("tsig.key"), "placeholder\n");
+        Path file = dir.resolve("fleet.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    @Override
+    public void stop() {
+        if (engine != null) {
+            engine.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.canaryrelease.build;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.model.BuildFailed;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.testsupport.EventCapture;
+import dev.canaryrelease.testsupport.EventSender;
+import dev.canaryrelease.testsupport.KafkaTestResource;
+
+/** An engine that is down and a git server that hangs: the build fails with why, and fast. */
+@QuarkusTest
+@WithTestResource(KafkaTestResource.class)
+@WithTestResource(UnreachableInfra.class)
+class UnreachableTest {
+    static EventSender sender;
+    static EventCapture capture;
+
+    @BeforeAll
+    static void start() {
+        sender =
+                Kafka.withKafkaLoader(
+                        () -> new EventSender(KafkaTestResource.bootstrapServers(), "gateway"));
+        capture =
+                Kafka.withKafkaLoader(
+                        () ->
+                                EventCapture.start(
+                                        KafkaTestResource.bootstrapServers(), Topics.BUILD));
+    }
+
+    @AfterAll
+    static void stop() {
+        sender.close();
+        capture.close();
+    }
+
+    static BuildRequested request(String cloneUrl, String sha) {
+        return new BuildRequested(
+                UUID.randomUUID().toString(),
+                "example",
+                GitFixture.REPOSITORY,
+                cloneUrl,
+                "refs/heads/main",
+                sha,
+                "octocat",
+                "delivery-" + UUID.randomUUID());
+    }
+
+    static BuildFailed awaitFailure(String release, Duration timeout) {
+        EventEnvelope<CanaryEvent> e =
+                capture.await(
+                        x ->
+                                x.releaseId().equals(release)
+                                        && (x.type() == EventType.BUILD_FAILED
+                                                || x.type() == EventType.BUILD_SUCCEEDED),
+                        timeout);
+        assertTrue(e.data() instanceof BuildFailed, "expected build.failed, got " + e.data());
+        return (BuildFailed) e.data();
+    }
+
+    @Test
+    void anEngineThatIsDownFailsTheBuildWithItsAddress() {
+        String sha = UnreachableInfra.git.commitApp("v-down");
+        long t0 = System.nanoTime();
+        String release = sender.send(request(GitFixture.CLONE_URL, sha)).data().releaseId();
+        BuildFailed f = awaitFailure(release, Duration.ofSeconds(30));
+        assertTrue(
+                f.reason()
+                        .startsWith(
+                                "engine unreachable: docker0 (tcp://127.0.0.1:"
+                                        + UnreachableInfra.enginePort
+                                        + "): "),
+                f.reason());
+        assertTrue(f.reason().contains("refused"), f.reason());
+        assertTrue((System.nanoTime() - t0) / 1_000_000 < 20_000, "slow failure");
+    }
+
+    @Test
+    void aBuildThatOutlivesItsDeadlineIsStopped() {
+        String sha = UnreachableInfra.git.commitApp("v-hang");
+        String release = sender.send(request(UnreachableInfra.HANGING_URL, sha)).data().releaseId();
+        capture.await(release, EventType.BUILD_STARTED, Duration.ofSeconds(30));
+        BuildFailed f = awaitFailure(release, Duration.ofSeconds(30));
+        assertEquals(
+                "timeout: the build ran longer than its deadline of 8s and was stopped"
+                        + " (canary.build.deadline)",
+                f.reason());
+        assertTrue(f.durationMs() >= 8000 && f.durationMs() < 15_000, "took " + f.durationMs());
+        given().get("/builds/" + release)
+                .then()
+                .statusCode(200)
+                .body("status", equalTo("FAILED"))
+                .body("reason", startsWith("timeout"));
+    }
+}
