@@ -31,6 +31,20 @@ import java.util.Map;
 public final class DockerEngine implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
+    /**
+     * dockerd's environment: every registry connection that is not to 127.0.0.0/8 goes through a
+     * proxy on 127.0.0.1:9, where nothing listens, so an engine can never reach Docker Hub (a pull
+     * of an unqualified image fails at once, on this machine).
+     */
+    static final Map<String, String> NO_HUB_ENV =
+            Map.of(
+                    "HTTP_PROXY", "http://127.0.0.1:9",
+                    "HTTPS_PROXY", "http://127.0.0.1:9",
+                    "NO_PROXY", "127.0.0.0/8,localhost",
+                    "http_proxy", "http://127.0.0.1:9",
+                    "https_proxy", "http://127.0.0.1:9",
+                    "no_proxy", "127.0.0.0/8,localhost");
+
     private final String name;
     private final Slot slot;
     private final Path dir;
@@ -161,7 +175,7 @@ public final class DockerEngine implements AutoCloseable {
                         "overlay2",
                         "--config-file",
                         writeConfig().toString());
-        daemon = Daemon.start("dockerd " + name, cmd, dir.resolve("dockerd.log"), Map.of());
+        daemon = Daemon.start("dockerd " + name, cmd, dir.resolve("dockerd.log"), NO_HUB_ENV);
         daemon.awaitReady("API on " + unixSocket(), START_TIMEOUT, this::pingUnix);
         daemon.awaitReady("TLS API on " + hostAddress + ":" + port, START_TIMEOUT, this::tcpOpen);
     }

@@ -142,6 +142,10 @@ class DockerEngineTest {
                                             3000,
                                             "docker9"));
             assertTrue(e.getMessage().contains("never Docker Hub"), e.getMessage());
+            // and the engine itself cannot reach Docker Hub: its proxy is a closed local port
+            ExecResult pull = engine.docker(Duration.ofSeconds(60), "pull", "busybox:latest");
+            assertNotEquals(0, pull.exitCode());
+            assertTrue(pull.stderr().contains("127.0.0.1:9"), pull.stderr());
             assertEquals("", engine.docker("images", "-q").orThrow().stdout().strip());
         }
     }
