@@ -58,6 +58,12 @@ hosts:
     address: 127.0.0.11
     role: canary
     docker: {driver: docker-api, endpoint: "tcp://127.0.0.11:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
+  - name: docker1
+    address: 127.0.0.12
+    docker: {driver: docker-api, endpoint: "tcp://127.0.0.12:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
+  - name: docker2
+    address: 127.0.0.13
+    docker: {driver: docker-api, endpoint: "tcp://127.0.0.13:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
 loadBalancers:
   - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-bench.sock", frontend: "http://127.0.0.10:8000"}
 apps:
@@ -91,7 +97,7 @@ run_step() { # label delay_ms connections
 
 echo "gateway bench: $(nproc) cores, payload $(wc -c <"$work/push.json") bytes, ${STEP_SECONDS}s per step, wrk -t$THREADS"
 printf "%-10s %12s %10s %10s %9s %9s %9s\n" "target/s" "accepted/s" "accepted" "failed" "p50 ms" "p99 ms" "max ms"
-run_step warmup 0 8 >/dev/null
+run_step warmup 0 "$CONNECTIONS" >/dev/null  # JIT warm-up, not reported
 for rate in $RATES; do
   # each connection waits CONNECTIONS/rate seconds between requests: about $rate requests/s
   delay=$(( 1000 * CONNECTIONS / rate ))

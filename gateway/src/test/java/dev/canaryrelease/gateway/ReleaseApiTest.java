@@ -402,6 +402,24 @@ class ReleaseApiTest {
     }
 
     @Test
+    void poisonIsDeadLetteredAndTheReadModelKeepsGoing() {
+        try (EventCapture dead =
+                EventCapture.start(
+                        KafkaTestResource.bootstrapServers(), Topics.deadLetter("gateway-in"))) {
+            String key = "poison-" + UUID.randomUUID();
+            build.sendRaw(
+                    Topics.BUILD,
+                    key,
+                    "not a cloud event".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    List.of());
+            String manual = UUID.randomUUID().toString();
+            build.send(new BuildStarted(manual, "example", Github.randomSha(), null));
+            awaitState(manual, "BUILDING");
+            dead.awaitRecord(r -> key.equals(r.record().key()), Duration.ofSeconds(30));
+        }
+    }
+
+    @Test
     void openApiDocumentsTheApi() {
         given().get("/q/openapi?format=json")
                 .then()
