@@ -172,6 +172,8 @@ class RegistryNotificationsTest {
 
         // A pull of that image: the registry notifies it, the service ignores it.
         double ignoredBefore = metric("registry_notification_events_total{kind=\"ignored\"");
+        double queuedBefore = metric("registry_notification_events_total{kind=\"queued\"");
+        double duplicatesBefore = metric("registry_notification_events_total{kind=\"duplicate\"");
         String image = RegistryInfra.registry.address() + "/example-app:" + tag;
         RegistryInfra.engine.docker("rmi", image).orThrow();
         RegistryInfra.engine.docker(Duration.ofMinutes(2), "pull", "-q", image).orThrow();
@@ -181,6 +183,10 @@ class RegistryNotificationsTest {
                         () ->
                                 metric("registry_notification_events_total{kind=\"ignored\"")
                                         > ignoredBefore);
+        // The pull was neither queued nor taken for a redelivered push.
+        assertEquals(queuedBefore, metric("registry_notification_events_total{kind=\"queued\""));
+        assertEquals(
+                duplicatesBefore, metric("registry_notification_events_total{kind=\"duplicate\""));
 
         // Still exactly one image.pushed for the digest, for a while.
         Awaitility.await()
@@ -223,7 +229,7 @@ class RegistryNotificationsTest {
 
     @Test
     void anImageOfNoAppIsIgnored() {
-        double ignoredBefore = metric("registry_notification_events_total{kind=\"queued\"");
+        double queuedBefore = metric("registry_notification_events_total{kind=\"queued\"");
         String tag = "other-" + UUID.randomUUID().toString().substring(0, 8);
         String digest = RegistryInfra.buildAndPush("team/not-an-app", tag, tag, null);
         Awaitility.await()
@@ -231,7 +237,7 @@ class RegistryNotificationsTest {
                 .until(
                         () ->
                                 metric("registry_notification_events_total{kind=\"queued\"")
-                                        > ignoredBefore);
+                                        > queuedBefore);
         // A repository name with a slash goes through to the registry API.
         given().get("/images/team/not-an-app/tags")
                 .then()
