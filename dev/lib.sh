@@ -89,31 +89,47 @@ wait_for() {
   done
 }
 
-# stop NAME [GRACE_SECONDS]: SIGTERM by pid file, SIGKILL after the grace period
+# stop_pid NAME... [-g GRACE_SECONDS]: SIGTERM to each by pid file (all at once), wait for them,
+# SIGKILL what is left after the grace period
 stop_pid() {
-  local name="$1" grace="${2:-15}" pid
-  if pid="$(running_pid "$name")"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + grace))
-    while [[ -e "/proc/$pid" ]] && ((SECONDS < deadline)); do
-      # a zombie is gone for our purposes
-      [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]] && break
-      sleep 0.1
-    done
-    if [[ -e "/proc/$pid" ]] && [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]]; then
-      kill -KILL "$pid" 2>/dev/null || true
+  local grace=15 names=() n pid
+  while (($#)); do
+    if [[ "$1" == -g ]]; then grace="$2"; shift 2; else names+=("$1"); shift; fi
+  done
+  local -A pids=()
+  for n in "${names[@]}"; do
+    if pid="$(running_pid "$n")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids[$n]="$pid"
     fi
-    ok "stopped $name (pid $pid)"
-  fi
-  rm -f "$(pidfile "$name")"
+  done
+  local deadline=$((SECONDS + grace))
+  for n in "${names[@]}"; do
+    pid="${pids[$n]:-}"
+    if [[ -n "$pid" ]]; then
+      while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+      if alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        ok "killed $n (pid $pid) after ${grace}s"
+      else
+        ok "stopped $n (pid $pid)"
+      fi
+    fi
+    rm -f "$(pidfile "$n")"
+  done
 }
+
+# pid $1 exists and is not a zombie
+alive() { [[ -e "/proc/$1" && "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
 
 # pids of processes whose command line names $1 (a folder under $C)
 pids_naming() {
-  local needle="$1" p
-  for p in /proc/[0-9]*; do
-    [[ "${p#/proc/}" == "$$" ]] && continue
-    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$needle" && echo "${p#/proc/}"
+  local f
+  for f in $(grep -alsF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null); do
+    f="${f#/proc/}"
+    f="${f%/cmdline}"
+    # grep itself named the needle; it has exited by now
+    [[ "$f" == "$$" || "$f" == "$BASHPID" || ! -e "/proc/$f" ]] || echo "$f"
   done
   return 0
 }
