@@ -100,11 +100,14 @@ public final class DockerEngine implements AutoCloseable {
         String hostAddress = "127.213." + n + ".1";
         Path dir;
         try {
+            // a JVM killed before close() left its engine running in this slot: stop it now
+            slot.leftoverDir().ifPresent(DockerEngine::removeLeftover);
             // short path: containerd's sockets live under the exec root (108-byte limit)
             dir = Files.createTempDirectory(Path.of("/tmp"), "crd" + n + "-");
-        } catch (IOException e) {
+            slot.record(dir);
+        } catch (IOException | RuntimeException e) {
             slot.close();
-            throw new UncheckedIOException(e);
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
         }
         Pki ca = pki != null ? pki : Pki.create(dir.resolve("pki"));
         TlsFiles server = ca.serverCert(name, hostAddress);
@@ -127,6 +130,12 @@ public final class DockerEngine implements AutoCloseable {
             engine.close();
             throw e;
         }
+    }
+
+    private static void removeLeftover(Path dir) {
+        HostCleanup.killProcessesNaming(dir);
+        HostCleanup.unmountAll(dir);
+        HostCleanup.deleteTree(dir);
     }
 
     private void startDaemon(Path dockerd, Path ip, int n) {
@@ -329,6 +338,7 @@ public final class DockerEngine implements AutoCloseable {
             HostCleanup.unmountAll(dir);
             Exec.run("ip", "link", "del", bridge);
             HostCleanup.deleteTree(dir);
+            slot.clear();
         } finally {
             slot.close();
         }
