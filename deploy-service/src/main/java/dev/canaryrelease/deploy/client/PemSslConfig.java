@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.security.Security;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -31,6 +32,12 @@ final class PemSslConfig implements SSLConfig {
 
     @Override
     public SSLContext getSSLContext() {
+        // docker-java's PEM reader asks for the "BC" provider by name; register it once.
+        synchronized (PemSslConfig.class) {
+            if (Security.getProvider("BC") == null) {
+                Security.addProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider());
+            }
+        }
         try {
             KeyStore keys =
                     CertificateUtils.createKeyStore(Files.readString(key), Files.readString(cert));

@@ -164,10 +164,13 @@ public final class SshDockerHost implements ContainerHost {
     public List<ContainerSpec> appContainers(String name) {
         String ids =
                 ok("ps", "-a", "--no-trunc", "--filter", "name=" + name, "--format", "{{.ID}}");
-        List<ContainerSpec> out = new ArrayList<>();
+        List<String> args = new ArrayList<>(List.of("container", "inspect"));
         for (String id : ids.strip().split("\\s+")) {
-            if (id.isEmpty()) continue;
-            ContainerSpec c = inspect(id);
+            if (!id.isEmpty()) args.add(id);
+        }
+        if (args.size() == 2) return List.of();
+        List<ContainerSpec> out = new ArrayList<>();
+        for (ContainerSpec c : parse(ok(args.toArray(String[]::new)))) {
             String n = c.name();
             if (n.equals(name)
                     || (n.startsWith(name)
@@ -180,15 +183,18 @@ public final class SshDockerHost implements ContainerHost {
         return out;
     }
 
-    @Override
-    public ContainerSpec inspect(String id) {
-        String json = ok("container", "inspect", id);
+    private List<ContainerSpec> parse(String json) {
         try {
             InspectContainerResponse[] r = JSON.readValue(json, InspectContainerResponse[].class);
-            return DockerApiHost.toSpec(r[0]);
+            return Arrays.stream(r).map(DockerApiHost::toSpec).toList();
         } catch (IOException e) {
             throw new HostException(describe() + ": unreadable docker inspect output: " + e, e);
         }
+    }
+
+    @Override
+    public ContainerSpec inspect(String id) {
+        return parse(ok("container", "inspect", id)).get(0);
     }
 
     @Override

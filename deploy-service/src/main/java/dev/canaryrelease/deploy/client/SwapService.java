@@ -77,10 +77,10 @@ public class SwapService {
         Fleet.Host host = fleet.host(hostName).orElseThrow();
         Fleet.App app = fleet.app(appName).orElseThrow();
         String name = app.container();
+        LOG.infof("%s: swapping %s to %s", hostName, name, digest);
         try {
             ContainerHost engine = hosts.get(hostName);
-            recover(engine, app);
-            List<ContainerSpec> all = engine.appContainers(name);
+            List<ContainerSpec> all = recoverAndList(engine, app);
             ContainerSpec current = main(all, name).orElse(null);
             String previous = current == null ? null : digestOf(engine, current, app);
             if (current != null && current.running() && digest.equals(previous)) {
@@ -93,7 +93,9 @@ public class SwapService {
                 return Result.failed(unhealthy, logs, before);
             }
             String ref = fleet.registry().imageName(app.image()) + "@" + digest;
-            engine.pull(ref);
+            if (engine.repoDigests(ref).isEmpty()) {
+                engine.pull(ref); // by digest: an image already here is the same content
+            }
             ContainerSpec base =
                     current != null
                             ? withoutImageDefaults(current, engine.imageConfig(current.imageId()))
@@ -113,7 +115,7 @@ public class SwapService {
                 unhealthy = e.getMessage();
             }
             if (unhealthy == null) {
-                prune(engine, name);
+                prune(engine, name, current, previous, all);
                 LOG.infof("%s: %s now runs %s (was %s)", hostName, name, digest, previous);
                 return Result.updated(digest, previous);
             }
@@ -127,7 +129,7 @@ public class SwapService {
                     "%s: %s on %s failed, previous restarted: %s",
                     hostName, digest, name, unhealthy);
             return Result.failed(unhealthy + "; " + Reasons.PREVIOUS_RESTORED, logs, previous);
-        } catch (HostException e) {
+        } catch (RuntimeException e) {
             LOG.warnf("%s: swap to %s failed: %s", hostName, digest, e.getMessage());
             return Result.failed(e.getMessage(), "", null);
         }
@@ -143,8 +145,7 @@ public class SwapService {
         String name = app.container();
         try {
             ContainerHost engine = hosts.get(hostName);
-            recover(engine, app);
-            List<ContainerSpec> all = engine.appContainers(name);
+            List<ContainerSpec> all = recoverAndList(engine, app);
             ContainerSpec current = main(all, name).orElse(null);
             String currentDigest = current == null ? null : digestOf(engine, current, app);
             if (digest == null || (current != null && digest.equals(currentDigest))) {
@@ -168,7 +169,12 @@ public class SwapService {
             engine.start(back.id());
             String unhealthy = waitHealthy(engine, back.id(), host, app);
             if (unhealthy == null) {
-                prune(engine, name);
+                prune(
+                        engine,
+                        name,
+                        current,
+                        currentDigest,
+                        all.stream().filter(c -> !c.id().equals(back.id())).toList());
                 LOG.infof("%s: %s back on %s (was %s)", hostName, name, digest, currentDigest);
                 return Result.updated(digest, currentDigest);
             }
@@ -180,7 +186,7 @@ public class SwapService {
                 engine.start(current.id());
             }
             return Result.failed(unhealthy, logs, currentDigest);
-        } catch (HostException e) {
+        } catch (RuntimeException e) {
             LOG.warnf("%s: restore of %s failed: %s", hostName, digest, e.getMessage());
             return Result.failed(e.getMessage(), "", null);
         }
@@ -196,9 +202,19 @@ public class SwapService {
      * @return what it did, empty when nothing was needed
      */
     public List<String> recover(ContainerHost engine, Fleet.App app) {
+        return recover(engine, app, engine.appContainers(app.container()));
+    }
+
+    /** Recovers, and returns the app's containers as they are afterwards. */
+    private List<ContainerSpec> recoverAndList(ContainerHost engine, Fleet.App app) {
+        List<ContainerSpec> all = engine.appContainers(app.container());
+        return recover(engine, app, all).isEmpty() ? all : engine.appContainers(app.container());
+    }
+
+    private List<String> recover(ContainerHost engine, Fleet.App app, List<ContainerSpec> found) {
         String name = app.container();
         List<String> done = new ArrayList<>();
-        List<ContainerSpec> all = engine.appContainers(name);
+        List<ContainerSpec> all = found;
         List<ContainerSpec> running = all.stream().filter(ContainerSpec::running).toList();
         if (running.size() > 1) {
             ContainerSpec keep =
@@ -248,7 +264,7 @@ public class SwapService {
     public List<String> recover(String hostName, String appName) {
         try {
             return recover(hosts.get(hostName), fleet.app(appName).orElseThrow());
-        } catch (HostException e) {
+        } catch (RuntimeException e) {
             LOG.warnf("%s: cannot check for interrupted swaps: %s", hostName, e.getMessage());
             return List.of();
         }
@@ -287,7 +303,7 @@ public class SwapService {
                                                     digestOf(engine, c, app)))
                             .toList();
             return new HostView(host.name(), driver, app.name(), main, retained, null);
-        } catch (HostException e) {
+        } catch (RuntimeException e) {
             return new HostView(host.name(), driver, app.name(), null, List.of(), e.getMessage());
         }
     }
@@ -320,13 +336,26 @@ public class SwapService {
         engine.rename(current.id(), retainedName);
     }
 
-    /** Keeps the last {@code retained} previous containers, removes older ones. */
-    private void prune(ContainerHost engine, String name) {
-        List<ContainerSpec> old =
-                engine.appContainers(name).stream()
-                        .filter(c -> !c.name().equals(name) && !c.running())
-                        .sorted(byLastStopped().reversed())
-                        .toList();
+    /**
+     * Keeps the last {@code retained} previous containers (the one just retired first, then the
+     * others by the time they stopped), removes older ones.
+     */
+    private void prune(
+            ContainerHost engine,
+            String name,
+            ContainerSpec retired,
+            String retiredDigest,
+            List<ContainerSpec> before) {
+        String retiredName =
+                retired == null ? null : name + "-" + shortSha(retiredDigest, retired.imageId());
+        List<ContainerSpec> old = new ArrayList<>();
+        if (retired != null) old.add(retired);
+        before.stream()
+                .filter(c -> !c.name().equals(name) && !c.running())
+                .filter(c -> retired == null || !c.id().equals(retired.id()))
+                .filter(c -> !c.name().equals(retiredName)) // replaced by retire()
+                .sorted(byLastStopped().reversed())
+                .forEach(old::add);
         for (int i = config.retained(); i < old.size(); i++) {
             engine.remove(old.get(i).id());
         }

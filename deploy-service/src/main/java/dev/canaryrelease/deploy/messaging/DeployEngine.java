@@ -217,7 +217,7 @@ public class DeployEngine {
                                             s.host(),
                                             s.stage(),
                                             s.digest(),
-                                            swaps.swap(s.host(), s.app(), s.digest())));
+                                            () -> swaps.swap(s.host(), s.app(), s.digest())));
         } else if (c instanceof Command.Restore r) {
             worker(r.host())
                     .submit(
@@ -229,7 +229,7 @@ public class DeployEngine {
                                             r.host(),
                                             Stage.ROLLBACK,
                                             r.digest(),
-                                            swaps.restore(r.host(), r.app(), r.digest())));
+                                            () -> swaps.restore(r.host(), r.app(), r.digest())));
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
             long delay = Math.max(0, Duration.between(Instant.now(), a.at()).toMillis());
             timers.schedule(() -> autoPromote(a.releaseId()), delay, TimeUnit.MILLISECONDS);
@@ -248,7 +248,14 @@ public class DeployEngine {
             String host,
             Stage stage,
             String wanted,
-            SwapService.Result r) {
+            java.util.function.Supplier<SwapService.Result> work) {
+        SwapService.Result r;
+        try {
+            r = work.get();
+        } catch (RuntimeException ex) {
+            LOG.errorf(ex, "release %s: %s on %s failed unexpectedly", releaseId, stage, host);
+            r = new SwapService.Result(false, null, null, host + ": " + ex, "");
+        }
         CanaryEvent data =
                 r.ok()
                         ? new HostUpdated(
