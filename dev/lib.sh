@@ -83,7 +83,8 @@ wait_for() {
   shift 3
   local deadline=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
-    is_running "$name" || die_log "$name (exited)" "$log"
+    # a second look: haproxy's master re-executes itself while starting
+    is_running "$name" || { sleep 0.3; is_running "$name"; } || die_log "$name (exited)" "$log"
     ((SECONDS < deadline)) || die_log "$name (timeout ${secs}s)" "$log"
     sleep 0.1
   done
