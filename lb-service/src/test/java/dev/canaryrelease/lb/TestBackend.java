@@ -22,6 +22,12 @@ import com.sun.net.httpserver.HttpServer;
  * port, as a container swap would.
  */
 final class TestBackend implements AutoCloseable {
+    static {
+        // Without TCP_NODELAY the JDK server's separate header and body writes meet the client's
+        // delayed ACK: 40 ms per keep-alive request, which would make the load far too light.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     private final String name;
     private final int port;
     private final AtomicLong served = new AtomicLong();

@@ -93,6 +93,32 @@ public final class HaproxyServer implements AutoCloseable {
             this.serverTimeout = duration;
             return this;
         }
+
+        // Public accessors: a test resource may load this class and HaproxyServer in different
+        // class loaders (Quarkus' and the application's), where private nestmate access fails.
+        public String backendName() {
+            return backend;
+        }
+
+        public List<Server> servers() {
+            return List.copyOf(servers);
+        }
+
+        public String healthPathValue() {
+            return healthPath;
+        }
+
+        public String routeHeaderValue() {
+            return routeHeader;
+        }
+
+        public String slowstartValue() {
+            return slowstart;
+        }
+
+        public String serverTimeoutValue() {
+            return serverTimeout;
+        }
     }
 
     private final Spec spec;
@@ -153,7 +179,7 @@ public final class HaproxyServer implements AutoCloseable {
                 .append("  timeout connect 1s\n")
                 .append("  timeout client 30s\n")
                 .append("  timeout server ")
-                .append(spec.serverTimeout)
+                .append(spec.serverTimeoutValue())
                 .append("\n")
                 .append("  timeout check 1s\n")
                 .append("  timeout http-request 10s\n")
@@ -166,31 +192,31 @@ public final class HaproxyServer implements AutoCloseable {
                 .append(frontendPort)
                 .append("\n")
                 .append("  default_backend ")
-                .append(spec.backend)
+                .append(spec.backendName())
                 .append("\n\n")
                 .append("backend ")
-                .append(spec.backend)
+                .append(spec.backendName())
                 .append("\n")
                 .append("  balance roundrobin\n")
                 .append("  option httpchk GET ")
-                .append(spec.healthPath)
+                .append(spec.healthPathValue())
                 .append("\n")
                 .append("  http-check expect status 200\n")
                 .append("  default-server check inter 200 rise 2 fall 2 slowstart ")
-                .append(spec.slowstart)
+                .append(spec.slowstartValue())
                 .append("\n");
-        if (spec.routeHeader != null) {
-            for (Server s : spec.servers) {
+        if (spec.routeHeaderValue() != null) {
+            for (Server s : spec.servers()) {
                 b.append("  use-server ")
                         .append(s.name())
                         .append(" if { req.hdr(")
-                        .append(spec.routeHeader)
+                        .append(spec.routeHeaderValue())
                         .append(") -m str ")
                         .append(s.name())
                         .append(" }\n");
             }
         }
-        for (Server s : spec.servers) {
+        for (Server s : spec.servers()) {
             b.append("  server ")
                     .append(s.name())
                     .append(' ')
@@ -352,7 +378,7 @@ public final class HaproxyServer implements AutoCloseable {
         for (int i = 1; i < lines.length; i++) {
             String[] f = lines[i].split(",", -1);
             if (f.length > col
-                    && f[px].equals(spec.backend)
+                    && f[px].equals(spec.backendName())
                     && !f[sv].equals("BACKEND")
                     && !f[sv].equals("FRONTEND")) {
                 out.put(f[sv], f[col]);
@@ -367,7 +393,7 @@ public final class HaproxyServer implements AutoCloseable {
     }
 
     public String backend() {
-        return spec.backend;
+        return spec.backendName();
     }
 
     /** {@code http://127.0.0.1:<port>}. */
