@@ -207,6 +207,66 @@ class RegistryNotificationsTest {
     }
 
     @Test
+    void anOciIndexPushedByTagGivesOneImagePushedWithTheReleaseOfItsImage() throws Exception {
+        String release = UUID.randomUUID().toString();
+        String run = release.substring(0, 8);
+        String child = RegistryInfra.buildAndPush("example-app", "c-" + run, "c-" + run, release);
+        EventEnvelope<BuildSucceeded> built =
+                build.send(
+                        new BuildSucceeded(
+                                release, "example", "example-app", "c-" + run, child, 900, null));
+        HttpResponse<byte[]> m =
+                HTTP.send(
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                RegistryInfra.registry.url()
+                                                        + "/v2/example-app/manifests/"
+                                                        + child))
+                                .header("Accept", MediaTypes.ACCEPT_MANIFESTS)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, m.statusCode());
+        String childType = m.headers().firstValue("Content-Type").orElseThrow();
+        String entry =
+                "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%d,"
+                        + "\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}}";
+        String index =
+                "{\"schemaVersion\":2,\"mediaType\":\""
+                        + MediaTypes.OCI_INDEX
+                        + "\",\"manifests\":["
+                        + entry.formatted(childType, child, m.body().length, "arm64")
+                        + ","
+                        + entry.formatted(childType, child, m.body().length, "amd64")
+                        + "]}";
+        String tag = "idx-" + run;
+        HttpResponse<String> put =
+                HTTP.send(
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                RegistryInfra.registry.url()
+                                                        + "/v2/example-app/manifests/"
+                                                        + tag))
+                                .header("Content-Type", MediaTypes.OCI_INDEX)
+                                .PUT(HttpRequest.BodyPublishers.ofString(index))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, put.statusCode(), put.body());
+        String indexDigest = put.headers().firstValue("Docker-Content-Digest").orElseThrow();
+
+        EventEnvelope<CanaryEvent> e =
+                capture.await(
+                        x -> x.data() instanceof ImagePushed p && p.digest().equals(indexDigest),
+                        WAIT);
+        assertEquals(release, e.releaseId());
+        assertEquals(built.id(), e.causationId());
+        assertEquals(tag, ((ImagePushed) e.data()).tag());
+        Awaitility.await()
+                .during(Duration.ofSeconds(1))
+                .atMost(Duration.ofSeconds(3))
+                .until(() -> pushedOf(indexDigest).size() == 1);
+    }
+
+    @Test
     void aHandPushedImageWithoutTheLabelStartsANewRelease() {
         String tag = "hand-" + UUID.randomUUID().toString().substring(0, 8);
         String digest = RegistryInfra.buildAndPush("example-app", tag, "hand-" + tag, null);
