@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -37,6 +39,7 @@ public class ReplayTracker {
     private final String bootstrap;
     private final List<String> topics;
     private final long startedAt = System.nanoTime();
+    private final CompletableFuture<Void> readyFuture = new CompletableFuture<>();
     private volatile boolean logged;
 
     public ReplayTracker(
@@ -124,6 +127,7 @@ public class ReplayTracker {
     private void logReadyOnce() {
         if (progress.ready() && !logged) {
             logged = true;
+            readyFuture.complete(null);
             LOG.infof(
                     "read model caught up in %d ms",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
@@ -132,6 +136,11 @@ public class ReplayTracker {
 
     public boolean ready() {
         return progress.ready();
+    }
+
+    /** Completes when the replay has caught up. */
+    public CompletionStage<Void> whenReady() {
+        return readyFuture.copy();
     }
 
     public Map<String, String> lag() {

@@ -10,8 +10,9 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import dev.canaryrelease.gateway.messaging.ReplayTracker;
 
 /**
- * 503 on the API until the read model has replayed the topics up to their end offsets at start:
- * before that, a release could look unknown and a redelivered webhook could publish twice.
+ * 503 on the operator API and the event stream until the read model has replayed the topics up to
+ * their end offsets at start: before that, a release could look unknown. (The webhook holds a push
+ * until the replay is done instead, see {@link WebhookResource}.)
  */
 public class ReadinessFilter {
     private final ReplayTracker replay;
@@ -26,9 +27,7 @@ public class ReadinessFilter {
             return Optional.empty();
         }
         String path = ctx.getUriInfo().getPath();
-        if (path.startsWith("/releases")
-                || path.startsWith("/events")
-                || path.startsWith("/webhooks")) {
+        if (path.startsWith("/releases") || path.startsWith("/events")) {
             return Optional.of(
                     Response.fromResponse(
                                     Problems.of(

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -30,6 +31,7 @@ import dev.canaryrelease.gateway.domain.DeliveryIndex;
 import dev.canaryrelease.gateway.domain.DeliveryIndex.Accepted;
 import dev.canaryrelease.gateway.domain.GithubWebhook;
 import dev.canaryrelease.gateway.domain.WebhookSignature;
+import dev.canaryrelease.gateway.messaging.ReplayTracker;
 
 /** GitHub's webhook: a verified push to an app's branch becomes a release and a build request. */
 @Path("/webhooks/github")
@@ -42,19 +44,25 @@ public class WebhookResource {
     private final DeliveryIndex deliveries;
     private final EventPublisher publisher;
     private final long maxPayload;
+    private final ReplayTracker replay;
 
     public WebhookResource(
             WebhookSignature signature,
             Fleet fleet,
             DeliveryIndex deliveries,
             EventPublisher publisher,
-            GatewayConfig config) {
+            GatewayConfig config,
+            ReplayTracker replay) {
+        this.replay = replay;
         this.signature = signature;
         this.github = new GithubWebhook(fleet);
         this.deliveries = deliveries;
         this.publisher = publisher;
         this.maxPayload = config.maxPayloadBytes();
     }
+
+    /** How long a push waits for the start-up replay before 503 (GitHub gives up at 10 s). */
+    static final long REPLAY_WAIT_SECONDS = 8;
 
     /** The release id of a delivery: the same delivery always names the same release. */
     static String releaseIdOf(String deliveryId) {
@@ -83,7 +91,10 @@ public class WebhookResource {
     @APIResponse(responseCode = "401", description = "missing or wrong signature")
     @APIResponse(responseCode = "413", description = "body over GitHub's 25 MB cap")
     @APIResponse(responseCode = "415", description = "content type not JSON nor form")
-    @APIResponse(responseCode = "503", description = "Kafka did not take the build request")
+    @APIResponse(
+            responseCode = "503",
+            description =
+                    "Kafka did not take the build request, or the start-up replay took over 8 s")
     public CompletionStage<Response> receive(
             @Parameter(description = "push, ping, …") @HeaderParam("X-GitHub-Event") String event,
             @HeaderParam("X-GitHub-Delivery") String deliveryId,
@@ -128,7 +139,29 @@ public class WebhookResource {
         if (outcome instanceof GithubWebhook.Ignored i) {
             return done(Response.accepted(Map.of("ignored", i.reason())).build());
         }
-        return build(deliveryId, (GithubWebhook.Build) outcome);
+        GithubWebhook.Build build = (GithubWebhook.Build) outcome;
+        if (replay.ready()) {
+            return build(deliveryId, build);
+        }
+        // Right after a start the delivery index is not rebuilt yet: hold the push (GitHub waits
+        // 10 s and does not retry by itself) rather than risk a second build of a redelivery.
+        return replay.whenReady()
+                .toCompletableFuture()
+                .orTimeout(REPLAY_WAIT_SECONDS, TimeUnit.SECONDS)
+                .handle((ok, err) -> err)
+                .thenCompose(
+                        err ->
+                                err == null
+                                        ? build(deliveryId, build)
+                                        : done(
+                                                Response.fromResponse(
+                                                                Problems.of(
+                                                                        503,
+                                                                        "the read model is"
+                                                                                + " replaying the"
+                                                                                + " event topics"))
+                                                        .header("Retry-After", "1")
+                                                        .build()));
     }
 
     private CompletionStage<Response> build(String deliveryId, GithubWebhook.Build b) {
