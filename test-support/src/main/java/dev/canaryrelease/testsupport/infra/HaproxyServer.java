@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -28,12 +27,12 @@ import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 
 /**
- * A real HAProxy ({@code /usr/sbin/haproxy}, Debian package {@code haproxy}) on 127.0.0.1 with its
- * own temporary folder: one HTTP front end on a free port, one backend of the given servers with
- * HTTP health checks ({@code check inter 200 rise 2 fall 2}, {@code timeout check 1s}), {@code
- * option redispatch 1}, {@code retries 3}, {@code retry-on all-retryable-errors}, {@code
- * slowstart}, and the Runtime API (level admin) on a unix socket and on {@code ipv4@127.0.0.1:<free
- * port>}. The global server-state-file is loaded at every start; it is written only by {@link
+ * A real HAProxy ({@code haproxy}, Debian package {@code haproxy}) on 127.0.0.1 with its own
+ * temporary folder: one HTTP front end on a free port, one backend of the given servers with HTTP
+ * health checks ({@code check inter 200 rise 2 fall 2}, {@code timeout check 1s}), {@code option
+ * redispatch 1}, {@code retries 3}, {@code retry-on all-retryable-errors}, {@code slowstart}, and
+ * the Runtime API (level admin) on a unix socket and on {@code ipv4@127.0.0.1:<free port>}. The
+ * global server-state-file is loaded at every start; it is written only by {@link
  * #saveServerState()}.
  *
  * <p>{@link #reload()} does what a package's reload does: a new process with the same configuration
@@ -41,7 +40,6 @@ import org.awaitility.Awaitility;
  * <oldpid>}).
  */
 public final class HaproxyServer implements AutoCloseable {
-    private static final Path HAPROXY = Path.of("/usr/sbin/haproxy");
     private static final Pattern PID = Pattern.compile("(?m)^Pid: (\\d+)");
 
     /** One server of the backend: its name and where it listens. */
@@ -121,6 +119,7 @@ public final class HaproxyServer implements AutoCloseable {
         }
     }
 
+    private final Path haproxy;
     private final Spec spec;
     private final Path dir;
     private final Path config;
@@ -133,17 +132,14 @@ public final class HaproxyServer implements AutoCloseable {
     private int generation;
 
     private HaproxyServer(Spec spec) throws IOException {
-        if (!Files.isExecutable(HAPROXY)) {
-            throw new IllegalStateException(
-                    HAPROXY + " not found: install the Debian package 'haproxy'");
-        }
+        this.haproxy = Binaries.require("haproxy", "haproxy");
         this.spec = spec;
         this.dir = Files.createTempDirectory("haproxy");
         this.config = dir.resolve("haproxy.cfg");
         this.socket = dir.resolve("admin.sock");
         this.stateFile = dir.resolve("server-state");
-        this.frontendPort = freePort();
-        this.statsPort = freePort();
+        this.frontendPort = FreePorts.pick();
+        this.statsPort = FreePorts.pick();
         Files.writeString(stateFile, "1\n");
         Files.writeString(config, config());
     }
@@ -230,7 +226,7 @@ public final class HaproxyServer implements AutoCloseable {
 
     private synchronized void launch(Long oldPid) throws IOException {
         List<String> cmd =
-                new ArrayList<>(List.of(HAPROXY.toString(), "-db", "-f", config.toString()));
+                new ArrayList<>(List.of(haproxy.toString(), "-db", "-f", config.toString()));
         if (oldPid != null) {
             cmd.addAll(List.of("-x", socket.toString(), "-sf", Long.toString(oldPid)));
         }
@@ -434,13 +430,6 @@ public final class HaproxyServer implements AutoCloseable {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // best effort
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
         }
     }
 }
