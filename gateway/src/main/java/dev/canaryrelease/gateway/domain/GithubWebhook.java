@@ -7,9 +7,12 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 
-import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.fleet.Fleet;
 
 /**
@@ -91,37 +94,139 @@ public final class GithubWebhook {
                             + " or "
                             + FORM);
         }
-        JsonNode root;
+        Fields root;
         try {
-            root = CloudEventCodec.JSON.readTree(json);
+            root = Fields.read(json);
+        } catch (NotAnObject e) {
+            return new Malformed("the payload is not a JSON object");
         } catch (IOException e) {
             return new Malformed(
                     "malformed JSON: "
                             + firstLine(
-                                    e
-                                                    instanceof
-                                                    com.fasterxml.jackson.core
-                                                                    .JsonProcessingException
-                                                            j
+                                    e instanceof JsonProcessingException j
                                             ? j.getOriginalMessage()
                                             : e.getMessage()));
         }
-        if (root == null || !root.isObject()) {
-            return new Malformed("the payload is not a JSON object");
-        }
         return switch (event) {
-            case "ping" ->
-                    new Pong(
-                            text(root, "zen").orElse(null),
-                            root.path("hook_id").isNumber() ? root.get("hook_id").asLong() : null);
+            case "ping" -> new Pong(root.zen, root.hookId);
             case "push" -> push(root);
             default -> new Ignored(String.format(Reasons.OTHER_EVENT, event));
         };
     }
 
-    private Outcome push(JsonNode root) {
-        Optional<String> ref = text(root, "ref");
-        Optional<String> repo = text(root.path("repository"), "full_name");
+    private static final class NotAnObject extends IOException {
+        NotAnObject() {
+            super("not an object", null);
+        }
+    }
+
+    /**
+     * The few fields the gateway reads, pulled from the payload with a streaming parser: every
+     * other value is skipped (but still checked to be well-formed JSON), so a 10 kB push does not
+     * become a tree of objects on the hot path.
+     */
+    static final class Fields {
+        private static final JsonFactory FACTORY = new JsonFactory();
+
+        String ref;
+        String after;
+        boolean deleted;
+        String repositoryFullName;
+        String cloneUrl;
+        String pusherName;
+        String senderLogin;
+        String zen;
+        Long hookId;
+
+        static Fields read(byte[] json) throws IOException {
+            Fields f = new Fields();
+            try (JsonParser p = FACTORY.createParser(json)) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    if (p.currentToken() == null) {
+                        throw new NotAnObject();
+                    }
+                    p.skipChildren();
+                    throw new NotAnObject();
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    JsonToken v = p.nextToken();
+                    switch (name) {
+                        case "ref" -> f.ref = text(p, v);
+                        case "after" -> f.after = text(p, v);
+                        case "zen" -> f.zen = text(p, v);
+                        case "deleted" -> f.deleted = v == JsonToken.VALUE_TRUE;
+                        case "hook_id" ->
+                                f.hookId =
+                                        v == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : null;
+                        case "repository" ->
+                                object(
+                                        p,
+                                        v,
+                                        (k, t) -> {
+                                            if (k.equals("full_name")) {
+                                                f.repositoryFullName = text(p, t);
+                                            } else if (k.equals("clone_url")) {
+                                                f.cloneUrl = text(p, t);
+                                            } else {
+                                                p.skipChildren();
+                                            }
+                                        });
+                        case "pusher" ->
+                                object(
+                                        p,
+                                        v,
+                                        (k, t) -> {
+                                            if (k.equals("name")) f.pusherName = text(p, t);
+                                            else p.skipChildren();
+                                        });
+                        case "sender" ->
+                                object(
+                                        p,
+                                        v,
+                                        (k, t) -> {
+                                            if (k.equals("login")) f.senderLogin = text(p, t);
+                                            else p.skipChildren();
+                                        });
+                        default -> p.skipChildren();
+                    }
+                }
+                if (p.nextToken() != null) {
+                    throw new JsonParseException(p, "unexpected content after the object");
+                }
+            }
+            return f;
+        }
+
+        private interface FieldReader {
+            void read(String name, JsonToken value) throws IOException;
+        }
+
+        private static void object(JsonParser p, JsonToken v, FieldReader reader)
+                throws IOException {
+            if (v != JsonToken.START_OBJECT) {
+                p.skipChildren();
+                return;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String k = p.currentName();
+                reader.read(k, p.nextToken());
+            }
+        }
+
+        private static String text(JsonParser p, JsonToken v) throws IOException {
+            if (v == JsonToken.VALUE_STRING) {
+                String s = p.getText();
+                return s.isBlank() ? null : s;
+            }
+            p.skipChildren();
+            return null;
+        }
+    }
+
+    private Outcome push(Fields root) {
+        Optional<String> ref = Optional.ofNullable(root.ref);
+        Optional<String> repo = Optional.ofNullable(root.repositoryFullName);
         if (ref.isEmpty()) {
             return new Malformed("push payload has no 'ref'");
         }
@@ -131,7 +236,7 @@ public final class GithubWebhook {
         if (ref.get().startsWith("refs/tags/")) {
             return new Ignored(String.format(Reasons.TAG, ref.get()));
         }
-        if (root.path("deleted").asBoolean(false)) {
+        if (root.deleted) {
             return new Ignored(String.format(Reasons.DELETED, ref.get()));
         }
         Optional<Fleet.App> app = fleet.appForRepository(repo.get());
@@ -143,25 +248,18 @@ public final class GithubWebhook {
             return new Ignored(
                     String.format(Reasons.OTHER_BRANCH, ref.get(), app.get().name(), branch));
         }
-        Optional<String> after = text(root, "after");
-        if (after.isEmpty() || !SHA.matcher(after.get()).matches()) {
+        if (root.after == null || !SHA.matcher(root.after).matches()) {
             return new Malformed("push payload has no 40-hex 'after' commit");
         }
-        Optional<String> cloneUrl = text(root.path("repository"), "clone_url");
-        if (cloneUrl.isEmpty()) {
+        if (root.cloneUrl == null) {
             return new Malformed("push payload has no 'repository.clone_url'");
         }
         String pusher =
-                text(root.path("pusher"), "name")
-                        .or(() -> text(root.path("sender"), "login"))
-                        .orElse("unknown");
+                root.pusherName != null
+                        ? root.pusherName
+                        : root.senderLogin != null ? root.senderLogin : "unknown";
         return new Build(
-                app.get().name(), repo.get(), cloneUrl.get(), ref.get(), after.get(), pusher);
-    }
-
-    private static Optional<String> text(JsonNode node, String field) {
-        JsonNode v = node.path(field);
-        return v.isTextual() && !v.asText().isBlank() ? Optional.of(v.asText()) : Optional.empty();
+                app.get().name(), repo.get(), root.cloneUrl, ref.get(), root.after, pusher);
     }
 
     /** The URL-decoded value of a form field. */
