@@ -38,7 +38,7 @@ cp_file="$work/kafka-cp.txt"
 java -cp "$root/test-support/target/classes:$(cat "$cp_file")" dev.canaryrelease.testsupport.KafkaBrokerMain \
   "$kafka_port" "$controller_port" "$work/kafka" >"$work/kafka.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 120); do grep -q "kafka ready" "$work/kafka.log" && break; sleep 0.5; done
+for _ in $(seq 1 120); do grep -qs "kafka ready" "$work/kafka.log" && break; sleep 0.5; done
 grep -q "kafka ready" "$work/kafka.log" || { echo "broker did not start:" >&2; tail -20 "$work/kafka.log" >&2; exit 1; }
 
 # secrets, tokens and a fleet with the app of the payload (proserveau/example-app, branch main)
@@ -98,6 +98,7 @@ run_step() { # label delay_ms connections
 
 echo "gateway bench: $(nproc) cores, payload $(wc -c <"$work/push.json") bytes, ${STEP_SECONDS}s per step, wrk -t$THREADS"
 printf "%-10s %12s %10s %10s %9s %9s %9s\n" "target/s" "accepted/s" "accepted" "failed" "p50 ms" "p99 ms" "max ms"
+echo "load average before: $(cut -d" " -f1-3 /proc/loadavg)"
 run_step warmup 0 "$CONNECTIONS" >/dev/null  # JIT warm-up, not reported
 for rate in $RATES; do
   # paced: every connection waits 40 ms after each answer, so about rate/25 connections give
@@ -108,3 +109,4 @@ done
 run_step "max(c=$CONNECTIONS)" 0 "$CONNECTIONS"
 events=$(grep -c "push of example" "$work/gateway.log" || true)
 echo "build.requested published (logged): $events"
+echo "load average after: $(cut -d" " -f1-3 /proc/loadavg) (other processes share these cores)"
