@@ -18,13 +18,14 @@ class BadFleetIT {
     @ParameterizedTest
     @CsvSource(
             delimiter = '|',
+            quoteCharacter = '"',
             value = {
                 "gateway|canary: [docker0]|canary: [docker7]|rollout.canary[0]: unknown host 'docker7'",
-                "deploy-service|port: 3000}|port: 3000}\n  - {name: b, repository: o/b, port: 3000}|apps[1](b).port: port 3000 is already used by app 'example'",
-                "lb-service|canary: [docker0]|canary: [docker0]\n  batchSize: 0|rollout.batchSize: 0 is out of range",
+                "deploy-service|port: 3000}|port: 3000}\\n  - {name: b, repository: o/b, port: 3000}|apps[1](b).port: port 3000 is already used by app 'example'",
+                "lb-service|canary: [docker0]|canary: [docker0]\\n  batchSize: 0|rollout.batchSize: 0 is out of range",
                 "dns-service|tls: {ca: tls/ca.pem,|tls: {ca: tls/nope.pem,|docker.tls.ca: file",
-                "build-service|domain: proserveau.local|domain: proserveau.local\nregistyr: typo|registyr: unknown field",
-                "registry-service|canary: [docker0]|canary: [docker0]\n  deadlines: {drain: forever}|rollout.deadlines.drain: 'forever' is not a duration",
+                "build-service|domain: proserveau.local|domain: proserveau.local\\nregistyr: typo|registyr: unknown field",
+                "registry-service|canary: [docker0]|canary: [docker0]\\n  deadlines: {drain: forever}|rollout.deadlines.drain: 'forever' is not a duration",
             })
     void serviceStopsAtStartNamingTheField(String service, String from, String to, String expected)
             throws Exception {
@@ -38,10 +39,14 @@ class BadFleetIT {
         Path jar = root.resolve(service + "/target/quarkus-app/quarkus-run.jar");
         assertTrue(Files.exists(jar), jar + " is built before the e2e module");
         Path log = Files.createTempFile("bad-fleet", ".log");
-        Path secret = Files.writeString(fleet.getParent().resolve("secret"), "s3cret\n");
+        Path secret =
+                Files.writeString(
+                        fleet.getParent().resolve("secret"),
+                        "webhook-secret-0123456789abcdef0123456789\n");
         Path tokens =
                 Files.writeString(
-                        fleet.getParent().resolve("tokens"), "operator ops t0k3n-operator\n");
+                        fleet.getParent().resolve("tokens"),
+                        "operator ops operator-token-0123456789abcdef\n");
         ProcessBuilder pb =
                 new ProcessBuilder("java", "-Dquarkus.http.port=0", "-jar", jar.toString())
                         .redirectErrorStream(true)

@@ -189,7 +189,10 @@ class CanaryReleaseIT {
                                                             l.startsWith(
                                                                     fleet.apps().get(0).backend()
                                                                             + ","))
-                                            .filter(l -> !l.contains(",BACKEND,"))
+                                            .filter(
+                                                    l ->
+                                                            !l.contains(",BACKEND,")
+                                                                    && !l.contains(",FRONTEND,"))
                                             .toList();
                             return rows.size() == fleet.dockerHosts().size()
                                     && rows.stream().allMatch(l -> l.split(",")[17].equals("UP"));

@@ -64,6 +64,10 @@ final class Suite {
     record Result(int code, String output) {}
 
     static Result run(Path root, Duration timeout, String... cmd) {
+        return run(root, timeout, true, cmd);
+    }
+
+    static Result run(Path root, Duration timeout, boolean print, String... cmd) {
         try {
             Path log = Files.createTempFile("e2e-cmd", ".log");
             Process p =
@@ -79,7 +83,7 @@ final class Suite {
             }
             String out = Files.readString(log);
             Files.deleteIfExists(log);
-            System.out.println("$ " + String.join(" ", cmd) + "\n" + out);
+            if (print) System.out.println("$ " + String.join(" ", cmd) + "\n" + out);
             return new Result(p.exitValue(), out);
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -184,6 +188,9 @@ final class Suite {
     String haproxy(String command) {
         Result r =
                 run(
+                        root,
+                        Duration.ofSeconds(30),
+                        false,
                         "bash",
                         "-c",
                         "echo '"
