@@ -105,13 +105,20 @@ public class BuildBench {
                         (double) svc.stream().mapToLong(x -> x).sum()
                                 / hand.stream().mapToLong(x -> x).sum());
                 System.out.printf("load average: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
+                try (var logs = Files.list(work.resolve("data/logs"))) {
+                    Path last =
+                            logs.max(java.util.Comparator.comparing(p -> p.toFile().lastModified()))
+                                    .orElseThrow();
+                    System.out.println("\nthe service's log of its last build:");
+                    System.out.print(Files.readString(last));
+                }
             }
         } finally {
             if (service != null) {
                 service.destroy();
                 service.waitFor(20, TimeUnit.SECONDS);
             }
-            ExecResult r = exec(null, "rm", "-rf", work.toString());
+            new ProcessBuilder("rm", "-rf", work.toString()).inheritIO().start().waitFor();
             System.exit(0);
         }
     }

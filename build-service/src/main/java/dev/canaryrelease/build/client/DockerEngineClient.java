@@ -3,9 +3,9 @@ package dev.canaryrelease.build.client;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -98,20 +98,21 @@ public class DockerEngineClient {
      * Returns the image id.
      */
     public String build(
-            Path context,
-            Path dockerfile,
-            String imageRef,
-            Map<String, String> labels,
-            BuildLog log,
-            Cancellation cancel)
+            Path context, Path dockerfile, String imageRef, BuildLog log, Cancellation cancel)
             throws BuildFailure {
         BuildCallback cb = new BuildCallback(log);
         try {
-            client().buildImageCmd()
-                    .withBaseDirectory(context.toFile())
-                    .withDockerfile(dockerfile.toFile())
-                    .withTags(Set.of(imageRef))
-                    .withLabels(labels)
+            var cmd = client().buildImageCmd();
+            if (Files.exists(context.resolve(".dockerignore"))) {
+                // docker-java applies .dockerignore (and gzips the context)
+                cmd.withBaseDirectory(context.toFile()).withDockerfile(dockerfile.toFile());
+            } else {
+                // an uncompressed tar streamed as it is written, as the docker CLI sends it
+                cmd.withTarInputStream(ContextTar.stream(context))
+                        .withDockerfilePath(
+                                context.relativize(dockerfile).toString().replace('\\', '/'));
+            }
+            cmd.withTags(Set.of(imageRef))
                     .withPull(false)
                     .withRemove(true)
                     .withForcerm(true)
@@ -122,6 +123,9 @@ public class DockerEngineClient {
             Thread.currentThread().interrupt();
             cancel.check();
             throw new BuildFailure(Reasons.of(Reasons.BUILD_FAILED, "interrupted"));
+        } catch (IOException e) {
+            throw new BuildFailure(
+                    Reasons.of(Reasons.BUILD_FAILED, "cannot read the build context: " + e), e);
         } catch (RuntimeException e) {
             cancel.check();
             if (cb.error == null) {

@@ -117,7 +117,8 @@ public class BuildRunner {
                         LABEL_RELEASE, req.releaseId());
         log.linef("docker build -t %s -f %s %s", ref, app.dockerfile(), app.context());
         long t0 = System.nanoTime();
-        String imageId = docker.build(context, dockerfile, ref, labels, log, cancel);
+        Path labelled = withLabels(dockerfile, text, labels);
+        String imageId = docker.build(context, labelled, ref, log, cancel);
         log.linef("built %s in %d ms", imageId, (System.nanoTime() - t0) / 1_000_000);
 
         log.linef("docker push %s", ref);
@@ -125,6 +126,45 @@ public class BuildRunner {
         String digest = docker.push(image, tag, log, cancel);
         log.linef("pushed %s@%s in %d ms", image, digest, (System.nanoTime() - t0) / 1_000_000);
         return new Result(image, tag, digest);
+    }
+
+    /**
+     * A copy of the Dockerfile next to it with one {@code LABEL} instruction appended (it applies
+     * to the final stage). The build API's own {@code labels} parameter makes the classic builder
+     * add one step, and one intermediate container, per label: three labels cost ~0.4 s.
+     */
+    static Path withLabels(Path dockerfile, String text, Map<String, String> labels)
+            throws BuildFailure {
+        StringBuilder b = new StringBuilder(text);
+        if (!text.endsWith("\n")) {
+            b.append('\n');
+        }
+        b.append("LABEL");
+        labels.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(
+                        e ->
+                                b.append(' ')
+                                        .append(e.getKey())
+                                        .append('=')
+                                        .append(quote(e.getValue())));
+        b.append('\n');
+        Path copy = dockerfile.resolveSibling(".canary-build.Dockerfile");
+        try {
+            Files.writeString(copy, b.toString());
+        } catch (IOException e) {
+            throw new BuildFailure(Reasons.of(Reasons.INTERNAL, "cannot write " + copy + ": " + e));
+        }
+        return copy;
+    }
+
+    private static String quote(String v) {
+        return "\""
+                + v.replace("\\", "\\\\")
+                        .replace("\"", "\\\"")
+                        .replace("\n", " ")
+                        .replace("$", "\\$")
+                + "\"";
     }
 
     /** {@code base/relative}, refusing paths that leave {@code base}. */
