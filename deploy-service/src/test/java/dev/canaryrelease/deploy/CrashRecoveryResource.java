@@ -51,6 +51,8 @@ public class CrashRecoveryResource implements QuarkusTestResourceLifecycleManage
                 steps: ["100%"]
                 maxUnavailable: 2
                 deadlines: {health: 10s}
+                autoPromote: true
+                bakeTime: 1s
                 """;
         String fleet = Infra.writeFleet(APP, rollout).toString();
         Infra.extraHosts = "";

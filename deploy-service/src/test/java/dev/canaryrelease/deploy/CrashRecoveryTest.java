@@ -86,10 +86,18 @@ class CrashRecoveryTest {
                         .filter(e -> !e.id().equals(CrashRecoveryResource.drained.causationId()))
                         .count());
 
-        // canary live, then the promotion meets docker9, whose engine does not answer
-        lb.send(updated, new HostEnabled(rel, u.app(), "docker0", Stage.CANARY));
+        // canary live, autoPromote after the bake time, and the promotion meets docker9, whose
+        // engine does not answer
+        EventEnvelope<HostEnabled> enabled =
+                lb.send(updated, new HostEnabled(rel, u.app(), "docker0", Stage.CANARY));
         EventEnvelope<CanaryEvent> live = capture.await(rel, EventType.CANARY_LIVE, SWAP);
-        gateway.send(live, new PromotionRequested(rel, "alice", null));
+        EventEnvelope<CanaryEvent> auto = capture.await(rel, EventType.PROMOTION_REQUESTED, SWAP);
+        assertEquals("/canary-release/deploy-service", auto.source());
+        assertEquals(live.id(), auto.causationId());
+        assertTrue(((PromotionRequested) auto.data()).reason().contains("autoPromote"));
+        assertTrue(
+                Duration.between(enabled.time(), auto.time()).toMillis() >= 1000,
+                enabled.time() + " → " + auto.time());
         EventEnvelope<HostUpdateRequested> req9 = requested(rel, "docker9", Stage.PROMOTION);
         EventEnvelope<HostUpdateRequested> req1 = requested(rel, "docker1", Stage.PROMOTION);
         EventEnvelope<HostDrained> drained9 =

@@ -200,7 +200,9 @@ public class DeployEngine {
 
     private void execute(Command c, EventEnvelope<?> cause) {
         if (c instanceof Command.Emit em) {
-            publisher.publish(cause, em.data()).toCompletableFuture().join();
+            EventEnvelope<?> sent =
+                    publisher.publish(cause, em.data()).toCompletableFuture().join();
+            lastEvent.put(sent.releaseId(), sent);
             LOG.infof(
                     "release %s: %s%s",
                     em.data().releaseId(),
@@ -231,8 +233,8 @@ public class DeployEngine {
                                             r.digest(),
                                             () -> swaps.restore(r.host(), r.app(), r.digest())));
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
-            long delay = Math.max(0, Duration.between(Instant.now(), a.at()).toMillis());
-            timers.schedule(() -> autoPromote(a.releaseId()), delay, TimeUnit.MILLISECONDS);
+            long delay = Math.max(0, Duration.between(Instant.now(), a.at()).toNanos());
+            timers.schedule(() -> autoPromote(a.releaseId()), delay, TimeUnit.NANOSECONDS);
         }
     }
 
