@@ -74,10 +74,7 @@ public final class LoadLoop implements AutoCloseable {
                 HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() / 100 == 2) {
                     ok.increment();
-                    String body = r.body().strip();
-                    int nl = body.indexOf('\n');
-                    bodies.computeIfAbsent(
-                                    nl < 0 ? body : body.substring(0, nl), k -> new LongAdder())
+                    bodies.computeIfAbsent(classify.apply(r.body()), k -> new LongAdder())
                             .increment();
                 } else {
                     bad.increment();
