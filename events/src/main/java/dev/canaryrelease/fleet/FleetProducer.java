@@ -2,10 +2,12 @@ package dev.canaryrelease.fleet;
 
 import java.nio.file.Path;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import jakarta.interceptor.Interceptor;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -40,7 +42,11 @@ public class FleetProducer {
         return fleet;
     }
 
-    void onStart(@Observes StartupEvent event, Fleet fleet) {
-        // Injecting the fleet here makes an invalid file fail the start, not the first request.
+    void onStart(
+            @Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event,
+            Fleet fleet) {
+        // Injecting the fleet here, before any other start-up work (Kafka replays), makes an
+        // invalid
+        // file fail the start at once, not the first request.
     }
 }
