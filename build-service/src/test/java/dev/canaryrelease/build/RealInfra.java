@@ -20,12 +20,13 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
     static DockerEngine engine;
     static RegistryServer registry;
     static GitFixture git;
+    private static Path dir;
     static Path dataDir;
 
     @Override
     public Map<String, String> start() {
         try {
-            Path dir = Files.createTempDirectory("build-service-test-");
+            dir = Files.createTempDirectory("build-service-test-");
             git = new GitFixture(dir);
             registry = RegistryServer.start();
             engine = DockerEngine.start("docker0");
@@ -98,6 +99,9 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
+        if (dir != null) {
+            dev.canaryrelease.build.domain.BuildStore.deleteTree(dir);
+        }
         if (engine != null) {
             engine.close();
         }

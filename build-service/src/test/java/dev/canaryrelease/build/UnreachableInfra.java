@@ -26,6 +26,7 @@ public class UnreachableInfra implements QuarkusTestResourceLifecycleManager {
     static final String HANGING_URL = "https://hanging.example/proserveau/example-app.git";
 
     static GitFixture git;
+    private static Path dir;
     static int enginePort;
     static Path dataDir;
     private static ServerSocket hanging;
@@ -34,7 +35,7 @@ public class UnreachableInfra implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         try {
-            Path dir = Files.createTempDirectory("build-service-down-");
+            dir = Files.createTempDirectory("build-service-down-");
             git = new GitFixture(dir);
             git.commitApp("v1");
             Pki pki = Pki.create(dir.resolve("pki"));
@@ -85,6 +86,9 @@ public class UnreachableInfra implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
+        if (dir != null) {
+            dev.canaryrelease.build.domain.BuildStore.deleteTree(dir);
+        }
         try {
             hanging.close();
             for (Socket s : held) {
