@@ -366,10 +366,13 @@ class CanaryReleaseIT {
         }
     }
 
-    /** Containers on a host whose image is {@code digest}, from the engine itself. */
+    /**
+     * Containers on a host created for {@code digest} (deploy-service's label), from the engine
+     * itself.
+     */
     static long containersWith(Fleet.Host h, String digest) {
         Suite.Result r;
-        String format = "{{.Names}} {{.Image}}";
+        String format = "{{.Names}} {{.Labels}}";
         if (h.docker().get().driver() == Fleet.Driver.SSH) {
             r =
                     suite.run(
@@ -398,7 +401,10 @@ class CanaryReleaseIT {
                             format);
         }
         assertEquals(0, r.code(), r.output());
-        return Suite.lines(r.output()).stream().filter(l -> l.contains(digest)).count();
+        Pattern label =
+                Pattern.compile(
+                        "dev\\.canaryrelease\\.digest=" + Pattern.quote(digest) + "(,|\\s|$)");
+        return Suite.lines(r.output()).stream().filter(l -> label.matcher(l).find()).count();
     }
 
     void crashDuringPromotion(String component) {
