@@ -1,14 +1,17 @@
 package dev.canaryrelease.lb.messaging;
 
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
-
-import io.smallrye.reactive.messaging.annotations.Blocking;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.messaging.EventInbox;
@@ -22,8 +25,11 @@ import dev.canaryrelease.lb.domain.HostCycle;
 /**
  * Consumes deploy-service's events: {@code host.update-requested} drains the host, {@code
  * host.updated} puts it back, and so does {@code host.update-failed} (deploy-service has put the
- * previous container back, so the host must not stay drained). Records run in parallel (a drain may
- * wait for its deadline); operations on one server are serialised by {@link HostCycle}.
+ * previous container back, so the host must not stay drained). Different hosts run in parallel (a
+ * drain may wait for its deadline); the records of one host run one after the other, in the order
+ * of the topic, on that host's own thread: after a crash the unacknowledged records come back as a
+ * burst, and a redelivered {@code host.update-requested} must not overtake the {@code host.updated}
+ * that followed it (the host would end drained).
  */
 @ApplicationScoped
 public class DeployEventsListener {
@@ -38,10 +44,41 @@ public class DeployEventsListener {
         this.publisher = publisher;
     }
 
+    private final Map<String, ExecutorService> lanes = new ConcurrentHashMap<>();
+
     @Incoming(CHANNEL)
-    @Blocking(ordered = false)
     public CompletionStage<Void> onMessage(Message<byte[]> message) {
-        return EventInbox.processAsync(message, this::handle);
+        // Called on the event loop in topic order; the work goes to the host's lane.
+        return EventInbox.processAsync(message, this::dispatch);
+    }
+
+    CompletionStage<Void> dispatch(EventEnvelope<CanaryEvent> event) {
+        String host;
+        if (event.data() instanceof HostUpdateRequested r) {
+            host = r.app() + "/" + r.host();
+        } else if (event.data() instanceof HostUpdated u) {
+            host = u.app() + "/" + u.host();
+        } else if (event.data() instanceof HostUpdateFailed f) {
+            host = f.app() + "/" + f.host();
+        } else {
+            return CompletableFuture.completedFuture(null);
+        }
+        ExecutorService lane =
+                lanes.computeIfAbsent(
+                        host,
+                        h ->
+                                Executors.newSingleThreadExecutor(
+                                        r -> {
+                                            Thread t = new Thread(r, "lb-host-" + h);
+                                            t.setDaemon(true);
+                                            return t;
+                                        }));
+        return CompletableFuture.supplyAsync(() -> handle(event), lane).thenCompose(stage -> stage);
+    }
+
+    @PreDestroy
+    void stop() {
+        lanes.values().forEach(ExecutorService::shutdownNow);
     }
 
     CompletionStage<Void> handle(EventEnvelope<CanaryEvent> event) {
