@@ -125,6 +125,7 @@ public final class ReleaseBench {
         List<Long> hops = new ArrayList<>();
         for (var c : capture.records()) {
             c.event()
+                    .filter(e -> !e.time().isBefore(pushed)) // history read at start is not latency
                     .ifPresent(
                             e -> hops.add(Duration.between(e.time(), c.receivedAt()).toMillis()));
         }
