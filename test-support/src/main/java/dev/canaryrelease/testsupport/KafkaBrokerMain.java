@@ -33,11 +33,7 @@ public final class KafkaBrokerMain {
                         .withAdditionalProperties(
                                 p -> {
                                     p.put("log.dirs", dir.resolve("logs").toString());
-                                    p.put("num.partitions", "1");
-                                    p.put("group.initial.rebalance.delay.ms", "0");
-                                    p.put("offsets.topic.replication.factor", "1");
-                                    p.put("transaction.state.log.replication.factor", "1");
-                                    p.put("transaction.state.log.min.isr", "1");
+                                    KafkaTestResource.singleNodeDefaults(p);
                                 })
                         .start();
         System.out.println("kafka ready on " + broker.getAdvertisedListeners());

@@ -19,19 +19,25 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
                     new EmbeddedKafkaBroker()
                             .withKafkaHost("127.0.0.1")
                             .withDeleteLogDirsOnClose(true)
-                            .withAdditionalProperties(
-                                    p -> {
-                                        p.put("num.partitions", "1");
-                                        p.put("auto.create.topics.enable", "true");
-                                        p.put("group.initial.rebalance.delay.ms", "0");
-                                        p.put("offsets.topic.replication.factor", "1");
-                                        p.put("transaction.state.log.replication.factor", "1");
-                                        p.put("transaction.state.log.min.isr", "1");
-                                    })
+                            .withAdditionalProperties(KafkaTestResource::singleNodeDefaults)
                             .start();
             Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "kafka-stop"));
         }
         return broker.getAdvertisedListeners();
+    }
+
+    /**
+     * Settings of a one-broker cluster: one partition per topic (a release's events stay in order),
+     * topics created on first use, replication factor 1 for the internal topics, no rebalance
+     * delay. Shared by the test broker and {@link KafkaBrokerMain}.
+     */
+    static void singleNodeDefaults(java.util.Properties p) {
+        p.put("num.partitions", "1");
+        p.put("auto.create.topics.enable", "true");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
     }
 
     @Override
