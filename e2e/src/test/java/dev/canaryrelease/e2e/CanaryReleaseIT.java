@@ -121,18 +121,17 @@ class CanaryReleaseIT {
                 .pollInterval(Duration.ofMillis(250))
                 .until(
                         () -> state(id),
-                        s ->
-                                wanted.contains(s)
-                                        || isFinal(s)
-                                                && !wanted.contains(s)
-                                                && failWrong(id, s, wanted));
+                        s -> {
+                            if (isFinal(s) && !wanted.contains(s)) failWrong(id, s, wanted);
+                            return wanted.contains(s);
+                        });
     }
 
     static boolean isFinal(String s) {
         return Set.of("PROMOTED", "FAILED", "ROLLED_BACK", "ABORTED", "SUPERSEDED").contains(s);
     }
 
-    static boolean failWrong(String id, String s, Set<String> wanted) {
+    static void failWrong(String id, String s, Set<String> wanted) {
         fail(
                 "release "
                         + id
@@ -142,7 +141,6 @@ class CanaryReleaseIT {
                         + wanted
                         + "; timeline: "
                         + capture.events(id).stream().map(e -> e.type().shortName()).toList());
-        return false;
     }
 
     static void command(String id, String verb, String reason) {
