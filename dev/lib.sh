@@ -67,6 +67,13 @@ running_pid() {
 
 is_running() { running_pid "$1" >/dev/null; }
 
+# fresh_log LOG : start LOG anew, the previous run's log kept as LOG.1 (what a crashed process
+# said last stays readable after dev/up starts it again)
+fresh_log() {
+  [[ -s "$1" ]] && mv -f "$1" "$1.1"
+  : >"$1"
+}
+
 # start_bg NAME LOG CMD... : start detached (own session), record the pid
 start_bg() {
   local name="$1" log="$2"

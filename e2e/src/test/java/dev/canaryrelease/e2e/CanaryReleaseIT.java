@@ -140,7 +140,27 @@ class CanaryReleaseIT {
                         + " instead of "
                         + wanted
                         + "; timeline: "
-                        + capture.events(id).stream().map(e -> e.type().shortName()).toList());
+                        + capture.events(id).stream().map(CanaryReleaseIT::describe).toList()
+                        + "\n"
+                        + suite.warnings("deploy-service", 15)
+                        + suite.warnings("lb-service", 15));
+    }
+
+    /** An event as the failure message shows it: its type, and its host and reason if any. */
+    static String describe(EventEnvelope<CanaryEvent> e) {
+        StringBuilder s = new StringBuilder(e.type().shortName());
+        for (String field : List.of("host", "reason")) {
+            for (var c : e.data().getClass().getRecordComponents()) {
+                if (!c.getName().equals(field)) continue;
+                try {
+                    Object v = c.getAccessor().invoke(e.data());
+                    if (v != null) s.append(' ').append(field).append('=').append(v);
+                } catch (ReflectiveOperationException ex) {
+                    s.append(' ').append(field).append("=?");
+                }
+            }
+        }
+        return s.toString();
     }
 
     static void command(String id, String verb, String reason) {

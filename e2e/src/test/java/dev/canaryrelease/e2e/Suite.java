@@ -150,6 +150,34 @@ final class Suite {
                         });
     }
 
+    /**
+     * The last {@code max} WARN and ERROR lines (not the Kafka client's) of a service's log under
+     * {@code .canary/logs}, to put beside a failure: what the service itself said went wrong.
+     */
+    String warnings(String service, int max) {
+        Path log = root.resolve(".canary/logs/" + service + ".log");
+        Path before = root.resolve(".canary/logs/" + service + ".log.1");
+        try {
+            List<String> lines = new ArrayList<>();
+            if (Files.exists(before)) lines.addAll(Files.readAllLines(before));
+            lines.addAll(Files.readAllLines(log));
+            List<String> hits =
+                    lines.stream()
+                            .filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+                            .filter(l -> !l.contains("[or.ap.ka.")) // Kafka client chatter
+                            .toList();
+            List<String> tail = hits.subList(Math.max(0, hits.size() - max), hits.size());
+            return service
+                    + " warnings (last "
+                    + tail.size()
+                    + "):\n  "
+                    + String.join("\n  ", tail)
+                    + "\n";
+        } catch (IOException | RuntimeException e) {
+            return service + ": cannot read " + log + ": " + e + "\n";
+        }
+    }
+
     /** {@code dev/up} again: starts what is not running, changes nothing else. */
     void upAgain() {
         Result r = run(root, Duration.ofMinutes(5), "dev/up", "--no-build");
