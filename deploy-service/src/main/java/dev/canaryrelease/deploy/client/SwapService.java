@@ -13,10 +13,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.deploy.domain.Reasons;
@@ -30,6 +34,7 @@ import dev.canaryrelease.fleet.Fleet;
 @ApplicationScoped
 public class SwapService {
     private static final Logger LOG = Logger.getLogger(SwapService.class);
+    private static final long MAX_RETRY_PAUSE_MS = 5_000;
 
     /** What a swap or restore gave: the digest running now, the one before, or why it failed. */
     public record Result(
@@ -58,11 +63,14 @@ public class SwapService {
     private final ContainerHosts hosts;
     private final DeployConfig config;
     private final HttpClient http;
+    private final MeterRegistry metrics;
 
-    public SwapService(Fleet fleet, ContainerHosts hosts, DeployConfig config) {
+    public SwapService(
+            Fleet fleet, ContainerHosts hosts, DeployConfig config, MeterRegistry metrics) {
         this.fleet = fleet;
         this.hosts = hosts;
         this.config = config;
+        this.metrics = metrics;
         this.http =
                 HttpClient.newBuilder()
                         .connectTimeout(Duration.ofSeconds(1))
@@ -72,8 +80,72 @@ public class SwapService {
 
     // --- swap ----------------------------------------------------------------------------------
 
-    /** Swaps the app's container on a drained host to {@code digest} (pulled by digest). */
+    /**
+     * An attempt that could not reach the engine (connection refused or reset, SSH transport error,
+     * timeout): the next attempt completes or undoes what it left and tries again.
+     */
+    static final class Unreachable extends RuntimeException {
+        Unreachable(RuntimeException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    /** True when an I/O failure is behind {@code e}: the engine was not reached, not refusing. */
+    static boolean unreachable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException) return true;
+        }
+        return false;
+    }
+
+    /**
+     * Runs {@code once} up to {@code canary.deploy.swap-attempts} times while the engine cannot be
+     * reached, pausing {@code retry-pause} (doubled each time) in between.
+     */
+    private Result attempts(String hostName, String what, Supplier<Result> once) {
+        int max = Math.max(1, config.swapAttempts());
+        long pause = config.retryPause().toMillis();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return once.get();
+            } catch (Unreachable e) {
+                if (attempt >= max) {
+                    LOG.warnf(
+                            "%s: %s: engine not reached in %d attempts: %s",
+                            hostName, what, attempt, e.getMessage());
+                    return Result.failed(
+                            e.getMessage() + " (engine not reached in " + attempt + " attempts)",
+                            "",
+                            null);
+                }
+                Counter.builder("deploy.swap.retries")
+                        .description("swap and restore attempts repeated: engine not reached")
+                        .tag("host", hostName)
+                        .register(metrics)
+                        .increment();
+                LOG.warnf(
+                        "%s: %s: attempt %d of %d did not reach the engine (%s); next in %d ms",
+                        hostName, what, attempt, max, e.getMessage(), pause);
+                try {
+                    Thread.sleep(pause); // back-off before reaching the engine again
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return Result.failed("interrupted", "", null);
+                }
+                pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS);
+            }
+        }
+    }
+
+    /**
+     * Swaps the app's container on a drained host to {@code digest} (pulled by digest), again while
+     * the engine cannot be reached (see {@link DeployConfig#swapAttempts()}).
+     */
     public Result swap(String hostName, String appName, String digest) {
+        return attempts(hostName, "swap to " + digest, () -> swapOnce(hostName, appName, digest));
+    }
+
+    private Result swapOnce(String hostName, String appName, String digest) {
         Fleet.Host host = fleet.host(hostName).orElseThrow();
         Fleet.App app = fleet.app(appName).orElseThrow();
         String name = app.container();
@@ -112,6 +184,7 @@ public class SwapService {
                 engine.start(id);
                 unhealthy = waitHealthy(engine, id, host, app);
             } catch (HostException e) {
+                if (unreachable(e)) throw e; // the next attempt picks up from here
                 unhealthy = e.getMessage();
             }
             if (unhealthy == null) {
@@ -130,6 +203,7 @@ public class SwapService {
                     hostName, digest, name, unhealthy);
             return Result.failed(unhealthy + "; " + Reasons.PREVIOUS_RESTORED, logs, previous);
         } catch (RuntimeException e) {
+            if (unreachable(e)) throw new Unreachable(e);
             LOG.warnf("%s: swap to %s failed: %s", hostName, digest, e.getMessage());
             return Result.failed(e.getMessage(), "", null);
         }
@@ -140,6 +214,11 @@ public class SwapService {
      * {@code digest} is null; without a retained one, it swaps to {@code digest} (pull).
      */
     public Result restore(String hostName, String appName, String digest) {
+        return attempts(
+                hostName, "restore of " + digest, () -> restoreOnce(hostName, appName, digest));
+    }
+
+    private Result restoreOnce(String hostName, String appName, String digest) {
         Fleet.Host host = fleet.host(hostName).orElseThrow();
         Fleet.App app = fleet.app(appName).orElseThrow();
         String name = app.container();
@@ -187,6 +266,7 @@ public class SwapService {
             }
             return Result.failed(unhealthy, logs, currentDigest);
         } catch (RuntimeException e) {
+            if (unreachable(e)) throw new Unreachable(e);
             LOG.warnf("%s: restore of %s failed: %s", hostName, digest, e.getMessage());
             return Result.failed(e.getMessage(), "", null);
         }

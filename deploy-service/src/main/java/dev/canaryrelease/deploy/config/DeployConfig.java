@@ -34,6 +34,18 @@ public interface DeployConfig {
     @WithDefault("120s")
     Duration callTimeout();
 
+    /**
+     * Attempts of one swap or restore when the engine cannot be reached (a connection refused or
+     * reset, an SSH transport error, a timeout): each attempt first completes or undoes what the
+     * one before left half done. A failed health check is never retried.
+     */
+    @WithDefault("3")
+    int swapAttempts();
+
+    /** Pause before the second attempt; it doubles before each further one. */
+    @WithDefault("500ms")
+    Duration retryPause();
+
     /** Lines of the failed container's log put in {@code host.update-failed}. */
     @WithDefault("20")
     int logLines();

@@ -1,0 +1,247 @@
+package dev.canaryrelease.deploy.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import dev.canaryrelease.deploy.Infra;
+import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.fleet.FleetLoader;
+
+/**
+ * A swap while the connection to the engine fails (a real TLS engine behind a real TCP relay that
+ * cuts every connection until told otherwise): the swap tries again, picks up what the failed
+ * attempt left and ends with the new container; an engine that stays out of reach gives a failure
+ * that says so, with the host still on its old container.
+ */
+class UnreachableEngineTest {
+    static final String APP = "example";
+
+    static Relay relay;
+    static Path fleetFile;
+
+    @BeforeAll
+    static void start() throws IOException {
+        Infra.start();
+        Infra.resetToV1();
+        relay = new Relay(Infra.docker0.hostAddress(), Infra.docker0.port());
+        String rollout =
+                """
+                canary: [docker0]
+                steps: ["100%"]
+                maxUnavailable: 1
+                deadlines: {health: 10s}
+                """;
+        Path fleet = Infra.writeFleet(APP, rollout);
+        String yaml =
+                Files.readString(fleet)
+                        .replace(
+                                Infra.docker0.tcpEndpoint(),
+                                "tcp://" + Infra.docker0.hostAddress() + ":" + relay.port());
+        fleetFile = fleet.resolveSibling("fleet-relay.yaml");
+        Files.writeString(fleetFile, yaml);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (relay != null) relay.close();
+        Infra.resetToV1();
+    }
+
+    record Config(int swapAttempts, Duration retryPause) implements DeployConfig {
+        @Override
+        public List<String> replayTopics() {
+            return List.of();
+        }
+
+        @Override
+        public Duration replayTimeout() {
+            return Duration.ofSeconds(60);
+        }
+
+        @Override
+        public int retained() {
+            return 3;
+        }
+
+        @Override
+        public Duration stopTimeout() {
+            return Duration.ofSeconds(2);
+        }
+
+        @Override
+        public Duration connectTimeout() {
+            return Duration.ofSeconds(2);
+        }
+
+        @Override
+        public Duration callTimeout() {
+            return Duration.ofSeconds(30);
+        }
+
+        @Override
+        public int logLines() {
+            return 20;
+        }
+
+        @Override
+        public boolean recoverAtStart() {
+            return false;
+        }
+    }
+
+    static SwapService swaps(Config config, SimpleMeterRegistry metrics) {
+        Fleet fleet = FleetLoader.load(fleetFile);
+        return new SwapService(fleet, new ContainerHosts(fleet, config), config, metrics);
+    }
+
+    static double retries(SimpleMeterRegistry metrics) {
+        var c = metrics.find("deploy.swap.retries").tag("host", "docker0").counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void aSwapTriesAgainUntilTheEngineAnswersAndEndsOnTheNewImage() throws Exception {
+        Infra.resetToV1();
+        relay.cut.set(true);
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        SwapService swaps = swaps(new Config(30, Duration.ofMillis(100)), metrics);
+
+        CompletableFuture<SwapService.Result> swap =
+                CompletableFuture.supplyAsync(() -> swaps.swap("docker0", APP, Infra.v2));
+        // two attempts have met a cut connection before the engine comes back
+        Awaitility.await("two attempts failed on the cut connection")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> retries(metrics) >= 2);
+        assertTrue(relay.refused.get() >= 2, "the relay cut " + relay.refused + " connections");
+        relay.cut.set(false);
+
+        SwapService.Result r = swap.get(120, TimeUnit.SECONDS);
+        assertTrue(r.ok(), "the swap ends well once the engine answers: " + r);
+        assertEquals(Infra.v2, r.digest());
+        assertTrue(Infra.page(Infra.docker0).contains("v2"), Infra.page(Infra.docker0));
+        assertEquals(
+                List.of("example-app"),
+                Infra.containers(Infra.docker0, false),
+                "exactly one app container runs");
+    }
+
+    @Test
+    void anEngineThatStaysOutOfReachGivesAFailureThatSaysSoAndChangesNothing() {
+        Infra.resetToV1();
+        relay.cut.set(true);
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        SwapService swaps = swaps(new Config(3, Duration.ofMillis(50)), metrics);
+
+        SwapService.Result r = swaps.swap("docker0", APP, Infra.v2);
+
+        assertFalse(r.ok(), r.toString());
+        assertTrue(
+                r.reason().contains("engine not reached in 3 attempts"),
+                "the reason says the engine was not reached: " + r.reason());
+        assertTrue(r.reason().contains("docker0"), "the reason names the host: " + r.reason());
+        assertEquals(2.0, retries(metrics), "two attempts were repeated");
+        assertTrue(Infra.page(Infra.docker0).contains("v1"), Infra.page(Infra.docker0));
+        relay.cut.set(false);
+    }
+
+    /** A TCP relay to the engine that closes every new connection while {@link #cut} is set. */
+    static final class Relay implements AutoCloseable {
+        final AtomicBoolean cut = new AtomicBoolean();
+        final AtomicInteger refused = new AtomicInteger();
+        private final ServerSocket server;
+        private final String host;
+        private final int target;
+
+        Relay(String host, int target) throws IOException {
+            this.host = host;
+            this.target = target;
+            this.server = new ServerSocket();
+            server.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
+            Thread accept = new Thread(this::accept, "relay-accept");
+            accept.setDaemon(true);
+            accept.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    Socket client = server.accept();
+                    if (cut.get()) {
+                        refused.incrementAndGet();
+                        client.setSoLinger(true, 0); // a reset, as a dropped link gives
+                        client.close();
+                        continue;
+                    }
+                    Socket engine = new Socket(host, target);
+                    pipe(client, engine);
+                    pipe(engine, client);
+                } catch (IOException e) {
+                    if (!server.isClosed()) throw new UncheckedIOException(e);
+                }
+            }
+        }
+
+        private static void pipe(Socket from, Socket to) {
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try (InputStream in = from.getInputStream();
+                                        OutputStream out = to.getOutputStream()) {
+                                    in.transferTo(out);
+                                } catch (IOException e) {
+                                    // one side closed
+                                } finally {
+                                    try {
+                                        from.close();
+                                        to.close();
+                                    } catch (IOException e) {
+                                        // closing
+                                    }
+                                }
+                            },
+                            "relay-pipe");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
+    }
+}
