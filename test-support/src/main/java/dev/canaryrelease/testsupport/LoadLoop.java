@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A real HTTP load generator: {@code threads} keep-alive clients GET {@code url} in a loop until
- * closed (bounded by {@code maxDuration}). Counts 2xx, other statuses and connection errors, and
- * classifies each 2xx body (by default its first line), so a test can tell versions apart.
+ * closed (bounded by {@code maxDuration}), flat out or paced at a total rate. Counts 2xx, other
+ * statuses and connection errors, and classifies each 2xx body (by default its first line), so a
+ * test can tell versions apart.
  */
 public final class LoadLoop implements AutoCloseable {
     private final URI uri;
@@ -30,14 +31,17 @@ public final class LoadLoop implements AutoCloseable {
     private volatile boolean running = true;
 
     private final java.util.function.Function<String, String> classify;
+    private final long periodNanos;
 
     private LoadLoop(
             String url,
             int threadCount,
             Duration maxDuration,
-            java.util.function.Function<String, String> classify) {
+            java.util.function.Function<String, String> classify,
+            int ratePerSecond) {
         this.uri = URI.create(url);
         this.classify = classify;
+        this.periodNanos = ratePerSecond <= 0 ? 0 : 1_000_000_000L * threadCount / ratePerSecond;
         this.deadline = new AtomicLong(System.nanoTime() + maxDuration.toNanos());
         for (int i = 0; i < threadCount; i++) {
             Thread t = new Thread(this::loop, "load-" + i);
@@ -57,7 +61,21 @@ public final class LoadLoop implements AutoCloseable {
             int threads,
             Duration maxDuration,
             java.util.function.Function<String, String> classify) {
-        LoadLoop l = new LoadLoop(url, threads, maxDuration, classify);
+        return paced(url, threads, 0, maxDuration, classify);
+    }
+
+    /**
+     * Starts the load at about {@code ratePerSecond} requests a second in total (each client sends
+     * on its own schedule; 0 = flat out), so a benchmark can measure the system beside the load
+     * instead of a CPU the load generator saturates.
+     */
+    public static LoadLoop paced(
+            String url,
+            int threads,
+            int ratePerSecond,
+            Duration maxDuration,
+            java.util.function.Function<String, String> classify) {
+        LoadLoop l = new LoadLoop(url, threads, maxDuration, classify, ratePerSecond);
         l.threads.forEach(Thread::start);
         return l;
     }
@@ -69,7 +87,13 @@ public final class LoadLoop implements AutoCloseable {
                         .connectTimeout(Duration.ofSeconds(5))
                         .build();
         HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
+        long next = System.nanoTime();
         while (running && System.nanoTime() < deadline.get()) {
+            if (periodNanos > 0) {
+                next += periodNanos;
+                long wait = next - System.nanoTime();
+                if (wait > 0) java.util.concurrent.locks.LockSupport.parkNanos(wait); // pacing
+            }
             try {
                 HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() / 100 == 2) {
