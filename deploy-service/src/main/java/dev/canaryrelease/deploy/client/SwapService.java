@@ -181,7 +181,7 @@ public class SwapService {
             String unhealthy;
             try {
                 id = engine.create(name, next);
-                engine.start(id);
+                start(engine, id);
                 unhealthy = waitHealthy(engine, id, host, app);
             } catch (HostException e) {
                 if (unreachable(e)) throw e; // the next attempt picks up from here
@@ -196,7 +196,7 @@ public class SwapService {
             if (id != null) engine.remove(id);
             if (current != null) {
                 engine.rename(current.id(), name);
-                engine.start(current.id());
+                start(engine, current.id());
             }
             LOG.warnf(
                     "%s: %s on %s failed, previous restarted: %s",
@@ -245,7 +245,7 @@ public class SwapService {
                 retire(engine, all, current, currentDigest, name);
             }
             engine.rename(back.id(), name);
-            engine.start(back.id());
+            start(engine, back.id());
             String unhealthy = waitHealthy(engine, back.id(), host, app);
             if (unhealthy == null) {
                 prune(
@@ -262,7 +262,7 @@ public class SwapService {
             engine.rename(back.id(), back.name());
             if (current != null) {
                 engine.rename(current.id(), name);
-                engine.start(current.id());
+                start(engine, current.id());
             }
             return Result.failed(unhealthy, logs, currentDigest);
         } catch (RuntimeException e) {
@@ -315,14 +315,14 @@ public class SwapService {
         Optional<ContainerSpec> last = retained.stream().max(byLastStopped());
         if (main.isEmpty() && last.isPresent()) {
             engine.rename(last.get().id(), name);
-            engine.start(last.get().id());
+            start(engine, last.get().id());
             done.add("renamed " + last.get().name() + " back to " + name + " and started it");
         } else if (main.isPresent() && !main.get().running()) {
             ContainerSpec m = main.get();
             if ("created".equals(m.state()) && last.isPresent()) {
                 engine.remove(m.id());
                 engine.rename(last.get().id(), name);
-                engine.start(last.get().id());
+                start(engine, last.get().id());
                 done.add(
                         "removed never-started "
                                 + name
@@ -331,7 +331,7 @@ public class SwapService {
                                 + " as "
                                 + name);
             } else {
-                engine.start(m.id());
+                start(engine, m.id());
                 done.add("started stopped " + name);
             }
         }
@@ -389,6 +389,44 @@ public class SwapService {
     }
 
     // --- helpers -------------------------------------------------------------------------------
+
+    /** How long a start waits for the host port the previous container held to be free. */
+    static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
+
+    /**
+     * Starts a container. Right after the previous container stopped, the engine may not have
+     * released its published host port yet ("address already in use", "port is already allocated"):
+     * the start is then tried again until the port is free, for up to {@link #PORT_RELEASE_WAIT};
+     * any other refusal is thrown at once.
+     */
+    static void start(ContainerHost engine, String id) {
+        start(engine, id, PORT_RELEASE_WAIT);
+    }
+
+    static void start(ContainerHost engine, String id, Duration portWait) {
+        Instant deadline = Instant.now().plus(portWait);
+        long pause = 50;
+        while (true) {
+            try {
+                engine.start(id);
+                return;
+            } catch (HostException e) {
+                String m = String.valueOf(e.getMessage());
+                boolean portHeld =
+                        m.contains("address already in use")
+                                || m.contains("port is already allocated");
+                if (!portHeld || Instant.now().isAfter(deadline)) throw e;
+                LOG.infof("%s: host port still held, starting %s again", engine.describe(), id);
+            }
+            try {
+                Thread.sleep(pause); // polling the engine until it has released the port
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new HostException(engine.describe() + ": interrupted", ie);
+            }
+            pause = Math.min(pause * 2, 500);
+        }
+    }
 
     private static Optional<ContainerSpec> main(List<ContainerSpec> all, String name) {
         return all.stream().filter(c -> c.name().equals(name)).findFirst();
