@@ -4,8 +4,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One host's Docker engine, whatever the way to reach it (Docker API over TLS or a unix socket, or
- * the docker CLI over SSH). Every failure is a {@link HostException} in the domain's words.
+ * One host's Docker engine, whatever the way to reach it (Docker API over TLS, a unix socket, or an
+ * SSH channel to the engine's socket). Every failure is a {@link HostException} in the domain's
+ * words.
  */
 public interface ContainerHost extends AutoCloseable {
 

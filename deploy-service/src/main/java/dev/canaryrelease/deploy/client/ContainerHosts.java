@@ -35,7 +35,7 @@ public class ContainerHosts {
         return switch (d.driver()) {
             case DOCKER_API ->
                     new DockerApiHost(host, config.connectTimeout(), config.callTimeout());
-            case SSH -> new SshDockerHost(host, config.connectTimeout(), config.callTimeout());
+            case SSH -> DockerApiHost.overSsh(host, config.connectTimeout(), config.callTimeout());
         };
     }
 

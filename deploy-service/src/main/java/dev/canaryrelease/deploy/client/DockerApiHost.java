@@ -24,25 +24,27 @@ import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
 
 import dev.canaryrelease.fleet.Fleet;
 
 /**
- * The {@code docker-api} driver: docker-java over TCP with TLS client certificates, or over a unix
- * socket, with the Apache httpclient5 transport and timeouts on every call.
+ * Both drivers' docker-java code: the {@code docker-api} driver (TCP with TLS client certificates,
+ * or a unix socket, over the Apache httpclient5 transport) and the {@code ssh} driver (the same API
+ * through an SSH channel, {@link SshDockerHttpClient}), with timeouts on every call.
  */
 public final class DockerApiHost implements ContainerHost {
     static final Pattern RETAINED = Pattern.compile("-[0-9a-f]{12}");
 
-    private final String hostName;
-    private final String endpoint;
+    private final String description;
     private final DockerClient docker;
     private final Duration callTimeout;
 
+    /** The {@code docker-api} driver: the engine's own endpoint, TLS for {@code tcp://}. */
     public DockerApiHost(Fleet.Host host, Duration connectTimeout, Duration callTimeout) {
-        this.hostName = host.name();
         Fleet.Docker d = host.docker().orElseThrow();
-        this.endpoint = d.endpoint();
+        String endpoint = d.endpoint();
+        this.description = host.name() + " (docker-api " + endpoint + ")";
         this.callTimeout = callTimeout;
         DefaultDockerClientConfig.Builder cfg =
                 DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(endpoint);
@@ -70,16 +72,50 @@ public final class DockerApiHost implements ContainerHost {
         this.docker = DockerClientImpl.getInstance(config, http);
     }
 
+    /**
+     * The same code over a prepared transport, e.g. the {@code ssh} driver's {@link
+     * SshDockerHttpClient}. {@code description} names the host and the way to it, e.g. {@code
+     * docker1 (ssh root@127.0.0.12:2222 → unix:///var/run/docker.sock)}; {@code endpoint} is the
+     * engine as the transport reaches it. The host owns {@code http} and closes it.
+     */
+    public DockerApiHost(
+            String description, String endpoint, DockerHttpClient http, Duration callTimeout) {
+        this.description = description;
+        this.callTimeout = callTimeout;
+        DefaultDockerClientConfig config =
+                DefaultDockerClientConfig.createDefaultConfigBuilder()
+                        .withDockerHost(endpoint)
+                        .withDockerTlsVerify(false)
+                        .build();
+        this.docker = DockerClientImpl.getInstance(config, http);
+    }
+
+    /** The {@code ssh} driver: this code over {@link SshDockerHttpClient}. */
+    public static DockerApiHost overSsh(
+            Fleet.Host host, Duration connectTimeout, Duration callTimeout) {
+        Fleet.Docker d = host.docker().orElseThrow();
+        Fleet.Ssh ssh =
+                d.ssh()
+                        .orElseThrow(
+                                () -> new HostException(host.name() + ": ssh driver without ssh"));
+        SshDockerHttpClient http =
+                new SshDockerHttpClient(ssh, d.endpoint(), connectTimeout, callTimeout);
+        return new DockerApiHost(
+                host.name() + " (" + http.describe() + ")", http.endpoint(), http, callTimeout);
+    }
+
     @Override
     public String describe() {
-        return hostName + " (docker-api " + endpoint + ")";
+        return description;
     }
 
     private HostException fail(String what, Exception e) {
         String msg = e.getMessage() == null ? e.toString() : e.getMessage().strip();
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) root = root.getCause();
-        if (root != e && root.getMessage() != null) msg = msg + " (" + root.getMessage() + ")";
+        if (root != e && root.getMessage() != null && !msg.contains(root.getMessage().strip())) {
+            msg = msg + " (" + root.getMessage().strip() + ")";
+        }
         return new HostException(describe() + ": " + what + ": " + msg, e);
     }
 
