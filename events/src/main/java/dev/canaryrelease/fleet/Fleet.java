@@ -66,9 +66,10 @@ public record Fleet(
 
     /**
      * How to reach a host's Docker engine. {@code driver} {@code docker-api}: {@code endpoint} is
-     * {@code tcp://host:port} (with {@code tls}) or {@code unix:///path}. {@code ssh}: the engine
-     * is driven with the {@code docker} CLI over SSH; {@code endpoint}, when set, is the remote
-     * {@code DOCKER_HOST}.
+     * {@code tcp://host:port} (with {@code tls}) or {@code unix:///path}. {@code ssh}: the Docker
+     * API through an SSH channel to the engine's socket on the host; {@code endpoint}, when set, is
+     * that socket ({@code unix:///path}, default {@code unix:///var/run/docker.sock}) or a {@code
+     * tcp://host:port} the host reaches.
      */
     public record Docker(Driver driver, String endpoint, Optional<Tls> tls, Optional<Ssh> ssh) {}
 

@@ -92,10 +92,23 @@ public class SwapService {
 
     /** True when an I/O failure is behind {@code e}: the engine was not reached, not refusing. */
     static boolean unreachable(Throwable e) {
+        boolean io = false;
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof IOException) return true;
+            if (refused(t)) return false; // the engine or sshd answered: no, and will again
+            if (t instanceof IOException) io = true;
         }
-        return false;
+        return io;
+    }
+
+    /** A failure that trying again cannot mend: a certificate, host key or login refused. */
+    private static boolean refused(Throwable t) {
+        if (t instanceof java.security.GeneralSecurityException // a certificate not trusted
+                || t instanceof net.schmizz.sshj.userauth.UserAuthException) {
+            return true;
+        }
+        return t instanceof net.schmizz.sshj.common.SSHException s
+                && s.getDisconnectReason()
+                        == net.schmizz.sshj.common.DisconnectReason.HOST_KEY_NOT_VERIFIABLE;
     }
 
     /**

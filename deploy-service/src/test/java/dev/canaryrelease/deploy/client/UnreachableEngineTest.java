@@ -116,12 +116,20 @@ class UnreachableEngineTest {
     }
 
     static SwapService swaps(Config config, SimpleMeterRegistry metrics) {
+        return swaps(fleetFile, config, metrics);
+    }
+
+    static SwapService swaps(Path fleetFile, Config config, SimpleMeterRegistry metrics) {
         Fleet fleet = FleetLoader.load(fleetFile);
         return new SwapService(fleet, new ContainerHosts(fleet, config), config, metrics);
     }
 
     static double retries(SimpleMeterRegistry metrics) {
-        var c = metrics.find("deploy.swap.retries").tag("host", "docker0").counter();
+        return retries(metrics, "docker0");
+    }
+
+    static double retries(SimpleMeterRegistry metrics, String host) {
+        var c = metrics.find("deploy.swap.retries").tag("host", host).counter();
         return c == null ? 0 : c.count();
     }
 
@@ -169,6 +177,34 @@ class UnreachableEngineTest {
         assertEquals(2.0, retries(metrics), "two attempts were repeated");
         assertTrue(Infra.page(Infra.docker0).contains("v1"), Infra.page(Infra.docker0));
         relay.cut.set(false);
+    }
+
+    @Test
+    void aHostKeyThatIsNotTheKnownOneFailsAtOnceWithoutAnotherAttempt() throws IOException {
+        Path wrong = Files.createTempFile("known_hosts", "");
+        Files.writeString(
+                wrong,
+                "["
+                        + Infra.ssh1.host()
+                        + "]:"
+                        + Infra.ssh1.port()
+                        + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9rc2Fub3RoZXJrZXlub3RoZWhvc3RzMTIzNDU2\n");
+        Path fleet = fleetFile.resolveSibling("fleet-wrong-host-key.yaml");
+        Files.writeString(
+                fleet,
+                Files.readString(fleetFile)
+                        .replace(Infra.ssh1.knownHosts().toString(), wrong.toString()));
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        SwapService swaps = swaps(fleet, new Config(3, Duration.ofSeconds(5)), metrics);
+
+        SwapService.Result r = swaps.swap("docker1", APP, Infra.v2);
+
+        assertFalse(r.ok(), r.toString());
+        assertTrue(
+                r.reason().contains("host key not accepted by known_hosts"),
+                "the reason names the refused host key: " + r.reason());
+        assertEquals(0.0, retries(metrics, "docker1"), "a refused host key is not tried again");
+        assertTrue(Infra.page(Infra.docker1).contains("v1"), Infra.page(Infra.docker1));
     }
 
     /** A TCP relay to the engine that closes every new connection while {@link #cut} is set. */
