@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -11,10 +12,17 @@ import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -75,9 +83,13 @@ class BuildServiceTest {
     }
 
     static BuildRequested request(String sha) {
+        return request("example", sha);
+    }
+
+    static BuildRequested request(String app, String sha) {
         return new BuildRequested(
                 UUID.randomUUID().toString(),
-                "example",
+                app,
                 GitFixture.REPOSITORY,
                 GitFixture.CLONE_URL,
                 "refs/heads/main",
@@ -168,7 +180,7 @@ class BuildServiceTest {
                 .then()
                 .statusCode(200)
                 .body(containsString("Step 1/"))
-                .body(containsString("git: checked out " + tag))
+                .body(containsString("files of " + tag))
                 .body(containsString("build succeeded"));
         given().get("/builds/" + UUID.randomUUID()).then().statusCode(404);
         assertTrue(Files.notExists(RealInfra.dataDir.resolve("work").resolve(release)));
@@ -316,5 +328,127 @@ class BuildServiceTest {
         Awaitility.await()
                 .atMost(Duration.ofSeconds(30))
                 .until(() -> RealInfra.engine.docker("ps", "-q").stdout().isBlank());
+    }
+
+    static String log(String release) {
+        return given().get("/builds/" + release + "/log").body().asString();
+    }
+
+    /** The registry has {@code image:<sha[0:12]>} built from {@code sha} by {@code release}. */
+    static void assertPushed(String image, String sha, String release) throws Exception {
+        String reg = RealInfra.registry.url();
+        String tag = sha.substring(0, 12);
+        JsonNode tags = JSON.readTree(get(reg + "/v2/" + image + "/tags/list", null).body());
+        assertTrue(tags.get("tags").toString().contains("\"" + tag + "\""), tags.toString());
+        HttpResponse<String> manifest =
+                get(
+                        reg + "/v2/" + image + "/manifests/" + tag,
+                        "application/vnd.docker.distribution.manifest.v2+json");
+        assertEquals(200, manifest.statusCode());
+        String configDigest = JSON.readTree(manifest.body()).at("/config/digest").asText();
+        JsonNode labels =
+                JSON.readTree(get(reg + "/v2/" + image + "/blobs/" + configDigest, null).body())
+                        .at("/config/Labels");
+        assertEquals(sha, labels.get("org.opencontainers.image.revision").asText());
+        assertEquals(release, labels.get("dev.canaryrelease.release-id").asText());
+    }
+
+    /** The local mirror of the example app's repository (the only one left after start). */
+    static Path exampleMirror() throws Exception {
+        try (Stream<Path> list = Files.list(RealInfra.dataDir.resolve("mirrors"))) {
+            List<Path> all = list.toList();
+            assertEquals(1, all.size(), all.toString());
+            assertTrue(
+                    all.get(0).getFileName().toString().matches("[0-9a-f]{32}\\.git"),
+                    all.toString());
+            return all.get(0);
+        }
+    }
+
+    @Test
+    void aLaterCommitFetchesOnlyWhatTheMirrorLacksAndACommitInItIsNotFetched() throws Exception {
+        String first = RealInfra.git.commitApp("v-mirror-1");
+        String r1 = sender.send(request(first)).data().releaseId();
+        awaitSuccess(r1, BUILD);
+
+        String second = RealInfra.git.commitApp("v-mirror-2");
+        String r2 = sender.send(request(second)).data().releaseId();
+        awaitSuccess(r2, BUILD);
+        String log2 = log(r2);
+        Matcher fetched =
+                Pattern.compile(
+                                "git: fetched "
+                                        + second.substring(0, 12)
+                                        + " into the local mirror \\((\\d+) objects")
+                        .matcher(log2);
+        assertTrue(fetched.find(), log2);
+        // the new commit, its tree and app.env: busybox (1 MB) does not travel again
+        assertTrue(Integer.parseInt(fetched.group(1)) <= 3, log2);
+        assertTrue(log2.contains("git: wrote 4 files of " + second.substring(0, 12)), log2);
+        assertPushed("example-app", second, r2);
+
+        String r3 = sender.send(request(first)).data().releaseId();
+        awaitSuccess(r3, BUILD);
+        String log3 = log(r3);
+        assertTrue(
+                log3.contains(
+                        "git: commit " + first.substring(0, 12) + " already in the local mirror"),
+                log3);
+        assertFalse(log3.contains("git: fetching"), log3);
+        assertPushed("example-app", first, r3);
+    }
+
+    @Test
+    void twoBuildsOfTheSameRepositoryFetchingAtOnceBothSucceed() throws Exception {
+        String one = RealInfra.git.commitApp("v-twin-1");
+        String two = RealInfra.git.commitApp("v-twin-2");
+        String a = sender.send(request("example", one)).data().releaseId();
+        String b = sender.send(request("example2", two)).data().releaseId();
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(
+                        () ->
+                                count(a, EventType.BUILD_STARTED) == 1
+                                        && count(b, EventType.BUILD_STARTED) == 1);
+        awaitSuccess(a, BUILD);
+        awaitSuccess(b, BUILD);
+        assertTrue(log(a).contains("git: wrote 4 files of " + one.substring(0, 12)), log(a));
+        assertTrue(log(b).contains("git: wrote 4 files of " + two.substring(0, 12)), log(b));
+        assertPushed("example-app", one, a);
+        assertPushed("example-app-2", two, b);
+    }
+
+    @Test
+    void aCorruptMirrorIsDeletedAndFetchedAgainFromScratch() throws Exception {
+        String sha = RealInfra.git.commitApp("v-corrupt");
+        String r1 = sender.send(request(sha)).data().releaseId();
+        awaitSuccess(r1, BUILD);
+
+        Path packs = exampleMirror().resolve("objects/pack");
+        try (Stream<Path> list = Files.list(packs)) {
+            for (Path pack : list.filter(p -> p.toString().endsWith(".pack")).toList()) {
+                try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.WRITE)) {
+                    ch.truncate(ch.size() / 2);
+                }
+            }
+        }
+
+        String r2 = sender.send(request(sha)).data().releaseId();
+        awaitSuccess(r2, BUILD);
+        String log2 = log(r2);
+        assertTrue(
+                log2.contains("git: the local mirror is unusable (")
+                        && log2.contains("deleting it and fetching again from scratch"),
+                log2);
+        assertTrue(
+                log2.contains("git: fetched " + sha.substring(0, 12) + " into the local mirror"),
+                log2);
+        assertTrue(log2.contains("git: wrote 4 files of " + sha.substring(0, 12)), log2);
+        assertPushed("example-app", sha, r2);
+    }
+
+    @Test
+    void aMirrorOfARepositoryThatLeftTheFleetIsRemovedAtStart() {
+        assertTrue(Files.notExists(RealInfra.staleMirror));
     }
 }

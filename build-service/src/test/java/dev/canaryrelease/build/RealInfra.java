@@ -6,6 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import dev.canaryrelease.testsupport.infra.DockerEngine;
@@ -22,6 +25,7 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
     static GitFixture git;
     private static Path dir;
     static Path dataDir;
+    static Path staleMirror;
 
     @Override
     public Map<String, String> start() {
@@ -33,6 +37,9 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
             dataDir =
                     Files.createDirectories(
                             Path.of("target", "build-data", dir.getFileName().toString()));
+            staleMirror =
+                    dataDir.resolve("mirrors").resolve("0123456789abcdef0123456789abcdef.git");
+            seedMirror(staleMirror, "someone/left-the-fleet");
             Path fleet =
                     writeFleet(
                             dir, engine.tcpEndpoint(), engine.clientTls(), registry.address(), git);
@@ -42,6 +49,16 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
                     "canary.build.deadline", "2m");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A local mirror build-service would have made for {@code repository} in an earlier run. */
+    static void seedMirror(Path folder, String repository) throws IOException {
+        try (Repository repo =
+                new FileRepositoryBuilder().setGitDir(folder.toFile()).setBare().build()) {
+            repo.create(true);
+            repo.getConfig().setString("canary", null, "repository", repository);
+            repo.getConfig().save();
         }
     }
 
@@ -78,6 +95,7 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
                   - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-test.sock", frontend: "http://127.0.0.10:8000"}
                 apps:
                   - {name: example, repository: %s, image: example-app, port: 3000}
+                  - {name: example2, repository: %s, image: example-app-2, port: 3001}
                 rollout:
                   canary: [docker0]
                   minReady: 0
@@ -90,6 +108,7 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
                                 tls.ca(),
                                 tls.cert(),
                                 tls.key(),
+                                GitFixture.REPOSITORY,
                                 GitFixture.REPOSITORY);
         Files.writeString(dir.resolve("tsig.key"), "placeholder\n");
         Path file = dir.resolve("fleet.yaml");

@@ -5,51 +5,96 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.zip.DataFormatException;
+import java.util.zip.ZipException;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
-import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.errors.CorruptObjectException;
+import org.eclipse.jgit.errors.CorruptPackIndexException;
+import org.eclipse.jgit.errors.IncorrectObjectTypeException;
 import org.eclipse.jgit.errors.NoRemoteRepositoryException;
+import org.eclipse.jgit.errors.PackInvalidException;
+import org.eclipse.jgit.errors.PackMismatchException;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ProgressMonitor;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.lib.StoredConfig;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.CredentialsProvider;
-import org.eclipse.jgit.transport.FetchResult;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
 
 import dev.canaryrelease.build.config.BuildConfig;
 import dev.canaryrelease.build.domain.BuildFailure;
 import dev.canaryrelease.build.domain.BuildLog;
+import dev.canaryrelease.build.domain.BuildStore;
 import dev.canaryrelease.build.domain.Cancellation;
 import dev.canaryrelease.build.domain.Reasons;
 import dev.canaryrelease.fleet.Fleet;
 
 /**
- * Git, through JGit: fetches exactly one commit into an empty workspace and checks it out. Tries a
- * shallow fetch of the commit id first (servers that allow fetching any reachable commit: GitHub,
- * Git's protocol v2, JGit); otherwise fetches every branch and tag and looks the commit up. The
- * clone URL goes through the fleet's {@code git.urlRewrites}; the token of {@code git.tokenFile},
- * if any, is sent as HTTP credentials and never logged.
+ * Git, through JGit: writes the files of exactly one commit into an empty workspace from a local
+ * mirror of the repository, fetching into the mirror only what it lacks.
+ *
+ * <p>The mirror is a bare repository {@code <data-dir>/mirrors/<hash>.git}, one per effective clone
+ * URL (the hash is that of the URL without user info: never the URL itself in a path). A commit
+ * already in it needs no network. Otherwise the commit id is fetched alone (servers that allow
+ * fetching any reachable commit: GitHub, Git's protocol v2, JGit), not shallow, so the next fetch
+ * sends only the objects the mirror lacks; servers that refuse get a fetch of every branch and tag.
+ * Each fetched commit keeps a ref {@code refs/canary/<sha>}. The clone URL goes through the fleet's
+ * {@code git.urlRewrites}; the token of {@code git.tokenFile}, if any, is sent as HTTP credentials
+ * and never logged.
+ *
+ * <p>One lock per mirror: builds of the same repository take their turn (the fetch and the writing
+ * of the files, tens of milliseconds). A mirror JGit cannot open or read, or whose fetch fails on a
+ * corrupt object, is deleted and fetched again from scratch, once. Mirrors grow with their
+ * repositories' history; one whose repository left the fleet is removed at start.
  */
 @ApplicationScoped
 public class GitClient {
-    private static final String BUILD_REF = "refs/heads/canary-build";
+    private static final Logger LOG = Logger.getLogger(GitClient.class);
+    private static final String MIRROR_REF_PREFIX = "refs/canary/";
+    private static final String CONFIG_SECTION = "canary";
+    private static final String CONFIG_REPOSITORY = "repository";
+    private static final int MAX_PACKS = 50;
 
     private final Fleet fleet;
     private final int timeoutSeconds;
+    private final Path mirrors;
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     public GitClient(Fleet fleet, BuildConfig config) {
         this.fleet = fleet;
         this.timeoutSeconds = (int) Math.max(1, config.build().gitTimeout().toSeconds());
+        this.mirrors = config.dataDir().toAbsolutePath().normalize().resolve("mirrors");
     }
 
     /** The URL actually fetched from (after the fleet's rewrites). */
@@ -57,12 +102,97 @@ public class GitClient {
         return fleet.git() == null ? cloneUrl : fleet.git().rewrite(cloneUrl);
     }
 
+    /** The mirror folder of an effective URL: a hash of the URL without its user info. */
+    Path mirrorOf(String url) {
+        try {
+            byte[] h =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(Reasons.redactUrl(url).getBytes(StandardCharsets.UTF_8));
+            return mirrors.resolve(HexFormat.of().formatHex(h, 0, 16) + ".git");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /**
-     * Fetches {@code sha} of {@code cloneUrl} into the empty folder {@code dir} and checks it out.
+     * Removes, before the first build starts, the mirrors of repositories no app of the fleet
+     * builds any more (and folders that are no mirror of ours).
+     */
+    void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent ev) {
+        removeMirrorsOutsideTheFleet();
+    }
+
+    void removeMirrorsOutsideTheFleet() {
+        if (!Files.isDirectory(mirrors)) {
+            return;
+        }
+        Set<String> wanted =
+                fleet.apps().stream()
+                        .map(a -> a.repository().toLowerCase(Locale.ROOT))
+                        .collect(Collectors.toSet());
+        List<Path> folders;
+        try (Stream<Path> list = Files.list(mirrors)) {
+            folders = list.toList();
+        } catch (IOException e) {
+            LOG.warnf("cannot list the local git mirrors in %s: %s", mirrors, e.getMessage());
+            return;
+        }
+        for (Path folder : folders) {
+            ReentrantLock lock = lockOf(folder);
+            lock.lock();
+            try {
+                String repository = repositoryOf(folder);
+                if (repository == null) {
+                    LOG.infof("removed %s: not a local git mirror this service can read", folder);
+                } else if (!wanted.contains(repository.toLowerCase(Locale.ROOT))) {
+                    LOG.infof(
+                            "removed the local git mirror %s of %s: no app of the fleet builds"
+                                    + " that repository any more",
+                            folder.getFileName(), repository);
+                } else {
+                    continue;
+                }
+                BuildStore.deleteTree(folder);
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** The repository ({@code owner/name}) a mirror was made for, null if it cannot be read. */
+    static String repositoryOf(Path folder) {
+        if (!Files.isDirectory(folder)) {
+            return null;
+        }
+        try (Repository repo =
+                new FileRepositoryBuilder()
+                        .setGitDir(folder.toFile())
+                        .setBare()
+                        .setMustExist(true)
+                        .build()) {
+            return repo.getConfig().getString(CONFIG_SECTION, null, CONFIG_REPOSITORY);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private ReentrantLock lockOf(Path mirror) {
+        return locks.computeIfAbsent(mirror.getFileName().toString(), k -> new ReentrantLock());
+    }
+
+    /**
+     * Writes the files of commit {@code sha} of {@code cloneUrl} (the fleet's {@code repository})
+     * into the empty folder {@code dir}.
      *
      * @throws BuildFailure clone failed (and why), commit not found, or the cancel reason
      */
-    public void checkout(String cloneUrl, String sha, Path dir, BuildLog log, Cancellation cancel)
+    public void checkout(
+            String cloneUrl,
+            String repository,
+            String sha,
+            Path dir,
+            BuildLog log,
+            Cancellation cancel)
             throws BuildFailure {
         String url = effectiveUrl(cloneUrl);
         String shown = Reasons.redactUrl(url);
@@ -73,60 +203,94 @@ public class GitClient {
                             "'" + sha + "' is not a full 40-hex commit id"));
         }
         String commit = sha.toLowerCase(Locale.ROOT);
-        CredentialsProvider credentials = credentials(url);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new BuildFailure(Reasons.of(Reasons.INTERNAL, "cannot create workspace: " + e));
         }
-        long t0 = System.nanoTime();
-        try (Git git =
-                Git.init().setDirectory(dir.toFile()).setInitialBranch("canary-build").call()) {
-            boolean shallow = false;
-            log.linef("git: fetching commit %s from %s (depth 1)", commit, shown);
+        Path mirror = mirrorOf(url);
+        ReentrantLock lock = lockOf(mirror);
+        acquire(lock, cancel);
+        try {
             try {
-                FetchResult r =
-                        git.fetch()
-                                .setRemote(url)
-                                .setRefSpecs(new RefSpec(commit + ":" + BUILD_REF))
-                                .setDepth(1)
-                                .setTagOpt(TagOpt.NO_TAGS)
-                                .setTimeout(timeoutSeconds)
-                                .setCredentialsProvider(credentials)
-                                .setProgressMonitor(monitor(cancel))
-                                .call();
-                shallow = r.getTrackingRefUpdate(BUILD_REF) != null || has(git, commit);
-            } catch (GitAPIException | RuntimeException e) {
+                fromMirror(url, shown, repository, commit, mirror, dir, log, cancel);
+            } catch (MirrorUnusable e) {
                 cancel.check();
-                if (unreachable(e)) {
-                    throw new BuildFailure(
-                            Reasons.of(Reasons.CLONE_FAILED, shown + ": " + why(e)), e);
-                }
                 log.linef(
-                        "git: the server refused to send the commit alone (%s); fetching every"
-                                + " branch and tag",
-                        why(e));
-            }
-            cancel.check();
-            if (!shallow || !has(git, commit)) {
+                        "git: the local mirror is unusable (%s); deleting it and fetching again"
+                                + " from scratch",
+                        e.getMessage());
+                LOG.warnf(
+                        "local git mirror %s of %s unusable (%s): deleted, fetching again from"
+                                + " scratch",
+                        mirror.getFileName(), repository, e.getMessage());
+                BuildStore.deleteTree(mirror);
+                BuildStore.deleteTree(dir);
                 try {
-                    git.fetch()
-                            .setRemote(url)
-                            .setRefSpecs(
-                                    List.of(
-                                            new RefSpec("+refs/heads/*:refs/remotes/origin/*"),
-                                            new RefSpec("+refs/tags/*:refs/tags/*")))
-                            .setTimeout(timeoutSeconds)
-                            .setCredentialsProvider(credentials)
-                            .setProgressMonitor(monitor(cancel))
-                            .call();
-                } catch (GitAPIException | RuntimeException e) {
+                    Files.createDirectories(dir);
+                    fromMirror(url, shown, repository, commit, mirror, dir, log, cancel);
+                } catch (MirrorUnusable again) {
                     cancel.check();
                     throw new BuildFailure(
-                            Reasons.of(Reasons.CLONE_FAILED, shown + ": " + why(e)), e);
+                            Reasons.of(
+                                    Reasons.CLONE_FAILED,
+                                    shown
+                                            + ": the local mirror is unusable even when fetched"
+                                            + " from scratch: "
+                                            + again.getMessage()),
+                            again);
+                } catch (IOException io) {
+                    throw new BuildFailure(
+                            Reasons.of(Reasons.INTERNAL, "cannot create workspace: " + io));
                 }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits for the mirror's lock, giving up when the build is cancelled. */
+    private static void acquire(ReentrantLock lock, Cancellation cancel) throws BuildFailure {
+        try {
+            while (!lock.tryLock(100, TimeUnit.MILLISECONDS)) {
                 cancel.check();
-                if (!has(git, commit)) {
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cancel.check();
+            throw new BuildFailure(Reasons.of(Reasons.INTERNAL, "interrupted"));
+        }
+    }
+
+    /** The mirror cannot be opened or read, or a fetch into it met a corrupt object. */
+    private static final class MirrorUnusable extends Exception {
+        MirrorUnusable(String why, Throwable cause) {
+            super(why, cause);
+        }
+    }
+
+    private void fromMirror(
+            String url,
+            String shown,
+            String repository,
+            String commit,
+            Path mirror,
+            Path dir,
+            BuildLog log,
+            Cancellation cancel)
+            throws BuildFailure, MirrorUnusable {
+        long t0 = System.nanoTime();
+        try (Repository repo = openMirror(mirror, repository)) {
+            ObjectId id = ObjectId.fromString(commit);
+            RevCommit c = present(repo, id);
+            if (c != null) {
+                log.linef(
+                        "git: commit %s already in the local mirror (%d ms)",
+                        commit.substring(0, 12), (System.nanoTime() - t0) / 1_000_000);
+            } else {
+                int objects = fetch(repo, url, shown, commit, log, cancel);
+                c = present(repo, id);
+                if (c == null) {
                     throw new BuildFailure(
                             Reasons.of(
                                     Reasons.COMMIT_NOT_FOUND,
@@ -135,33 +299,222 @@ public class GitClient {
                                             + shown
                                             + " (was it pushed, or force-pushed away?)"));
                 }
+                keep(repo, id);
+                pack(repo, mirror, log);
+                log.linef(
+                        "git: fetched %s into the local mirror (%s, %d ms)",
+                        commit.substring(0, 12),
+                        objects < 0 ? "objects not counted" : objects + " objects",
+                        (System.nanoTime() - t0) / 1_000_000);
             }
-            git.checkout().setName(commit).call();
-            RevCommit c;
-            try (RevWalk walk = new RevWalk(git.getRepository())) {
-                c = walk.parseCommit(ObjectId.fromString(commit));
+            long t1 = System.nanoTime();
+            int files;
+            try {
+                files =
+                        TreeWriter.write(
+                                repo,
+                                c,
+                                dir,
+                                path ->
+                                        log.linef(
+                                                "git: skipped %s: submodules are not checked out",
+                                                path),
+                                cancel);
+            } catch (TreeWriter.ObjectReadException e) {
+                cancel.check();
+                throw new MirrorUnusable(why(e), e);
+            } catch (IOException e) {
+                cancel.check();
+                throw new BuildFailure(
+                        Reasons.of(Reasons.INTERNAL, "cannot write the workspace: " + e), e);
             }
             log.linef(
-                    "git: checked out %s (%s fetch, %d ms): %s",
+                    "git: wrote %d files of %s (%d ms): %s",
+                    files,
                     commit.substring(0, 12),
-                    shallow ? "shallow" : "full",
-                    (System.nanoTime() - t0) / 1_000_000,
+                    (System.nanoTime() - t1) / 1_000_000,
                     c.getShortMessage());
-        } catch (GitAPIException | IOException e) {
-            cancel.check();
-            throw new BuildFailure(Reasons.of(Reasons.CLONE_FAILED, shown + ": " + why(e)), e);
         }
     }
 
-    private static boolean has(Git git, String commit) {
-        try (RevWalk walk = new RevWalk(git.getRepository())) {
-            walk.parseCommit(ObjectId.fromString(commit));
-            return true;
-        } catch (MissingObjectException e) {
-            return false;
-        } catch (IOException e) {
-            return false;
+    /** Opens the mirror, creating it if absent; unusable if it exists and cannot be opened. */
+    private static Repository openMirror(Path mirror, String repository) throws MirrorUnusable {
+        boolean exists = Files.exists(mirror);
+        Repository repo = null;
+        try {
+            repo = new FileRepositoryBuilder().setGitDir(mirror.toFile()).setBare().build();
+            if (exists) {
+                if (!repo.getObjectDatabase().exists()
+                        || repo.getConfig().getString(CONFIG_SECTION, null, CONFIG_REPOSITORY)
+                                == null) {
+                    throw new IOException("not a complete bare repository");
+                }
+                return repo;
+            }
+            Files.createDirectories(mirror.getParent());
+            repo.create(true);
+            StoredConfig config = repo.getConfig();
+            config.setString(CONFIG_SECTION, null, CONFIG_REPOSITORY, repository);
+            // should JGit ever run an automatic gc, it runs under the mirror's lock, not beside it
+            config.setBoolean("gc", null, "autoDetach", false);
+            config.save();
+            return repo;
+        } catch (IOException | RuntimeException e) {
+            if (repo != null) {
+                repo.close();
+            }
+            throw new MirrorUnusable("cannot open it: " + why(e), e);
         }
+    }
+
+    /**
+     * The commit if the mirror has it; null if not. An object the mirror lists but cannot read
+     * makes the mirror unusable; an id that names no commit is not found.
+     */
+    private static RevCommit present(Repository repo, ObjectId id)
+            throws MirrorUnusable, BuildFailure {
+        try {
+            if (!repo.getObjectDatabase().has(id)) {
+                return null;
+            }
+        } catch (IOException e) {
+            throw new MirrorUnusable(why(e), e);
+        }
+        try (RevWalk walk = new RevWalk(repo)) {
+            return walk.parseCommit(id);
+        } catch (IncorrectObjectTypeException e) {
+            throw new BuildFailure(
+                    Reasons.of(Reasons.COMMIT_NOT_FOUND, id.name() + " is not a commit"));
+        } catch (IOException e) {
+            throw new MirrorUnusable(
+                    "it lists " + id.name().substring(0, 12) + " but cannot read it: " + why(e), e);
+        }
+    }
+
+    /**
+     * {@code refs/canary/<sha>}: the commit stays in the mirror and is a "have" of later fetches.
+     */
+    private static void keep(Repository repo, ObjectId id) throws MirrorUnusable {
+        try {
+            RefUpdate u = repo.updateRef(MIRROR_REF_PREFIX + id.name());
+            u.setNewObjectId(id);
+            u.setForceUpdate(true);
+            RefUpdate.Result r = u.update();
+            if (r == RefUpdate.Result.LOCK_FAILURE
+                    || r == RefUpdate.Result.IO_FAILURE
+                    || r == RefUpdate.Result.REJECTED) {
+                throw new IOException("cannot write " + u.getName() + ": " + r);
+            }
+        } catch (IOException e) {
+            throw new MirrorUnusable(why(e), e);
+        }
+    }
+
+    /**
+     * Each fetch adds a pack and JGit's fetch never runs an automatic gc: past {@value #MAX_PACKS}
+     * packs the mirror is packed into one (under its lock, so no build reads it meanwhile). A
+     * failure only leaves more packs to read.
+     */
+    private static void pack(Repository repo, Path mirror, BuildLog log) {
+        long packs;
+        try (Stream<Path> list = Files.list(mirror.resolve("objects").resolve("pack"))) {
+            packs = list.filter(p -> p.toString().endsWith(".pack")).count();
+        } catch (IOException e) {
+            return;
+        }
+        if (packs <= MAX_PACKS) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        try {
+            Git.wrap(repo).gc().call();
+            log.linef(
+                    "git: packed the local mirror's %d packs into one (%d ms)",
+                    packs, (System.nanoTime() - t0) / 1_000_000);
+        } catch (GitAPIException | RuntimeException e) {
+            LOG.warnf("cannot pack the local git mirror %s: %s", mirror.getFileName(), why(e));
+        }
+    }
+
+    /** Fetches {@code commit} into the mirror; returns how many objects were received, or -1. */
+    private int fetch(
+            Repository repo,
+            String url,
+            String shown,
+            String commit,
+            BuildLog log,
+            Cancellation cancel)
+            throws BuildFailure, MirrorUnusable {
+        CredentialsProvider credentials = credentials(url);
+        Counting monitor = new Counting(cancel);
+        Git git = new Git(repo);
+        String ref = MIRROR_REF_PREFIX + commit;
+        log.linef("git: fetching commit %s from %s", commit, shown);
+        try {
+            git.fetch()
+                    .setRemote(url)
+                    .setRefSpecs(new RefSpec(commit + ":" + ref))
+                    .setTagOpt(TagOpt.NO_TAGS)
+                    .setTimeout(timeoutSeconds)
+                    .setCredentialsProvider(credentials)
+                    .setProgressMonitor(monitor)
+                    .call();
+            if (repo.getObjectDatabase().has(ObjectId.fromString(commit))) {
+                return monitor.received;
+            }
+        } catch (GitAPIException | IOException | RuntimeException e) {
+            cancel.check();
+            if (corrupt(e)) {
+                throw new MirrorUnusable(why(e), e);
+            }
+            if (unreachable(e)) {
+                throw new BuildFailure(Reasons.of(Reasons.CLONE_FAILED, shown + ": " + why(e)), e);
+            }
+            log.linef(
+                    "git: the server refused to send the commit alone (%s); fetching every"
+                            + " branch and tag",
+                    why(e));
+        }
+        cancel.check();
+        int before = monitor.received;
+        try {
+            git.fetch()
+                    .setRemote(url)
+                    .setRefSpecs(
+                            List.of(
+                                    new RefSpec("+refs/heads/*:refs/remotes/origin/*"),
+                                    new RefSpec("+refs/tags/*:refs/tags/*")))
+                    .setTimeout(timeoutSeconds)
+                    .setCredentialsProvider(credentials)
+                    .setProgressMonitor(monitor)
+                    .call();
+        } catch (GitAPIException | RuntimeException e) {
+            cancel.check();
+            if (corrupt(e)) {
+                throw new MirrorUnusable(why(e), e);
+            }
+            throw new BuildFailure(Reasons.of(Reasons.CLONE_FAILED, shown + ": " + why(e)), e);
+        }
+        cancel.check();
+        return monitor.received < 0 ? before : monitor.received;
+    }
+
+    /** A failure of the local object database (not of the server or the network). */
+    static boolean corrupt(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CorruptObjectException
+                    || t instanceof PackInvalidException
+                    || t instanceof PackMismatchException
+                    || t instanceof CorruptPackIndexException
+                    || t instanceof DataFormatException
+                    || t instanceof ZipException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     private CredentialsProvider credentials(String url) throws BuildFailure {
@@ -218,27 +571,37 @@ public class GitClient {
         return Reasons.redactUrl(msg.strip());
     }
 
-    private static ProgressMonitor monitor(Cancellation cancel) {
-        return new ProgressMonitor() {
-            @Override
-            public void start(int totalTasks) {}
+    /** Cancels JGit's work with the build; counts the objects received. */
+    private static final class Counting implements ProgressMonitor {
+        private final Cancellation cancel;
+        int received = -1;
 
-            @Override
-            public void beginTask(String title, int totalWork) {}
+        Counting(Cancellation cancel) {
+            this.cancel = cancel;
+        }
 
-            @Override
-            public void update(int completed) {}
+        @Override
+        public void start(int totalTasks) {}
 
-            @Override
-            public void endTask() {}
-
-            @Override
-            public boolean isCancelled() {
-                return cancel.cancelled();
+        @Override
+        public void beginTask(String title, int totalWork) {
+            if (title != null && title.startsWith("Receiving objects") && totalWork > 0) {
+                received = Math.max(received, 0) + totalWork;
             }
+        }
 
-            @Override
-            public void showDuration(boolean enabled) {}
-        };
+        @Override
+        public void update(int completed) {}
+
+        @Override
+        public void endTask() {}
+
+        @Override
+        public boolean isCancelled() {
+            return cancel.cancelled();
+        }
+
+        @Override
+        public void showDuration(boolean enabled) {}
     }
 }

@@ -14,8 +14,9 @@ public interface BuildConfig {
 
     /**
      * Folder of the files this service keeps: {@code builds/<release>.json} (the record of each
-     * build), {@code logs/<release>.log} (its log) and {@code work/} (workspaces, removed after
-     * each build).
+     * build), {@code logs/<release>.log} (its log), {@code work/} (workspaces, removed after each
+     * build) and {@code mirrors/<hash>.git} (a local git mirror per clone URL, kept while its
+     * repository is in the fleet).
      */
     @WithName("data-dir")
     @WithDefault(".canary/build")

@@ -56,7 +56,7 @@ public class BuildRunner {
                 req.commitSha(),
                 req.ref(),
                 req.pusher());
-        git.checkout(req.cloneUrl(), req.commitSha(), workspace, log, cancel);
+        git.checkout(req.cloneUrl(), app.repository(), req.commitSha(), workspace, log, cancel);
         cancel.check();
 
         Path context = inside(workspace, app.context(), "context");
