@@ -27,4 +27,10 @@ public sealed interface Command {
 
     /** Promote the release by itself at {@code at} if it is still CANARY_LIVE then. */
     record ScheduleAutoPromotion(String releaseId, Instant at) implements Command {}
+
+    /**
+     * The promotion's deadline: if the release is still PROMOTING at {@code at}, abort it (every
+     * host goes back to the previous image).
+     */
+    record SchedulePromotionDeadline(String releaseId, Instant at) implements Command {}
 }

@@ -8,8 +8,8 @@ import dev.canaryrelease.fleet.Fleet;
 
 /**
  * The rollout policy as the state machine needs it: which hosts are canaries, the others in order,
- * the promotion steps (counts or percentages of the remaining hosts), maxUnavailable and
- * autoPromote.
+ * the promotion steps (counts or percentages of the remaining hosts), maxUnavailable, autoPromote,
+ * and how long a promotion may take before it is aborted.
  */
 public record Policy(
         List<String> canaryHosts,
@@ -17,7 +17,28 @@ public record Policy(
         List<String> steps,
         int maxUnavailable,
         boolean autoPromote,
-        Duration bakeTime) {
+        Duration bakeTime,
+        Duration promotionDeadline) {
+
+    /** The fleet's default promotion deadline (30 minutes). */
+    public static final Duration DEFAULT_PROMOTION_DEADLINE = Duration.ofMinutes(30);
+
+    public Policy(
+            List<String> canaryHosts,
+            List<String> productionHosts,
+            List<String> steps,
+            int maxUnavailable,
+            boolean autoPromote,
+            Duration bakeTime) {
+        this(
+                canaryHosts,
+                productionHosts,
+                steps,
+                maxUnavailable,
+                autoPromote,
+                bakeTime,
+                DEFAULT_PROMOTION_DEADLINE);
+    }
 
     public Policy {
         canaryHosts = List.copyOf(canaryHosts);
@@ -39,7 +60,8 @@ public record Policy(
                 r.steps(),
                 r.maxUnavailable(),
                 r.autoPromote(),
-                r.bakeTime());
+                r.bakeTime(),
+                r.promotionTimeout());
     }
 
     /**

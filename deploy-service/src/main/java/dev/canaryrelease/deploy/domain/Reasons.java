@@ -27,6 +27,7 @@ public final class Reasons {
     public static final String PROMOTED = "every host serves the new image";
     public static final String ROLLED_BACK = "every host serves the previous image again";
     public static final String AUTO_PROMOTE = "autoPromote after bakeTime";
+    public static final String PROMOTION_DEADLINE = "the promotion did not finish within ";
     public static final String ABORTED = "aborted by ";
     public static final String ROLLBACK_REQUESTED = "rollback requested by ";
     public static final String HEALTH_TIMEOUT = "not healthy within ";

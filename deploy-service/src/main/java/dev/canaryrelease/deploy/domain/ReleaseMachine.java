@@ -229,6 +229,18 @@ public final class ReleaseMachine {
         return w.done();
     }
 
+    /**
+     * The abort the deploy service asks for itself when a promotion outlives its deadline (only if
+     * the release is still PROMOTING): every host goes back to the previous image.
+     */
+    public static AbortRequested promotionDeadline(Release r, Policy p) {
+        return new AbortRequested(
+                r.id(),
+                "deploy-service",
+                Reasons.PROMOTION_DEADLINE
+                        + p.promotionDeadline().toString().substring(2).toLowerCase());
+    }
+
     /** Automatic promotion after the bake time: only if the release is still CANARY_LIVE. */
     public static PromotionRequested autoPromotion(Release r, Policy p) {
         return new PromotionRequested(
@@ -333,6 +345,8 @@ public final class ReleaseMachine {
             for (String h : p.productionHosts()) {
                 put(HostProgress.waiting(h, Stage.PROMOTION));
             }
+            commands.add(
+                    new Command.SchedulePromotionDeadline(r.id(), at.plus(p.promotionDeadline())));
         }
 
         /** Ends the rollout as failed (once) and sends every touched host back. */

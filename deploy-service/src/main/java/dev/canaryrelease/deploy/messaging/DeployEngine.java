@@ -31,6 +31,7 @@ import dev.canaryrelease.deploy.domain.Rollouts;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.messaging.EventPublisher;
+import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdated;
@@ -56,7 +57,8 @@ public class DeployEngine {
             Set.of(
                     EventType.HOST_UPDATED,
                     EventType.HOST_UPDATE_FAILED,
-                    EventType.PROMOTION_REQUESTED);
+                    EventType.PROMOTION_REQUESTED,
+                    EventType.ABORT_REQUESTED);
 
     private final Fleet fleet;
     private final EventPublisher publisher;
@@ -235,6 +237,9 @@ public class DeployEngine {
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
             long delay = Math.max(0, Duration.between(Instant.now(), a.at()).toNanos());
             timers.schedule(() -> autoPromote(a.releaseId()), delay, TimeUnit.NANOSECONDS);
+        } else if (c instanceof Command.SchedulePromotionDeadline d) {
+            long delay = Math.max(0, Duration.between(Instant.now(), d.at()).toNanos());
+            timers.schedule(() -> promotionDeadline(d.releaseId()), delay, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -301,6 +306,20 @@ public class DeployEngine {
                                             ReleaseMachine.autoPromotion(r, rollouts.policy()))
                             .toCompletableFuture()
                             .join();
+            handle(e);
+        }
+    }
+
+    /** The promotion outlived its deadline: abort it (the hosts go back), if still PROMOTING. */
+    private void promotionDeadline(String releaseId) {
+        synchronized (this) {
+            Release r = rollouts.release(releaseId).orElse(null);
+            if (r == null || r.phase() != Phase.PROMOTING) return;
+            AbortRequested abort = ReleaseMachine.promotionDeadline(r, rollouts.policy());
+            LOG.warnf("release %s: %s: aborting", releaseId, abort.reason());
+            EventEnvelope<?> cause = lastEvent.get(releaseId);
+            EventEnvelope<CanaryEvent> e =
+                    publisher.publish(cause, (CanaryEvent) abort).toCompletableFuture().join();
             handle(e);
         }
     }

@@ -309,6 +309,49 @@ class ReleaseMachineTest {
     }
 
     @Test
+    void aPromotionThatOutlivesItsDeadlineIsAbortedAndEveryTouchedHostGoesBack() {
+        policy =
+                new Policy(
+                        List.of("c0"),
+                        List.of("p1", "p2"),
+                        List.of("1"),
+                        1,
+                        false,
+                        Duration.ZERO,
+                        Duration.ofMinutes(20));
+        rollouts = new Rollouts(policy, Set.of(APP));
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        Command.SchedulePromotionDeadline d =
+                commands(Command.SchedulePromotionDeadline.class).get(0);
+        assertEquals(clock.plus(Duration.ofMinutes(20)), d.at(), "20 minutes after the promote");
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        // p2 is asked for a drain that never comes (lb-service down, say)
+        assertEquals(HostStep.DRAINING, release("r1").host("p2").step());
+
+        AbortRequested abort = ReleaseMachine.promotionDeadline(release("r1"), policy);
+        assertEquals("deploy-service", abort.operator());
+        assertEquals("the promotion did not finish within 20m", abort.reason());
+        send(abort);
+
+        assertEquals(Phase.ABORTED, release("r1").phase());
+        assertEquals(
+                "aborted by deploy-service: the promotion did not finish within 20m",
+                release("r1").reason());
+        assertEquals(1, emitted(ReleaseAborted.class).size());
+        // the canary and p1 go back to the previous image, p2 is re-enabled as it is
+        assertEquals(HostStep.REVERT_DRAINING, release("r1").host("p2").step());
+        assertEquals(Stage.ROLLBACK, release("r1").host("c0").stage());
+        assertEquals(Stage.ROLLBACK, release("r1").host("p1").stage());
+    }
+
+    @Test
+    void noPromotionDeadlineOutsideThePromotion() {
+        canaryLive("r1");
+        assertTrue(commands(Command.SchedulePromotionDeadline.class).isEmpty());
+    }
+
+    @Test
     void updateFailedOnTheCanaryFailsTheReleaseAndLetsTheLbReEnableTheHost() {
         pushed("r1", V2);
         send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
