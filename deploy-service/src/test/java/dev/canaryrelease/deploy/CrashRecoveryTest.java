@@ -17,7 +17,6 @@ import io.quarkus.test.junit.QuarkusTest;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
-import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.HostDrained;
 import dev.canaryrelease.events.model.HostEnabled;
@@ -40,23 +39,22 @@ import dev.canaryrelease.testsupport.KafkaTestResource;
 @WithTestResource(CrashRecoveryResource.class)
 class CrashRecoveryTest {
     static final Duration SWAP = Duration.ofSeconds(60);
+    static PlayedServices played;
     static EventSender lb;
     static EventSender gateway;
     static EventCapture capture;
 
     @BeforeAll
     static void start() {
-        String kafka = KafkaTestResource.bootstrapServers();
-        lb = new EventSender(kafka, "lb-service");
-        gateway = new EventSender(kafka, "gateway");
-        capture = EventCapture.start(kafka, Topics.DEPLOY);
+        played = PlayedServices.open();
+        lb = played.lb;
+        gateway = played.gateway;
+        capture = played.capture;
     }
 
     @AfterAll
     static void stop() {
-        lb.close();
-        gateway.close();
-        capture.close();
+        played.close();
     }
 
     @Test

@@ -20,13 +20,10 @@ import io.quarkus.test.junit.QuarkusTest;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
-import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
-import dev.canaryrelease.events.model.HostDrained;
-import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
@@ -50,8 +47,9 @@ import dev.canaryrelease.testsupport.infra.DockerEngine;
 @WithTestResource(DeployInfraResource.class)
 class DeployFlowTest {
     static final String APP = DeployInfraResource.APP;
-    static final Duration SWAP = Duration.ofSeconds(60);
+    static final Duration SWAP = PlayedServices.SWAP;
 
+    static PlayedServices played;
     static EventSender registry;
     static EventSender lb;
     static EventSender gateway;
@@ -59,62 +57,35 @@ class DeployFlowTest {
 
     @BeforeAll
     static void start() {
-        String kafka = KafkaTestResource.bootstrapServers();
-        registry = new EventSender(kafka, "registry-service");
-        lb = new EventSender(kafka, "lb-service");
-        gateway = new EventSender(kafka, "gateway");
-        capture = EventCapture.start(kafka, Topics.DEPLOY);
+        played = PlayedServices.open();
+        registry = played.registry;
+        lb = played.lb;
+        gateway = played.gateway;
+        capture = played.capture;
     }
 
     @AfterAll
     static void stop() {
-        registry.close();
-        lb.close();
-        gateway.close();
-        capture.close();
+        played.close();
     }
 
     // --- playing lb-service --------------------------------------------------------------------
 
-    @SuppressWarnings("unchecked")
     static EventEnvelope<HostUpdateRequested> requested(String release, String host, Stage stage) {
-        return (EventEnvelope<HostUpdateRequested>)
-                (EventEnvelope<?>)
-                        capture.await(
-                                e ->
-                                        e.releaseId().equals(release)
-                                                && e.data() instanceof HostUpdateRequested r
-                                                && r.host().equals(host)
-                                                && r.stage() == stage,
-                                SWAP);
+        return played.requested(release, host, stage);
     }
 
-    /** Drains the host as lb would and returns deploy's answer (host.updated or update-failed). */
     static EventEnvelope<CanaryEvent> drain(EventEnvelope<HostUpdateRequested> req) {
-        HostUpdateRequested r = req.data();
-        EventEnvelope<HostDrained> drained =
-                lb.send(
-                        req,
-                        new HostDrained(r.releaseId(), r.app(), r.host(), r.stage(), 0, 3, false));
-        return capture.await(
-                e ->
-                        drained.id().equals(e.causationId())
-                                && (e.type() == EventType.HOST_UPDATED
-                                        || e.type() == EventType.HOST_UPDATE_FAILED),
-                SWAP);
+        return played.drain(req);
     }
 
     static void enable(EventEnvelope<CanaryEvent> updated) {
-        HostUpdated u = (HostUpdated) updated.data();
-        lb.send(updated, new HostEnabled(u.releaseId(), u.app(), u.host(), u.stage()));
+        played.enable(updated);
     }
 
     /** A whole host cycle: requested → drained → updated → enabled. */
     static HostUpdated cycle(String release, String host, Stage stage) {
-        EventEnvelope<CanaryEvent> updated = drain(requested(release, host, stage));
-        assertEquals(EventType.HOST_UPDATED, updated.type(), updated.data().toString());
-        enable(updated);
-        return (HostUpdated) updated.data();
+        return played.cycle(requested(release, host, stage));
     }
 
     static void awaitPage(DockerEngine e, String version) {

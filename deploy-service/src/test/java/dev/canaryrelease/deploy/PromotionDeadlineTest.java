@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.UUID;
 
 import org.awaitility.Awaitility;
@@ -14,25 +13,19 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
-import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
-import dev.canaryrelease.events.model.HostDrained;
-import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.ReleaseAborted;
 import dev.canaryrelease.events.model.Stage;
-import dev.canaryrelease.testsupport.EventCapture;
-import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 
 /**
@@ -46,23 +39,23 @@ import dev.canaryrelease.testsupport.KafkaTestResource;
 @WithTestResource(PromotionDeadlineTest.Resource.class)
 class PromotionDeadlineTest {
     static final String APP = "deadline";
-    static final Duration WAIT = Duration.ofSeconds(60);
+    static final Duration WAIT = PlayedServices.SWAP;
 
     /** The deploy infrastructure with a 3 s promotion deadline. */
-    public static class Resource implements QuarkusTestResourceLifecycleManager {
+    public static class Resource extends DeployInfraResource {
         @Override
-        public Map<String, String> start() {
-            Infra.start();
-            Infra.resetToV1();
-            Infra.extraHosts = "";
-            String rollout =
-                    """
-                    canary: [docker0]
-                    steps: ["100%"]
-                    maxUnavailable: 1
-                    deadlines: {health: 5s, promotion: 3s}
-                    """;
-            return Map.of("canary.fleet.path", Infra.writeFleet(APP, rollout).toString());
+        protected String app() {
+            return PromotionDeadlineTest.APP; // not the inherited DeployInfraResource.APP
+        }
+
+        @Override
+        protected String rollout() {
+            return """
+            canary: [docker0]
+            steps: ["100%"]
+            maxUnavailable: 1
+            deadlines: {health: 5s, promotion: 3s}
+            """;
         }
 
         @Override
@@ -71,86 +64,49 @@ class PromotionDeadlineTest {
         }
     }
 
-    static EventSender registry;
-    static EventSender lb;
-    static EventSender gateway;
-    static EventCapture capture;
+    static PlayedServices played;
 
     @BeforeAll
     static void start() {
-        String kafka = KafkaTestResource.bootstrapServers();
-        registry = new EventSender(kafka, "registry-service");
-        lb = new EventSender(kafka, "lb-service");
-        gateway = new EventSender(kafka, "gateway");
-        capture = EventCapture.start(kafka, Topics.DEPLOY);
+        played = PlayedServices.open();
     }
 
     @AfterAll
     static void stop() {
-        registry.close();
-        lb.close();
-        gateway.close();
-        capture.close();
-    }
-
-    @SuppressWarnings("unchecked")
-    static EventEnvelope<HostUpdateRequested> requested(String release, String host, Stage stage) {
-        return (EventEnvelope<HostUpdateRequested>)
-                (EventEnvelope<?>)
-                        capture.await(
-                                e ->
-                                        e.releaseId().equals(release)
-                                                && e.data() instanceof HostUpdateRequested r
-                                                && r.host().equals(host)
-                                                && r.stage() == stage,
-                                WAIT);
-    }
-
-    /** lb-service's part of one host cycle: drained, then enabled once deploy has swapped it. */
-    static HostUpdated cycle(EventEnvelope<HostUpdateRequested> req) {
-        HostUpdateRequested r = req.data();
-        EventEnvelope<HostDrained> drained =
-                lb.send(
-                        req,
-                        new HostDrained(r.releaseId(), r.app(), r.host(), r.stage(), 0, 3, false));
-        EventEnvelope<CanaryEvent> updated =
-                capture.await(
-                        e ->
-                                drained.id().equals(e.causationId())
-                                        && e.type() == EventType.HOST_UPDATED,
-                        WAIT);
-        HostUpdated u = (HostUpdated) updated.data();
-        lb.send(updated, new HostEnabled(u.releaseId(), u.app(), u.host(), u.stage()));
-        return u;
+        played.close();
     }
 
     @Test
     void aPromotionPastItsDeadlineIsAbortedByTheServiceAndTheCanaryGoesBack() {
         String rel = "rel-" + UUID.randomUUID();
-        registry.send(new ImagePushed(rel, APP, Infra.REPO, Infra.v2.substring(7, 19), Infra.v2));
-        cycle(requested(rel, "docker0", Stage.CANARY));
-        EventEnvelope<CanaryEvent> live = capture.await(rel, EventType.CANARY_LIVE, WAIT);
+        played.registry.send(
+                new ImagePushed(rel, APP, Infra.REPO, Infra.v2.substring(7, 19), Infra.v2));
+        played.cycle(played.requested(rel, "docker0", Stage.CANARY));
+        EventEnvelope<CanaryEvent> live = played.capture.await(rel, EventType.CANARY_LIVE, WAIT);
 
         EventEnvelope<PromotionRequested> promote =
-                gateway.send(live, new PromotionRequested(rel, "alice", "looks good"));
+                played.gateway.send(live, new PromotionRequested(rel, "alice", "looks good"));
         // docker1 is asked for a drain; lb-service does not answer in time
-        EventEnvelope<HostUpdateRequested> docker1 = requested(rel, "docker1", Stage.PROMOTION);
+        EventEnvelope<HostUpdateRequested> docker1 =
+                played.requested(rel, "docker1", Stage.PROMOTION);
 
-        EventEnvelope<CanaryEvent> abort = capture.await(rel, EventType.ABORT_REQUESTED, WAIT);
+        EventEnvelope<CanaryEvent> abort =
+                played.capture.await(rel, EventType.ABORT_REQUESTED, WAIT);
         AbortRequested a = (AbortRequested) abort.data();
         assertEquals("deploy-service", a.operator());
         assertEquals("the promotion did not finish within 3s", a.reason());
         assertTrue(
                 !abort.time().isBefore(promote.time().plusSeconds(3)),
                 "not before the deadline: " + promote.time() + " → " + abort.time());
-        EventEnvelope<CanaryEvent> aborted = capture.await(rel, EventType.RELEASE_ABORTED, WAIT);
+        EventEnvelope<CanaryEvent> aborted =
+                played.capture.await(rel, EventType.RELEASE_ABORTED, WAIT);
         assertEquals(
                 "aborted by deploy-service: the promotion did not finish within 3s",
                 ((ReleaseAborted) aborted.data()).reason());
         given().get("/releases/" + rel).then().statusCode(200).body("phase", equalTo("ABORTED"));
 
         // when lb-service answers at last, docker1 (never swapped) is put back as it is ...
-        HostUpdated kept = cycle(docker1);
+        HostUpdated kept = played.cycle(docker1);
         assertEquals(Stage.ROLLBACK, kept.stage());
         Awaitility.await("docker1 still serves v1")
                 .atMost(Duration.ofSeconds(20))
@@ -159,7 +115,7 @@ class PromotionDeadlineTest {
                         () -> Infra.page(Infra.docker1),
                         p -> p.startsWith("200") && p.contains("v1"));
         // ... and then the canary goes back to v1 (one host out of the pool at a time)
-        HostUpdated back = cycle(requested(rel, "docker0", Stage.ROLLBACK));
+        HostUpdated back = played.cycle(played.requested(rel, "docker0", Stage.ROLLBACK));
         assertEquals(Infra.v1, back.digest());
         Awaitility.await("docker0 serves v1 again")
                 .atMost(Duration.ofSeconds(20))
