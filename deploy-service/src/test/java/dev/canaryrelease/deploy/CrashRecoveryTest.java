@@ -162,16 +162,7 @@ class CrashRecoveryTest {
                         org.hamcrest.Matchers.containsString("docker9"));
     }
 
-    @SuppressWarnings("unchecked")
     static EventEnvelope<HostUpdateRequested> requested(String release, String host, Stage stage) {
-        return (EventEnvelope<HostUpdateRequested>)
-                (EventEnvelope<?>)
-                        capture.await(
-                                e ->
-                                        e.releaseId().equals(release)
-                                                && e.data() instanceof HostUpdateRequested r
-                                                && r.host().equals(host)
-                                                && r.stage() == stage,
-                                SWAP);
+        return played.requested(release, host, stage);
     }
 }

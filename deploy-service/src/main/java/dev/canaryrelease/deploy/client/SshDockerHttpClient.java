@@ -207,10 +207,7 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         @Override
         public Socket createSocket(String host, int port, InetAddress local, int localPort)
                 throws IOException {
-            Socket s = createSocket();
-            s.bind(new InetSocketAddress(local, localPort));
-            s.connect(new InetSocketAddress(host, port));
-            return s;
+            return connected(new InetSocketAddress(host, port), local, localPort);
         }
 
         @Override
@@ -221,9 +218,14 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         @Override
         public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort)
                 throws IOException {
+            return connected(new InetSocketAddress(host, port), local, localPort);
+        }
+
+        private Socket connected(InetSocketAddress to, InetAddress local, int localPort)
+                throws IOException {
             Socket s = createSocket();
             s.bind(new InetSocketAddress(local, localPort));
-            s.connect(new InetSocketAddress(host, port));
+            s.connect(to);
             return s;
         }
 
