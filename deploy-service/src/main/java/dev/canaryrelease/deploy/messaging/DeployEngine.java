@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,7 +32,6 @@ import dev.canaryrelease.deploy.domain.Rollouts;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.messaging.EventPublisher;
-import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdated;
@@ -235,11 +235,23 @@ public class DeployEngine {
                                             r.digest(),
                                             () -> swaps.restore(r.host(), r.app(), r.digest())));
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
-            long delay = Math.max(0, Duration.between(Instant.now(), a.at()).toNanos());
-            timers.schedule(() -> autoPromote(a.releaseId()), delay, TimeUnit.NANOSECONDS);
+            at(
+                    a.at(),
+                    () ->
+                            decide(
+                                    a.releaseId(),
+                                    Phase.CANARY_LIVE,
+                                    ReleaseMachine::autoPromotion,
+                                    Logger.Level.INFO));
         } else if (c instanceof Command.SchedulePromotionDeadline d) {
-            long delay = Math.max(0, Duration.between(Instant.now(), d.at()).toNanos());
-            timers.schedule(() -> promotionDeadline(d.releaseId()), delay, TimeUnit.NANOSECONDS);
+            at(
+                    d.at(),
+                    () ->
+                            decide(
+                                    d.releaseId(),
+                                    Phase.PROMOTING,
+                                    ReleaseMachine::promotionDeadline,
+                                    Logger.Level.WARN));
         }
     }
 
@@ -293,35 +305,28 @@ public class DeployEngine {
         }
     }
 
-    private void autoPromote(String releaseId) {
-        synchronized (this) {
-            Release r = rollouts.release(releaseId).orElse(null);
-            if (r == null || r.phase() != Phase.CANARY_LIVE) return;
-            EventEnvelope<?> cause = lastEvent.get(releaseId);
-            EventEnvelope<CanaryEvent> e =
-                    publisher
-                            .publish(
-                                    cause,
-                                    (CanaryEvent)
-                                            ReleaseMachine.autoPromotion(r, rollouts.policy()))
-                            .toCompletableFuture()
-                            .join();
-            handle(e);
-        }
+    private void at(Instant when, Runnable task) {
+        long delay = Math.max(0, Duration.between(Instant.now(), when).toNanos());
+        timers.schedule(task, delay, TimeUnit.NANOSECONDS);
     }
 
-    /** The promotion outlived its deadline: abort it (the hosts go back), if still PROMOTING. */
-    private void promotionDeadline(String releaseId) {
-        synchronized (this) {
-            Release r = rollouts.release(releaseId).orElse(null);
-            if (r == null || r.phase() != Phase.PROMOTING) return;
-            AbortRequested abort = ReleaseMachine.promotionDeadline(r, rollouts.policy());
-            LOG.warnf("release %s: %s: aborting", releaseId, abort.reason());
-            EventEnvelope<?> cause = lastEvent.get(releaseId);
-            EventEnvelope<CanaryEvent> e =
-                    publisher.publish(cause, (CanaryEvent) abort).toCompletableFuture().join();
-            handle(e);
-        }
+    /**
+     * A decision the service takes by itself when a timer fires (autoPromote after the bake time,
+     * the promotion deadline): if the release is still in {@code phase}, it publishes the event
+     * {@code decision} makes, caused by the release's last event, and acts on it as on any input.
+     */
+    private synchronized void decide(
+            String releaseId,
+            Phase phase,
+            BiFunction<Release, Policy, ? extends CanaryEvent> decision,
+            Logger.Level level) {
+        Release r = rollouts.release(releaseId).orElse(null);
+        if (r == null || r.phase() != phase) return;
+        CanaryEvent data = decision.apply(r, rollouts.policy());
+        LOG.logf(level, "release %s: the service itself publishes %s", releaseId, data);
+        EventEnvelope<CanaryEvent> e =
+                publisher.publish(lastEvent.get(releaseId), data).toCompletableFuture().join();
+        handle(e);
     }
 
     private synchronized ExecutorService worker(String host) {
