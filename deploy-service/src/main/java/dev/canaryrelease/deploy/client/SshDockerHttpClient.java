@@ -517,8 +517,21 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         return s.length() > 80 ? s.substring(0, 80) + "…" : s;
     }
 
+    /** A stream that reads in blocks only: its single-byte read goes through the block read. */
+    abstract static class BlockInputStream extends InputStream {
+        @Override
+        public final int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n == -1 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public abstract int read(byte[] b, int off, int len) throws IOException;
+    }
+
     /** A {@code Transfer-Encoding: chunked} body, decoded; trailers are read and dropped. */
-    static final class ChunkedInputStream extends InputStream {
+    static final class ChunkedInputStream extends BlockInputStream {
         private final InputStream in;
         private long left;
         private boolean done;
@@ -554,13 +567,6 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         }
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n == -1 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
         public int read(byte[] b, int off, int len) throws IOException {
             if (len == 0) return 0;
             if (!nextChunk()) return -1;
@@ -582,20 +588,13 @@ public final class SshDockerHttpClient implements DockerHttpClient {
     }
 
     /** A {@code Content-Length} body. */
-    static final class LengthInputStream extends InputStream {
+    static final class LengthInputStream extends BlockInputStream {
         private final InputStream in;
         private long left;
 
         LengthInputStream(InputStream in, long length) {
             this.in = in;
             this.left = length;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n == -1 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -717,14 +716,7 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         }
 
         InputStream input(InputStream in) {
-            return new InputStream() {
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    int n = read(one, 0, 1);
-                    return n == -1 ? -1 : one[0] & 0xff;
-                }
-
+            return new BlockInputStream() {
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
                     if (fired) throw timeout();
