@@ -25,8 +25,6 @@ import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.Stage;
-import dev.canaryrelease.testsupport.EventCapture;
-import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 
 /**
@@ -40,16 +38,10 @@ import dev.canaryrelease.testsupport.KafkaTestResource;
 class CrashRecoveryTest {
     static final Duration SWAP = Duration.ofSeconds(60);
     static PlayedServices played;
-    static EventSender lb;
-    static EventSender gateway;
-    static EventCapture capture;
 
     @BeforeAll
     static void start() {
         played = PlayedServices.open();
-        lb = played.lb;
-        gateway = played.gateway;
-        capture = played.capture;
     }
 
     @AfterAll
@@ -61,7 +53,7 @@ class CrashRecoveryTest {
     void aSwapInterruptedByACrashIsFinishedOnceAtStartAndAnUnreachableEngineFailsTheRelease() {
         String rel = CrashRecoveryResource.release;
         EventEnvelope<CanaryEvent> updated =
-                capture.await(
+                played.capture.await(
                         e -> CrashRecoveryResource.drained.id().equals(e.causationId()), SWAP);
         assertEquals(EventType.HOST_UPDATED, updated.type(), updated.data().toString());
         HostUpdated u = (HostUpdated) updated.data();
@@ -69,7 +61,7 @@ class CrashRecoveryTest {
         assertEquals(Infra.v1, u.previousDigest());
         // exactly one app container running, on v2; v1 retained, the never-started one gone
         assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
-        DeployFlowTest.awaitPage(Infra.docker0, "v2");
+        Infra.awaitPage(Infra.docker0, "v2");
         assertEquals(
                 List.of(
                         Infra.CONTAINER + " running",
@@ -78,7 +70,7 @@ class CrashRecoveryTest {
         // the canary request was not sent twice (it was in the history already)
         assertEquals(
                 0,
-                capture.events(rel).stream()
+                played.capture.events(rel).stream()
                         .filter(e -> e.type() == EventType.HOST_UPDATE_REQUESTED)
                         .filter(e -> e.source().equals("/canary-release/deploy-service"))
                         .filter(e -> !e.id().equals(CrashRecoveryResource.drained.causationId()))
@@ -87,23 +79,24 @@ class CrashRecoveryTest {
         // canary live, autoPromote after the bake time, and the promotion meets docker9, whose
         // engine does not answer
         EventEnvelope<HostEnabled> enabled =
-                lb.send(updated, new HostEnabled(rel, u.app(), "docker0", Stage.CANARY));
-        EventEnvelope<CanaryEvent> live = capture.await(rel, EventType.CANARY_LIVE, SWAP);
-        EventEnvelope<CanaryEvent> auto = capture.await(rel, EventType.PROMOTION_REQUESTED, SWAP);
+                played.lb.send(updated, new HostEnabled(rel, u.app(), "docker0", Stage.CANARY));
+        EventEnvelope<CanaryEvent> live = played.capture.await(rel, EventType.CANARY_LIVE, SWAP);
+        EventEnvelope<CanaryEvent> auto =
+                played.capture.await(rel, EventType.PROMOTION_REQUESTED, SWAP);
         assertEquals("/canary-release/deploy-service", auto.source());
         assertEquals(live.id(), auto.causationId());
         assertTrue(((PromotionRequested) auto.data()).reason().contains("autoPromote"));
         assertTrue(
                 Duration.between(enabled.time(), auto.time()).toMillis() >= 1000,
                 enabled.time() + " → " + auto.time());
-        EventEnvelope<HostUpdateRequested> req9 = requested(rel, "docker9", Stage.PROMOTION);
-        EventEnvelope<HostUpdateRequested> req1 = requested(rel, "docker1", Stage.PROMOTION);
+        EventEnvelope<HostUpdateRequested> req9 = played.requested(rel, "docker9", Stage.PROMOTION);
+        EventEnvelope<HostUpdateRequested> req1 = played.requested(rel, "docker1", Stage.PROMOTION);
         EventEnvelope<HostDrained> drained9 =
-                lb.send(
+                played.lb.send(
                         req9,
                         new HostDrained(rel, u.app(), "docker9", Stage.PROMOTION, 0, 1, false));
         EventEnvelope<CanaryEvent> failed =
-                capture.await(
+                played.capture.await(
                         e ->
                                 drained9.id().equals(e.causationId())
                                         && e.type() == EventType.HOST_UPDATE_FAILED,
@@ -111,39 +104,39 @@ class CrashRecoveryTest {
         String reason = ((HostUpdateFailed) failed.data()).reason();
         assertTrue(reason.contains("docker9"), reason);
         assertTrue(reason.toLowerCase().contains("refused"), reason);
-        capture.await(rel, EventType.RELEASE_FAILED, SWAP);
+        played.capture.await(rel, EventType.RELEASE_FAILED, SWAP);
 
         // every touched host goes back: docker1 (drained, untouched) is re-enabled as it is,
         // docker0 restarts its retained v1 container
         EventEnvelope<HostDrained> drained1 =
-                lb.send(
+                played.lb.send(
                         req1,
                         new HostDrained(rel, u.app(), "docker1", Stage.PROMOTION, 0, 1, false));
         EventEnvelope<CanaryEvent> back1 =
-                capture.await(e -> drained1.id().equals(e.causationId()), SWAP);
+                played.capture.await(e -> drained1.id().equals(e.causationId()), SWAP);
         assertEquals(EventType.HOST_UPDATED, back1.type(), back1.data().toString());
         assertEquals(Infra.v1, ((HostUpdated) back1.data()).digest());
-        lb.send(back1, new HostEnabled(rel, u.app(), "docker1", Stage.ROLLBACK));
+        played.lb.send(back1, new HostEnabled(rel, u.app(), "docker1", Stage.ROLLBACK));
         EventEnvelope<CanaryEvent> back9 =
-                capture.await(
+                played.capture.await(
                         e ->
                                 e.releaseId().equals(rel)
                                         && e.data() instanceof HostUpdated h
                                         && h.host().equals("docker9"),
                         SWAP);
-        lb.send(back9, new HostEnabled(rel, u.app(), "docker9", Stage.ROLLBACK));
-        EventEnvelope<HostUpdateRequested> req0 = requested(rel, "docker0", Stage.ROLLBACK);
+        played.lb.send(back9, new HostEnabled(rel, u.app(), "docker9", Stage.ROLLBACK));
+        EventEnvelope<HostUpdateRequested> req0 = played.requested(rel, "docker0", Stage.ROLLBACK);
         assertEquals(Infra.v1, req0.data().digest());
         EventEnvelope<HostDrained> drained0 =
-                lb.send(
+                played.lb.send(
                         req0,
                         new HostDrained(rel, u.app(), "docker0", Stage.ROLLBACK, 0, 1, false));
         EventEnvelope<CanaryEvent> back0 =
-                capture.await(e -> drained0.id().equals(e.causationId()), SWAP);
+                played.capture.await(e -> drained0.id().equals(e.causationId()), SWAP);
         assertEquals(Infra.v1, ((HostUpdated) back0.data()).digest());
-        DeployFlowTest.awaitPage(Infra.docker0, "v1");
+        Infra.awaitPage(Infra.docker0, "v1");
         assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
-        lb.send(back0, new HostEnabled(rel, u.app(), "docker0", Stage.ROLLBACK));
+        played.lb.send(back0, new HostEnabled(rel, u.app(), "docker0", Stage.ROLLBACK));
         org.awaitility.Awaitility.await()
                 .atMost(SWAP)
                 .untilAsserted(
@@ -160,9 +153,5 @@ class CrashRecoveryTest {
                 .body(
                         "find { it.host == 'docker9' }.error",
                         org.hamcrest.Matchers.containsString("docker9"));
-    }
-
-    static EventEnvelope<HostUpdateRequested> requested(String release, String host, Stage stage) {
-        return played.requested(release, host, stage);
     }
 }

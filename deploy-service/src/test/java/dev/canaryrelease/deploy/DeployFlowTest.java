@@ -25,15 +25,12 @@ import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
 import dev.canaryrelease.events.model.HostUpdateFailed;
-import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.PromotionRejected;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
-import dev.canaryrelease.testsupport.EventCapture;
-import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 
@@ -50,18 +47,10 @@ class DeployFlowTest {
     static final Duration SWAP = PlayedServices.SWAP;
 
     static PlayedServices played;
-    static EventSender registry;
-    static EventSender lb;
-    static EventSender gateway;
-    static EventCapture capture;
 
     @BeforeAll
     static void start() {
         played = PlayedServices.open();
-        registry = played.registry;
-        lb = played.lb;
-        gateway = played.gateway;
-        capture = played.capture;
     }
 
     @AfterAll
@@ -69,34 +58,9 @@ class DeployFlowTest {
         played.close();
     }
 
-    // --- playing lb-service --------------------------------------------------------------------
-
-    static EventEnvelope<HostUpdateRequested> requested(String release, String host, Stage stage) {
-        return played.requested(release, host, stage);
-    }
-
-    static EventEnvelope<CanaryEvent> drain(EventEnvelope<HostUpdateRequested> req) {
-        return played.drain(req);
-    }
-
-    static void enable(EventEnvelope<CanaryEvent> updated) {
-        played.enable(updated);
-    }
-
-    /** A whole host cycle: requested → drained → updated → enabled. */
-    static HostUpdated cycle(String release, String host, Stage stage) {
-        return played.cycle(requested(release, host, stage));
-    }
-
-    static void awaitPage(DockerEngine e, String version) {
-        Awaitility.await()
-                .atMost(Duration.ofSeconds(20))
-                .pollInterval(Duration.ofMillis(100))
-                .until(() -> Infra.page(e), p -> p.startsWith("200") && p.contains(version));
-    }
-
     static String pushed(String release, String digest) {
-        registry.send(new ImagePushed(release, APP, Infra.REPO, digest.substring(7, 19), digest));
+        played.registry.send(
+                new ImagePushed(release, APP, Infra.REPO, digest.substring(7, 19), digest));
         return release;
     }
 
@@ -111,11 +75,11 @@ class DeployFlowTest {
         String rel = pushed(newRelease(), Infra.v2);
 
         // canary: docker0, docker-api driver over TLS
-        HostUpdated canary = cycle(rel, "docker0", Stage.CANARY);
+        HostUpdated canary = played.cycle(rel, "docker0", Stage.CANARY);
         assertEquals(Infra.v2, canary.digest());
         assertEquals(Infra.v1, canary.previousDigest());
-        awaitPage(Infra.docker0, "v2");
-        awaitPage(Infra.docker1, "v1");
+        Infra.awaitPage(Infra.docker0, "v2");
+        Infra.awaitPage(Infra.docker1, "v1");
         assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
         assertTrue(
                 Infra.runningImage(Infra.docker0).endsWith("@" + Infra.v2),
@@ -124,7 +88,7 @@ class DeployFlowTest {
                 Infra.containers(Infra.docker0, true)
                         .contains(Infra.CONTAINER + "-" + Infra.v1.substring(7, 19) + " exited"),
                 Infra.containers(Infra.docker0, true).toString());
-        EventEnvelope<CanaryEvent> live = capture.await(rel, EventType.CANARY_LIVE, SWAP);
+        EventEnvelope<CanaryEvent> live = played.capture.await(rel, EventType.CANARY_LIVE, SWAP);
         assertEquals(List.of("docker0"), ((CanaryLive) live.data()).hosts());
         given().get("/releases/" + rel)
                 .then()
@@ -132,13 +96,13 @@ class DeployFlowTest {
                 .body("phase", equalTo("CANARY_LIVE"));
 
         // promotion: docker1, ssh driver
-        gateway.send(live, new PromotionRequested(rel, "alice", "looks good"));
-        HostUpdated promoted = cycle(rel, "docker1", Stage.PROMOTION);
+        played.gateway.send(live, new PromotionRequested(rel, "alice", "looks good"));
+        HostUpdated promoted = played.cycle(rel, "docker1", Stage.PROMOTION);
         assertEquals(Infra.v2, promoted.digest());
         assertEquals(Infra.v1, promoted.previousDigest());
-        awaitPage(Infra.docker1, "v2");
+        Infra.awaitPage(Infra.docker1, "v2");
         assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker1, false));
-        capture.await(rel, EventType.RELEASE_PROMOTED, SWAP);
+        played.capture.await(rel, EventType.RELEASE_PROMOTED, SWAP);
         given().get("/releases/" + rel).then().statusCode(200).body("phase", equalTo("PROMOTED"));
         given().get("/hosts")
                 .then()
@@ -149,16 +113,16 @@ class DeployFlowTest {
         // rollback: the retained v1 containers start again, no pull, host by host
         String v1Id0 =
                 containerId(Infra.docker0, Infra.CONTAINER + "-" + Infra.v1.substring(7, 19));
-        gateway.send(new RollbackRequested(rel, "alice", "regression"));
-        HostUpdated back0 = cycle(rel, "docker0", Stage.ROLLBACK);
+        played.gateway.send(new RollbackRequested(rel, "alice", "regression"));
+        HostUpdated back0 = played.cycle(rel, "docker0", Stage.ROLLBACK);
         assertEquals(Infra.v1, back0.digest());
         assertEquals(Infra.v2, back0.previousDigest());
         assertEquals(v1Id0, containerId(Infra.docker0, Infra.CONTAINER));
-        awaitPage(Infra.docker0, "v1");
-        HostUpdated back1 = cycle(rel, "docker1", Stage.ROLLBACK);
+        Infra.awaitPage(Infra.docker0, "v1");
+        HostUpdated back1 = played.cycle(rel, "docker1", Stage.ROLLBACK);
         assertEquals(Infra.v1, back1.digest());
-        awaitPage(Infra.docker1, "v1");
-        capture.await(rel, EventType.RELEASE_ROLLED_BACK, SWAP);
+        Infra.awaitPage(Infra.docker1, "v1");
+        played.capture.await(rel, EventType.RELEASE_ROLLED_BACK, SWAP);
         given().get("/releases/" + rel).then().body("phase", equalTo("ROLLED_BACK"));
     }
 
@@ -170,7 +134,7 @@ class DeployFlowTest {
     void promotionBeforeCanaryLiveIsRejectedWithTheState() {
         String rel = newRelease();
         EventEnvelope<BuildRequested> b =
-                gateway.send(
+                played.gateway.send(
                         new BuildRequested(
                                 rel,
                                 APP,
@@ -180,8 +144,9 @@ class DeployFlowTest {
                                 "abc",
                                 "me",
                                 "d1"));
-        gateway.send(b, new PromotionRequested(rel, "alice", null));
-        EventEnvelope<CanaryEvent> rej = capture.await(rel, EventType.PROMOTION_REJECTED, SWAP);
+        played.gateway.send(b, new PromotionRequested(rel, "alice", null));
+        EventEnvelope<CanaryEvent> rej =
+                played.capture.await(rel, EventType.PROMOTION_REJECTED, SWAP);
         assertEquals("PENDING", ((PromotionRejected) rej.data()).state());
         given().get("/releases/" + rel).then().statusCode(200).body("phase", equalTo("PENDING"));
         given().get("/releases/nope").then().statusCode(404);
@@ -190,23 +155,24 @@ class DeployFlowTest {
     @Test
     void aFailedHealthCheckBringsThePreviousContainerBackAndFailsTheRelease() {
         String rel = pushed(newRelease(), Infra.broken);
-        EventEnvelope<CanaryEvent> answer = drain(requested(rel, "docker0", Stage.CANARY));
+        EventEnvelope<CanaryEvent> answer =
+                played.drain(played.requested(rel, "docker0", Stage.CANARY));
         assertEquals(EventType.HOST_UPDATE_FAILED, answer.type());
         HostUpdateFailed f = (HostUpdateFailed) answer.data();
         assertTrue(f.reason().contains("not healthy within 5s"), f.reason());
         assertTrue(f.reason().contains("404"), f.reason());
         assertEquals(Infra.v1, f.previousDigest());
         // the previous container serves again, and it is the only one running
-        awaitPage(Infra.docker0, "v1");
+        Infra.awaitPage(Infra.docker0, "v1");
         assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
         // what lets lb put the host back: host.updated{rollback} with the previous digest
         EventEnvelope<CanaryEvent> back =
-                capture.await(
+                played.capture.await(
                         e -> e.releaseId().equals(rel) && e.type() == EventType.HOST_UPDATED, SWAP);
         assertEquals(Stage.ROLLBACK, ((HostUpdated) back.data()).stage());
         assertEquals(Infra.v1, ((HostUpdated) back.data()).digest());
-        capture.await(rel, EventType.RELEASE_FAILED, SWAP);
-        enable(back);
+        played.capture.await(rel, EventType.RELEASE_FAILED, SWAP);
+        played.enable(back);
         Awaitility.await()
                 .atMost(SWAP)
                 .untilAsserted(
@@ -220,15 +186,15 @@ class DeployFlowTest {
     @Test
     void abortWhileTheCanaryIsLiveSendsTheCanaryBack() {
         String rel = pushed(newRelease(), Infra.v2);
-        cycle(rel, "docker0", Stage.CANARY);
-        EventEnvelope<CanaryEvent> live = capture.await(rel, EventType.CANARY_LIVE, SWAP);
-        awaitPage(Infra.docker0, "v2");
-        gateway.send(live, new AbortRequested(rel, "alice", "bad numbers"));
-        capture.await(rel, EventType.RELEASE_ABORTED, SWAP);
-        HostUpdated back = cycle(rel, "docker0", Stage.ROLLBACK);
+        played.cycle(rel, "docker0", Stage.CANARY);
+        EventEnvelope<CanaryEvent> live = played.capture.await(rel, EventType.CANARY_LIVE, SWAP);
+        Infra.awaitPage(Infra.docker0, "v2");
+        played.gateway.send(live, new AbortRequested(rel, "alice", "bad numbers"));
+        played.capture.await(rel, EventType.RELEASE_ABORTED, SWAP);
+        HostUpdated back = played.cycle(rel, "docker0", Stage.ROLLBACK);
         assertEquals(Infra.v1, back.digest());
-        awaitPage(Infra.docker0, "v1");
-        awaitPage(Infra.docker1, "v1");
+        Infra.awaitPage(Infra.docker0, "v1");
+        Infra.awaitPage(Infra.docker1, "v1");
         assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
         Awaitility.await()
                 .atMost(SWAP)

@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 
+import org.awaitility.Awaitility;
+
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.ExampleApp;
 import dev.canaryrelease.testsupport.infra.ExecResult;
@@ -137,6 +139,32 @@ public final class Infra {
 
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    /** Waits (20 s at most) until the engine's published app answers 200 with {@code version}. */
+    public static void awaitPage(DockerEngine e, String version) {
+        Awaitility.await(e.name() + " serves " + version)
+                .atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> page(e), p -> p.startsWith("200") && p.contains(version));
+    }
+
+    /** A known_hosts file that pins a key other than ssh1's own for ssh1's address. */
+    public static Path knownHostsWithAnotherKey() {
+        try {
+            Path file = Files.createTempFile("known_hosts", "");
+            Files.writeString(
+                    file,
+                    "["
+                            + ssh1.host()
+                            + "]:"
+                            + ssh1.port()
+                            + " ssh-ed25519"
+                            + " AAAAC3NzaC1lZDI1NTE5AAAAIE9rc2Fub3RoZXJrZXlub3RoZWhvc3RzMTIzNDU2\n");
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /** The example app's page on an engine's published port, or the error. */
     public static String page(DockerEngine e) {

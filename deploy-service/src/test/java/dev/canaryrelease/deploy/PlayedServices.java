@@ -83,6 +83,11 @@ final class PlayedServices implements AutoCloseable {
         return (HostUpdated) updated.data();
     }
 
+    /** A whole host cycle: requested → drained → updated → enabled. */
+    HostUpdated cycle(String release, String host, Stage stage) {
+        return cycle(requested(release, host, stage));
+    }
+
     @Override
     public void close() {
         registry.close();

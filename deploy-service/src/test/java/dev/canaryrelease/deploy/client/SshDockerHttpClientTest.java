@@ -192,12 +192,7 @@ class SshDockerHttpClientTest {
 
     @Test
     void aHostKeyOtherThanThePinnedOneIsRefused() throws Exception {
-        Path wrong = Files.createTempFile("known_hosts", "");
-        Files.writeString(
-                wrong,
-                "[127.0.0.1]:"
-                        + Infra.ssh1.port()
-                        + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9rc2Fub3RoZXJrZXlub3RoZWhvc3RzMTIzNDU2\n");
+        Path wrong = Infra.knownHostsWithAnotherKey();
         try (DockerApiHost h = host(ssh(wrong, Infra.ssh1.privateKey()), docker1())) {
             HostException e =
                     assertThrows(HostException.class, () -> h.appContainers("example-app"));

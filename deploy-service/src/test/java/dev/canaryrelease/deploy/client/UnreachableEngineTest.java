@@ -181,14 +181,7 @@ class UnreachableEngineTest {
 
     @Test
     void aHostKeyThatIsNotTheKnownOneFailsAtOnceWithoutAnotherAttempt() throws IOException {
-        Path wrong = Files.createTempFile("known_hosts", "");
-        Files.writeString(
-                wrong,
-                "["
-                        + Infra.ssh1.host()
-                        + "]:"
-                        + Infra.ssh1.port()
-                        + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9rc2Fub3RoZXJrZXlub3RoZWhvc3RzMTIzNDU2\n");
+        Path wrong = Infra.knownHostsWithAnotherKey();
         Path fleet = fleetFile.resolveSibling("fleet-wrong-host-key.yaml");
         Files.writeString(
                 fleet,
