@@ -1,6 +1,9 @@
 package dev.canaryrelease.build;
 
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -170,19 +173,24 @@ class BuildServiceTest {
         assertEquals(release, labels.get("dev.canaryrelease.release-id").asText());
 
         // status, log, workspace gone
-        given().get("/builds/" + release)
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/builds/" + release)
                 .then()
                 .statusCode(200)
                 .body("status", equalTo("SUCCEEDED"))
                 .body("digest", equalTo(s.digest()))
                 .body("tag", equalTo(tag));
-        given().get("/builds/" + release + "/log")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/builds/" + release + "/log")
                 .then()
                 .statusCode(200)
                 .body(containsString("Step 1/"))
                 .body(containsString("files of " + tag))
                 .body(containsString("build succeeded"));
-        given().get("/builds/" + UUID.randomUUID()).then().statusCode(404);
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/builds/" + UUID.randomUUID())
+                .then()
+                .statusCode(404);
         assertTrue(Files.notExists(RealInfra.dataDir.resolve("work").resolve(release)));
 
         // a redelivered request re-emits the result, caused by it, without a new build
@@ -226,7 +234,8 @@ class BuildServiceTest {
                 f.reason());
         assertTrue(f.reason().contains("returned a non-zero code: 3"), f.reason());
         assertTrue(f.reason().contains("error: 3 tests failed"), f.reason());
-        given().get("/builds/" + release)
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/builds/" + release)
                 .then()
                 .statusCode(200)
                 .body("status", equalTo("FAILED"))
@@ -297,11 +306,15 @@ class BuildServiceTest {
                 .failFast("the slow build ended", () -> count(older, EventType.BUILD_FAILED) > 0)
                 .until(
                         () ->
-                                given().get("/builds/" + older + "/log")
+                                given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                                        .get("/builds/" + older + "/log")
                                         .body()
                                         .asString()
                                         .contains("slow step started"));
-        given().get("/builds/" + older).then().body("status", equalTo("RUNNING"));
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/builds/" + older)
+                .then()
+                .body("status", equalTo("RUNNING"));
 
         // a follower streams the log while it runs and the stream ends with the build
         CompletableFuture<HttpResponse<String>> follow =
@@ -331,7 +344,10 @@ class BuildServiceTest {
     }
 
     static String log(String release) {
-        return given().get("/builds/" + release + "/log").body().asString();
+        return given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/builds/" + release + "/log")
+                .body()
+                .asString();
     }
 
     /** The registry has {@code image:<sha[0:12]>} built from {@code sha} by {@code release}. */

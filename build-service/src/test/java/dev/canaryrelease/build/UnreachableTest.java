@@ -1,6 +1,9 @@
 package dev.canaryrelease.build;
 
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -104,7 +107,8 @@ class UnreachableTest {
                         + " (canary.build.deadline)",
                 f.reason());
         assertTrue(f.durationMs() >= 8000 && f.durationMs() < 15_000, "took " + f.durationMs());
-        given().get("/builds/" + release)
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/builds/" + release)
                 .then()
                 .statusCode(200)
                 .body("status", equalTo("FAILED"))

@@ -1,6 +1,9 @@
 package dev.canaryrelease.deploy;
 
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -141,13 +144,15 @@ class CrashRecoveryTest {
                 .atMost(SWAP)
                 .untilAsserted(
                         () ->
-                                given().get("/releases/" + rel)
+                                given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                                        .get("/releases/" + rel)
                                         .then()
                                         .body("phase", equalTo("FAILED"))
                                         .body("hosts.docker0.step", equalTo("REVERTED"))
                                         .body("hosts.docker1.step", equalTo("REVERTED"))
                                         .body("hosts.docker9.step", equalTo("REVERTED")));
-        given().get("/hosts")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/hosts")
                 .then()
                 .statusCode(200)
                 .body(

@@ -1,6 +1,9 @@
 package dev.canaryrelease.deploy;
 
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -90,7 +93,8 @@ class DeployFlowTest {
                 Infra.containers(Infra.docker0, true).toString());
         EventEnvelope<CanaryEvent> live = played.capture.await(rel, EventType.CANARY_LIVE, SWAP);
         assertEquals(List.of("docker0"), ((CanaryLive) live.data()).hosts());
-        given().get("/releases/" + rel)
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/releases/" + rel)
                 .then()
                 .statusCode(200)
                 .body("phase", equalTo("CANARY_LIVE"));
@@ -103,8 +107,13 @@ class DeployFlowTest {
         Infra.awaitPage(Infra.docker1, "v2");
         assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker1, false));
         played.capture.await(rel, EventType.RELEASE_PROMOTED, SWAP);
-        given().get("/releases/" + rel).then().statusCode(200).body("phase", equalTo("PROMOTED"));
-        given().get("/hosts")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/releases/" + rel)
+                .then()
+                .statusCode(200)
+                .body("phase", equalTo("PROMOTED"));
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/hosts")
                 .then()
                 .statusCode(200)
                 .body("container.digest", hasItem(Infra.v2))
@@ -123,7 +132,10 @@ class DeployFlowTest {
         assertEquals(Infra.v1, back1.digest());
         Infra.awaitPage(Infra.docker1, "v1");
         played.capture.await(rel, EventType.RELEASE_ROLLED_BACK, SWAP);
-        given().get("/releases/" + rel).then().body("phase", equalTo("ROLLED_BACK"));
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/releases/" + rel)
+                .then()
+                .body("phase", equalTo("ROLLED_BACK"));
     }
 
     static String containerId(DockerEngine e, String name) {
@@ -148,8 +160,15 @@ class DeployFlowTest {
         EventEnvelope<CanaryEvent> rej =
                 played.capture.await(rel, EventType.PROMOTION_REJECTED, SWAP);
         assertEquals("PENDING", ((PromotionRejected) rej.data()).state());
-        given().get("/releases/" + rel).then().statusCode(200).body("phase", equalTo("PENDING"));
-        given().get("/releases/nope").then().statusCode(404);
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/releases/" + rel)
+                .then()
+                .statusCode(200)
+                .body("phase", equalTo("PENDING"));
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/releases/nope")
+                .then()
+                .statusCode(404);
     }
 
     @Test
@@ -177,7 +196,8 @@ class DeployFlowTest {
                 .atMost(SWAP)
                 .untilAsserted(
                         () ->
-                                given().get("/releases/" + rel)
+                                given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                                        .get("/releases/" + rel)
                                         .then()
                                         .body("phase", equalTo("FAILED"))
                                         .body("hosts.docker0.step", equalTo("REVERTED")));
@@ -200,7 +220,8 @@ class DeployFlowTest {
                 .atMost(SWAP)
                 .untilAsserted(
                         () ->
-                                given().get("/releases/" + rel)
+                                given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                                        .get("/releases/" + rel)
                                         .then()
                                         .body("phase", equalTo("ABORTED"))
                                         .body("hosts.docker0.step", equalTo("REVERTED")));

@@ -1,6 +1,9 @@
 package dev.canaryrelease.deploy;
 
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,7 +105,11 @@ class PromotionDeadlineTest {
         assertEquals(
                 "aborted by deploy-service: the promotion did not finish within 3s",
                 ((ReleaseAborted) aborted.data()).reason());
-        given().get("/releases/" + rel).then().statusCode(200).body("phase", equalTo("ABORTED"));
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/releases/" + rel)
+                .then()
+                .statusCode(200)
+                .body("phase", equalTo("ABORTED"));
 
         // when lb-service answers at last, docker1 (never swapped) is put back as it is ...
         HostUpdated kept = played.cycle(docker1);

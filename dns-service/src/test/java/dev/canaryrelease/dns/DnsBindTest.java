@@ -1,6 +1,10 @@
 package dev.canaryrelease.dns;
 
+import static dev.canaryrelease.testsupport.TestTokens.OPERATOR_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
@@ -102,7 +106,8 @@ class DnsBindTest {
         assertEquals("docker1.proserveau.local.", updated.value());
         assertEquals(CanaryEvent.NO_RELEASE, updated.releaseId());
 
-        given().get("/records")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/records")
                 .then()
                 .statusCode(200)
                 .body("backend", is("bind"))
@@ -132,7 +137,8 @@ class DnsBindTest {
         assertEquals("A", a.type());
         assertEquals("127.0.0.11", a.value());
         assertEquals(List.of("127.0.0.11"), query("canary.example", Type.A));
-        given().get("/records")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/records")
                 .then()
                 .statusCode(200)
                 .body("records.find { it.name == 'canary.example' }.verified", is(true))
@@ -155,7 +161,8 @@ class DnsBindTest {
                         WAIT);
         assertEquals(promoted.id(), removed.causationId());
         assertEquals(List.of(), query("canary.example", Type.A));
-        given().get("/records")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/records")
                 .then()
                 .statusCode(200)
                 .body("records.name", org.hamcrest.Matchers.not(hasItem("canary.example")));
@@ -171,7 +178,8 @@ class DnsBindTest {
         Files.writeString(
                 NamedTestResource.secretFile, Base64.getEncoder().encodeToString(wrong) + "\n");
         try {
-            given().post("/reconcile")
+            given().header(AUTHORIZATION, bearer(OPERATOR_TOKEN))
+                    .post("/reconcile")
                     .then()
                     .statusCode(502)
                     .body("changes.ok", everyItem(is(false)))
@@ -190,14 +198,18 @@ class DnsBindTest {
             assertEquals("127.0.0.11", failed.value());
             assertEquals(List.of(), query("docker0", Type.A));
             assertEquals(List.of(), query("swarm", Type.CNAME));
-            given().get("/records")
+            given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                    .get("/records")
                     .then()
                     .statusCode(200)
                     .body("records.find { it.name == 'docker0' }.targets[0].state", is("missing"));
         } finally {
             NamedTestResource.restoreSecret();
         }
-        given().post("/reconcile").then().statusCode(200);
+        given().header(AUTHORIZATION, bearer(OPERATOR_TOKEN))
+                .post("/reconcile")
+                .then()
+                .statusCode(200);
         assertEquals(List.of("127.0.0.11"), query("docker0", Type.A));
     }
 
@@ -205,7 +217,8 @@ class DnsBindTest {
     @Order(4)
     void aRestartedServerLosesTheRecordsAndReconcileRestoresThem() {
         NamedTestResource.named.stop();
-        given().post("/reconcile")
+        given().header(AUTHORIZATION, bearer(OPERATOR_TOKEN))
+                .post("/reconcile")
                 .then()
                 .statusCode(502)
                 .body("changes[0].reason", containsString("unreachable"))
@@ -213,12 +226,14 @@ class DnsBindTest {
         NamedTestResource.named.resetZone();
         NamedTestResource.named.start();
         assertEquals(List.of(), query("docker0", Type.A));
-        given().get("/records")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/records")
                 .then()
                 .statusCode(200)
                 .body("records.find { it.name == 'swarm' }.verified", is(false));
 
-        given().post("/reconcile")
+        given().header(AUTHORIZATION, bearer(OPERATOR_TOKEN))
+                .post("/reconcile")
                 .then()
                 .statusCode(200)
                 .body("changes.name", hasItem("docker0.proserveau.local"))
@@ -226,12 +241,17 @@ class DnsBindTest {
         assertEquals(List.of("127.0.0.11"), query("docker0", Type.A));
         assertEquals(List.of("docker1.proserveau.local."), query("swarm", Type.CNAME));
         assertEquals(List.of("127.0.0.10"), query("example", Type.A));
-        given().get("/records")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/records")
                 .then()
                 .statusCode(200)
                 .body("records.verified", everyItem(is(true)));
         // nothing left to do: a second reconcile changes nothing
-        given().post("/reconcile").then().statusCode(200).body("changes.size()", is(0));
+        given().header(AUTHORIZATION, bearer(OPERATOR_TOKEN))
+                .post("/reconcile")
+                .then()
+                .statusCode(200)
+                .body("changes.size()", is(0));
     }
 
     // ---- helpers: ask the real server with dnsjava ----------------------------------------

@@ -1,6 +1,10 @@
 package dev.canaryrelease.dns;
 
+import static dev.canaryrelease.testsupport.TestTokens.OPERATOR_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
@@ -77,7 +81,8 @@ class DnsHostsFileTest {
         assertTrue(text.contains("127.0.0.10\texample.proserveau.local example\n"), text);
         String outside = text.substring(0, text.indexOf(HostsBlock.BEGIN));
 
-        given().get("/records")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/records")
                 .then()
                 .statusCode(200)
                 .body("backend", is("hosts-file"))
@@ -106,7 +111,11 @@ class DnsHostsFileTest {
         // a hand edit inside the block is drift: reconcile puts the block back
         String edited = text.replace("127.0.0.11\tdocker0", "10.6.6.6\tdocker0");
         write(edited);
-        given().post("/reconcile").then().statusCode(200).body("changes.ok", everyItem(is(true)));
+        given().header(AUTHORIZATION, bearer(OPERATOR_TOKEN))
+                .post("/reconcile")
+                .then()
+                .statusCode(200)
+                .body("changes.ok", everyItem(is(true)));
         assertTrue(hostsFile().contains("127.0.0.11\tdocker0.proserveau.local docker0\n"));
         assertEquals(outside, hostsFile().substring(0, hostsFile().indexOf(HostsBlock.BEGIN)));
     }

@@ -3,7 +3,10 @@ package dev.canaryrelease.lb;
 import static dev.canaryrelease.lb.LbInfraResource.a;
 import static dev.canaryrelease.lb.LbInfraResource.b;
 import static dev.canaryrelease.lb.LbInfraResource.backend;
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.startsWith;
@@ -406,7 +409,7 @@ class LbServiceTest {
 
     @Test
     void poolsShowEveryInstanceBackendAndServer() {
-        given().when()
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
                 .get("/pools")
                 .then()
                 .statusCode(200)

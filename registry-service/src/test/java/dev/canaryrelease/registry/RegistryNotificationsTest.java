@@ -1,6 +1,9 @@
 package dev.canaryrelease.registry;
 
+import static dev.canaryrelease.testsupport.TestTokens.VIEWER_TOKEN;
+import static dev.canaryrelease.testsupport.TestTokens.bearer;
 import static io.restassured.RestAssured.given;
+import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -196,7 +199,8 @@ class RegistryNotificationsTest {
         assertEquals(1, capture.events(release).size());
 
         // The tag listing shows the push.
-        given().get("/images/example-app/tags")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/images/example-app/tags")
                 .then()
                 .statusCode(200)
                 .body("repository", equalTo("example-app"))
@@ -299,13 +303,17 @@ class RegistryNotificationsTest {
                                 metric("registry_notification_events_total{kind=\"queued\"")
                                         > queuedBefore);
         // A repository name with a slash goes through to the registry API.
-        given().get("/images/team/not-an-app/tags")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/images/team/not-an-app/tags")
                 .then()
                 .statusCode(200)
                 .body("repository", equalTo("team/not-an-app"))
                 .body("tags[0].tag", equalTo(tag))
                 .body("tags[0].digest", equalTo(digest));
-        given().get("/images/no-such-repo/tags").then().statusCode(404);
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/images/no-such-repo/tags")
+                .then()
+                .statusCode(404);
         Awaitility.await()
                 .during(Duration.ofSeconds(2))
                 .atMost(Duration.ofSeconds(5))
@@ -398,7 +406,8 @@ class RegistryNotificationsTest {
                 .atMost(WAIT)
                 .untilAsserted(
                         () ->
-                                given().get("/images/" + repo + "/tags")
+                                given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                                        .get("/images/" + repo + "/tags")
                                         .then()
                                         .statusCode(200)
                                         .body(
@@ -428,7 +437,8 @@ class RegistryNotificationsTest {
                                         && r.deleted().contains(digests[2]),
                         WAIT);
         assertEquals(CanaryEvent.NO_RELEASE, deleted.releaseId());
-        given().get("/images/" + repo + "/tags")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/images/" + repo + "/tags")
                 .then()
                 .statusCode(200)
                 .body("tags.tag", equalTo(List.of(tags[4], tags[3], tags[1], tags[0])));

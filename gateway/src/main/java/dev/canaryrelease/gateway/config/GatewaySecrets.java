@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 
+import dev.canaryrelease.common.auth.Tokens;
 import dev.canaryrelease.gateway.domain.WebhookSignature;
 
 /**

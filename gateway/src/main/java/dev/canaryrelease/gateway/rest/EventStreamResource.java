@@ -29,8 +29,9 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import dev.canaryrelease.common.auth.TokenAuth;
+import dev.canaryrelease.common.auth.Tokens.Role;
 import dev.canaryrelease.events.EventType;
-import dev.canaryrelease.gateway.config.Tokens.Role;
 import dev.canaryrelease.gateway.domain.EventLog;
 import dev.canaryrelease.gateway.domain.StreamCursor;
 

@@ -32,6 +32,9 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.canaryrelease.common.auth.TokenAuth;
+import dev.canaryrelease.common.auth.Tokens.Caller;
+import dev.canaryrelease.common.auth.Tokens.Role;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.AbortRequested;
@@ -39,8 +42,6 @@ import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.gateway.config.GatewayConfig;
-import dev.canaryrelease.gateway.config.Tokens.Caller;
-import dev.canaryrelease.gateway.config.Tokens.Role;
 import dev.canaryrelease.gateway.domain.ReleaseState;
 import dev.canaryrelease.gateway.domain.ReleaseStore;
 import dev.canaryrelease.gateway.domain.Views;

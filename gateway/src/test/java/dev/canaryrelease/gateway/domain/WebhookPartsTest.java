@@ -11,7 +11,7 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
-import dev.canaryrelease.gateway.config.Tokens;
+import dev.canaryrelease.common.auth.Tokens;
 
 class WebhookPartsTest {
     @Test

@@ -25,6 +25,7 @@ import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
+import dev.canaryrelease.common.auth.OwnAuthentication;
 import dev.canaryrelease.registry.config.NotificationToken;
 import dev.canaryrelease.registry.domain.MalformedNotificationException;
 import dev.canaryrelease.registry.domain.ManifestPush;
@@ -39,6 +40,8 @@ import dev.canaryrelease.registry.messaging.PushWorker;
  * PushWorker} verifies and publishes afterwards.
  */
 @Path("/registry/notifications")
+// the registry's own door, not an operator's: it checks the notification token (NotificationToken)
+@OwnAuthentication
 public class NotificationResource {
     private static final Logger LOG = Logger.getLogger(NotificationResource.class);
     private static final Set<String> CONTENT_TYPES =

@@ -1,4 +1,4 @@
-package dev.canaryrelease.gateway.config;
+package dev.canaryrelease.common.auth;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
