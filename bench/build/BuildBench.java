@@ -22,6 +22,7 @@ import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
+import dev.canaryrelease.testsupport.TestTokens;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.ExampleApp;
 import dev.canaryrelease.testsupport.infra.ExecResult;
@@ -64,6 +65,7 @@ public class BuildBench {
                                     "-Dkafka.bootstrap.servers=" + bootstrap,
                                     "-Dcanary.fleet.path=" + fleet,
                                     "-Dcanary.data-dir=" + work.resolve("data"),
+                                    "-Dcanary.api.tokens-file=" + TestTokens.write(),
                                     "-jar",
                                     jar.toString())
                             .redirectErrorStream(true)

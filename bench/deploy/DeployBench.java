@@ -28,6 +28,7 @@ import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
+import dev.canaryrelease.testsupport.TestTokens;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.ExampleApp;
 import dev.canaryrelease.testsupport.infra.FreePorts;
@@ -92,6 +93,7 @@ public final class DeployBench {
                     new ProcessBuilder("java", "-Dquarkus.http.port=" + port, "-jar", jar.toString());
             pb.environment().put("CANARY_FLEET", fleet.toString());
             pb.environment().put("KAFKA_BOOTSTRAP", kafka);
+            pb.environment().put("CANARY_API_TOKENS_FILE", TestTokens.write().toString());
             pb.redirectErrorStream(true).redirectOutput(log.toFile());
             Process svc = pb.start();
             System.out.println("deploy-service pid " + svc.pid() + ", log " + log);

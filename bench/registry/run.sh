@@ -43,6 +43,8 @@ docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 PIDS+=($!)
 
 head -c 24 /dev/urandom | base64 >"$WORK/token"
+# the API tokens every service needs (the bench only posts notifications: their own token)
+printf 'operator bench %s\n' "$(head -c 24 /dev/urandom | base64)" >"$WORK/api-tokens"
 sed -e "s#address: cfgmgr:5000 .*#address: \"127.0.0.1:$RPORT\"#" \
     -e "s#url: https://cfgmgr:5000 .*#url: \"http://127.0.0.1:$RPORT\"#" \
     "$ROOT/dev/fleet.example.yaml" >"$WORK/fleet.yaml"
@@ -61,6 +63,7 @@ java -Xmx512m \
   -Dcanary.fleet.path="$WORK/fleet.yaml" \
   -Dcanary.data-dir="$WORK/data" \
   -Dcanary.registry.notification-token-file="$WORK/token" \
+  -Dcanary.api.tokens-file="$WORK/api-tokens" \
   -Dcanary.registry.verify-attempts=1 \
   -Dcanary.registry.queue-fsync="${FSYNC:-false}" \
   -Dquarkus.log.category.\"dev.canaryrelease.registry.messaging.PushWorker\".level=ERROR \

@@ -57,6 +57,7 @@ class BadFleetIT {
         pb.environment().put("CANARY_DATA_DIR", fleet.getParent().resolve("data").toString());
         pb.environment().put("CANARY_GATEWAY_WEBHOOK_SECRET_FILE", secret.toString());
         pb.environment().put("CANARY_GATEWAY_TOKENS_FILE", tokens.toString());
+        pb.environment().put("CANARY_API_TOKENS_FILE", tokens.toString());
         pb.environment().put("CANARY_REGISTRY_NOTIFICATION_TOKEN_FILE", secret.toString());
         Process p = pb.start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), service + " did not stop on a bad fleet file");

@@ -118,7 +118,15 @@ final class Suite {
 
     /** Commits the next version of the example app and sends GitHub's push webhook. */
     String pushChange(boolean broken) {
-        Result r = broken ? run("dev/push-change", "--broken") : run("dev/push-change");
+        return broken ? pushChange("--broken") : pushChange(new String[0]);
+    }
+
+    /** {@code dev/push-change} with these options; the release id the gateway answered. */
+    String pushChange(String... options) {
+        String[] cmd = new String[options.length + 1];
+        cmd[0] = "dev/push-change";
+        System.arraycopy(options, 0, cmd, 1, options.length);
+        Result r = run(cmd);
         assertEquals(0, r.code(), "dev/push-change failed:\n" + r.output());
         Matcher m = Pattern.compile("\"releaseId\"\\s*:\\s*\"([^\"]+)\"").matcher(r.output());
         if (!m.find()) fail("no release id in the gateway's answer:\n" + r.output());

@@ -72,7 +72,8 @@ public final class RegistryServer implements AutoCloseable {
     private void writeConfig() {
         StringBuilder y = new StringBuilder();
         y.append("version: 0.1\n")
-                .append("log:\n  level: info\n  formatter: text\n")
+                // warn: at info the registry logs the notification headers (the bearer token)
+                .append("log:\n  level: warn\n  formatter: text\n")
                 .append("storage:\n")
                 .append("  filesystem:\n    rootdirectory: ")
                 .append(dir.resolve("data"))
