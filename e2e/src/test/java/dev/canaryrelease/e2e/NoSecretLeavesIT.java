@@ -213,7 +213,7 @@ class NoSecretLeavesIT {
                         suite.get(url, suite.env("VIEWER_TOKEN")).body()));
     }
 
-    /** The SSE stream's backlog: everything it sends until it has been quiet for 3 s. */
+    /** The SSE stream's backlog: everything it sends until it is quiet for 3 s (at most 60 s). */
     static Said sse(String url, String token) {
         StringBuilder body = new StringBuilder();
         try {
@@ -227,7 +227,10 @@ class NoSecretLeavesIT {
             try (BufferedReader in =
                     new BufferedReader(
                             new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                for (String line = in.readLine();
+                        line != null && System.nanoTime() < deadline;
+                        line = in.readLine()) {
                     body.append(line).append('\n');
                 }
             } catch (SocketTimeoutException quiet) {
