@@ -1,5 +1,7 @@
--- wrk script: signed GitHub push deliveries, each with its own X-GitHub-Delivery (so each one is a
--- new release and one build.requested; a repeated id would only hit the dedupe cache).
+-- wrk script: signed GitHub push deliveries, each with its own X-GitHub-Delivery. The gateway builds a
+-- commit once per app: only the first request of a run is a new release (202 and one
+-- build.requested); every later one is answered 200 {duplicateOf} (verified, parsed and deduped, no
+-- Kafka write) and counted apart as a duplicate.
 -- Environment: BENCH_BODY (payload file), BENCH_SIG (its X-Hub-Signature-256), BENCH_RUN (unique
 -- per run), BENCH_DELAY_MS (pause per connection between requests: paces the rate; 0 = flat out).
 local threads = {}
@@ -13,6 +15,7 @@ end
 function init(args)
   prefix = string.format("bench-%s-%d-", os.getenv("BENCH_RUN") or "run", tid)
   accepted = 0
+  duplicate = 0
   other = 0
   local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
   body = f:read("*a")
@@ -40,18 +43,21 @@ end
 function response(status, headers, resp)
   if status == 202 then
     accepted = accepted + 1
+  elseif status == 200 then
+    duplicate = duplicate + 1
   else
     other = other + 1
   end
 end
 
 function done(summary, latency, requests)
-  local acc, oth = 0, 0
+  local acc, dup, oth = 0, 0, 0
   for _, t in ipairs(threads) do
     acc = acc + t:get("accepted")
+    dup = dup + t:get("duplicate")
     oth = oth + t:get("other")
   end
-  io.write(string.format("RESULT %d %d %d %.2f %.2f %.2f %d\n", acc, oth, summary.duration,
+  io.write(string.format("RESULT %d %d %d %.2f %.2f %.2f %d %d\n", acc, oth, summary.duration,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, dup))
 end

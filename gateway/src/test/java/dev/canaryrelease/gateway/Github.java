@@ -51,6 +51,15 @@ public final class Github {
         }
     }
 
+    /** The {@code after} commit of a push body. */
+    public static String afterOf(byte[] body) {
+        try {
+            return JSON.readTree(body).get("after").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static String randomSha() {
         return (UUID.randomUUID().toString() + UUID.randomUUID().toString())
                 .replace("-", "")

@@ -117,4 +117,36 @@ class RestartReplayTest {
         assertEquals(1, forDelivery.size(), "only the earlier run's build.requested");
         assertEquals(PriorHistory.RELEASE, forDelivery.get(0).releaseId());
     }
+
+    @Test
+    void theSameCommitUnderAFreshDeliveryIdAfterRestartIsADuplicateAndPublishesNothing() {
+        // the earlier run's signed body replayed under a delivery id the gateway never saw
+        byte[] body = Github.push(p -> p.put("after", PriorHistory.SHA));
+        String fresh = java.util.UUID.randomUUID().toString();
+        Github.delivery("push", fresh, body)
+                .post("/webhooks/github")
+                .then()
+                .statusCode(200)
+                .body("duplicateOf", equalTo(PriorHistory.RELEASE))
+                .body("firstDeliveryId", equalTo(PriorHistory.DELIVERY))
+                .body("deliveryId", equalTo(fresh))
+                .header("Location", endsWith("/releases/" + PriorHistory.RELEASE));
+        // a different commit still releases; once its event is on the topic, nothing came before
+        String marker =
+                Github.delivery("push", java.util.UUID.randomUUID().toString(), Github.push())
+                        .post("/webhooks/github")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("releaseId");
+        capture.await(marker, EventType.BUILD_REQUESTED, Duration.ofSeconds(30));
+        List<BuildRequested> ofCommit =
+                capture.events().stream()
+                        .filter(e -> e.type() == EventType.BUILD_REQUESTED)
+                        .map(e -> (BuildRequested) e.data())
+                        .filter(b -> PriorHistory.SHA.equals(b.commitSha()))
+                        .toList();
+        assertEquals(1, ofCommit.size(), "only the earlier run's build.requested");
+        assertEquals(PriorHistory.DELIVERY, ofCommit.get(0).deliveryId());
+    }
 }

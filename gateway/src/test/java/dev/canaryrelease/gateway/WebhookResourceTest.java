@@ -9,11 +9,7 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -387,36 +383,122 @@ class WebhookResourceTest {
     }
 
     @Test
-    void bodyOverGithubsCapIs413() throws Exception {
+    void bodyOverTheLimitIs413BeforeItIsRead() throws Exception {
         String d = newDelivery();
-        // the real push payload made bigger than GitHub's 25 MB by a long commit message
+        // a signed push made bigger than the 4 MiB limit by a long commit message (GitHub's own cap
+        // is 25 MB): refused on its Content-Length, the body is never read
         byte[] small = Github.push(p -> ((ObjectNode) p.get("head_commit")).put("message", "@@"));
         String json = new String(small, StandardCharsets.UTF_8);
         int at = json.indexOf("@@");
         byte[] head = json.substring(0, at).getBytes(StandardCharsets.UTF_8);
         byte[] tail = json.substring(at + 2).getBytes(StandardCharsets.UTF_8);
-        byte[] body = new byte[head.length + 25 * 1024 * 1024 + tail.length];
+        byte[] body = new byte[head.length + 5 * 1024 * 1024 + tail.length];
         System.arraycopy(head, 0, body, 0, head.length);
-        Arrays.fill(body, head.length, head.length + 25 * 1024 * 1024, (byte) 'x');
+        Arrays.fill(body, head.length, head.length + 5 * 1024 * 1024, (byte) 'x');
         System.arraycopy(tail, 0, body, body.length - tail.length, tail.length);
-        HttpResponse<String> r =
-                HttpClient.newHttpClient()
-                        .send(
-                                HttpRequest.newBuilder(
-                                                URI.create(
-                                                        "http://127.0.0.1:"
-                                                                + RestAssured.port
-                                                                + "/webhooks/github"))
-                                        .header("X-GitHub-Event", "push")
-                                        .header("X-GitHub-Delivery", d)
-                                        .header("X-Hub-Signature-256", Github.sign(body))
-                                        .header("Content-Type", "application/json")
-                                        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-        assertEquals(413, r.statusCode(), r.body());
-        assertTrue(r.body().contains("over the 26214400 bytes"), r.body());
+        RawPost.Answer r =
+                RawPost.send(
+                        RestAssured.port,
+                        "/webhooks/github",
+                        java.util.Map.of(
+                                "X-GitHub-Event",
+                                "push",
+                                "X-GitHub-Delivery",
+                                d,
+                                "X-Hub-Signature-256",
+                                Github.sign(body),
+                                "Content-Type",
+                                "application/json"),
+                        body,
+                        body.length,
+                        false);
+        assertEquals(413, r.status(), r.toString());
+        assertTrue(r.body().contains("is over the 4194304 bytes"), r.body());
+        assertEquals("close", r.header("Connection"));
         assertNothingPublishedFor(d);
+    }
+
+    @Test
+    void theSameBodyUnderAFreshDeliveryIdIsADuplicateAndStartsNothing() {
+        String first = newDelivery();
+        byte[] body = Github.push();
+        String releaseId =
+                delivery("push", first, body)
+                        .post("/webhooks/github")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("releaseId");
+        BuildRequested b =
+                (BuildRequested)
+                        capture.await(releaseId, EventType.BUILD_REQUESTED, Duration.ofSeconds(30))
+                                .data();
+        assertEquals(Github.afterOf(body), b.commitSha());
+        // the attacker re-posts the signed body under a delivery id of their own
+        String replay = newDelivery();
+        delivery("push", replay, body)
+                .post("/webhooks/github")
+                .then()
+                .statusCode(200)
+                .header("Location", endsWith("/releases/" + releaseId))
+                .body("duplicateOf", equalTo(releaseId))
+                .body("releaseId", equalTo(releaseId))
+                .body("app", equalTo("example"))
+                .body("commitSha", equalTo(b.commitSha()))
+                .body("deliveryId", equalTo(replay))
+                .body("firstDeliveryId", equalTo(first))
+                .body("redelivery", equalTo(false))
+                .body("reason", containsString("built once per app and commit"));
+        // a different commit of the same app still releases
+        String next = newDelivery();
+        String nextId =
+                delivery("push", next, Github.push())
+                        .post("/webhooks/github")
+                        .then()
+                        .statusCode(202)
+                        .body("redelivery", equalTo(false))
+                        .extract()
+                        .path("releaseId");
+        assertTrue(!nextId.equals(releaseId));
+        capture.await(nextId, EventType.BUILD_REQUESTED, Duration.ofSeconds(30));
+        assertEquals(List.of(), buildRequests(replay));
+        assertEquals(1, buildRequestsOfCommit(b.commitSha()).size());
+    }
+
+    List<BuildRequested> buildRequestsOfCommit(String sha) {
+        return capture.events().stream()
+                .filter(e -> e.type() == EventType.BUILD_REQUESTED)
+                .map(e -> (BuildRequested) e.data())
+                .filter(b -> sha.equals(b.commitSha()))
+                .toList();
+    }
+
+    @Test
+    void concurrentPushesOfOneCommitUnderManyDeliveryIdsPublishOnce() throws Exception {
+        byte[] body = Github.push();
+        String sha = Github.afterOf(body);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Integer> statuses = new ArrayList<>();
+        try {
+            List<Callable<Response>> calls = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String d = newDelivery();
+                calls.add(() -> delivery("push", d, body).post("/webhooks/github"));
+            }
+            List<String> ids = new ArrayList<>();
+            for (Future<Response> f : pool.invokeAll(calls)) {
+                Response r = f.get();
+                statuses.add(r.statusCode());
+                ids.add(r.path("releaseId"));
+            }
+            assertEquals(1, ids.stream().distinct().count(), ids.toString());
+        } finally {
+            pool.shutdownNow();
+        }
+        statuses.sort(null);
+        assertEquals(List.of(200, 200, 200, 200, 200, 200, 200, 202), statuses);
+        awaitMarker();
+        assertEquals(1, buildRequestsOfCommit(sha).size());
     }
 
     /** A signature made with another secret. */

@@ -1,6 +1,8 @@
 package dev.canaryrelease.gateway.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -21,9 +23,51 @@ public interface GatewayConfig {
      */
     Path tokensFile();
 
-    /** Largest webhook body accepted: GitHub caps payloads at 25 MB. */
-    @WithDefault("26214400")
+    /**
+     * Largest request body the gateway reads (the webhook's and the operator API's), in bytes: a
+     * larger {@code Content-Length} is answered 413 before a byte of the body is read, a chunked
+     * body is cut off with 413 when it passes it. GitHub caps payloads at 25 MB, but a push payload
+     * lists at most 2048 commits (about 1 kB each with their file lists: about 2 MB) and a real one
+     * is about 10 kB; 4 MiB leaves twice the largest real push, while 20 bodies of GitHub's cap
+     * would be 500 MB of unverified bytes. Raise it (and {@link #unverifiedBodyBudgetBytes}) for a
+     * monorepo whose pushes list more.
+     */
+    @WithDefault("4194304")
     long maxPayloadBytes();
+
+    /**
+     * Total of request body bytes the gateway holds at once before a signature or a token has been
+     * checked. A request is admitted only if its {@code Content-Length} (or, chunked, the whole
+     * {@link #maxPayloadBytes}) still fits; otherwise it is answered 503 with {@code Retry-After}
+     * before its body is read. 16 MiB is four bodies of the largest size or about 1700 real pushes
+     * in flight at once.
+     */
+    @WithDefault("16777216")
+    long unverifiedBodyBudgetBytes();
+
+    /**
+     * How long a request body may take to arrive once its headers are in (GitHub itself gives up
+     * after 10 s): a slower body is answered 408 and its connection closed, so a slow sender cannot
+     * hold a share of the budget for long.
+     */
+    @WithDefault("10s")
+    Duration bodyTimeout();
+
+    /**
+     * How many keys the push dedupe keeps (each of delivery id and app + commit, least recently
+     * seen forgotten first; refilled from {@code gateway.events} at every start). About 500 bytes a
+     * push for both keys and its entry (measured with fresh strings): 20 000 are about 10 MB.
+     */
+    @WithDefault("20000")
+    int dedupeCapacity();
+
+    /**
+     * Whether {@code /q/openapi} and {@code /q/swagger-ui} answer. Unset: on when {@code
+     * quarkus.http.host} is a loopback address, off (404) when the gateway binds any other address
+     * (such as {@code 0.0.0.0}), so a gateway reachable from the network does not publish a map of
+     * its API unless asked to.
+     */
+    Optional<Boolean> apiDocs();
 
     /** Page size of {@code GET /releases} when none is asked. */
     @WithDefault("20")

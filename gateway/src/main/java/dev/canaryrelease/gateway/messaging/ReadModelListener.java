@@ -79,8 +79,8 @@ public class ReadModelListener {
         String app = store.apply(e, position);
         if (e.data() instanceof BuildRequested b) {
             deliveries.remember(
-                    b.deliveryId(),
-                    new DeliveryIndex.Accepted(b.releaseId(), b.app(), b.ref(), b.commitSha()));
+                    new DeliveryIndex.Accepted(
+                            b.releaseId(), b.app(), b.ref(), b.commitSha(), b.deliveryId()));
         }
         if (topic != null) {
             log.append(

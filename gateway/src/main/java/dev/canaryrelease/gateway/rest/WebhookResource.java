@@ -79,9 +79,14 @@ public class WebhookResource {
             description =
                     "Verifies X-Hub-Signature-256 over the raw body. A push to the branch of an app"
                             + " of the fleet starts a release (one build.requested); the same"
-                            + " X-GitHub-Delivery again returns the same release and publishes"
-                            + " nothing.")
-    @APIResponse(responseCode = "200", description = "ping answered")
+                            + " X-GitHub-Delivery again returns the same release (202), the same"
+                            + " app and commit under another delivery id answers 200 {duplicateOf}:"
+                            + " neither publishes anything.")
+    @APIResponse(
+            responseCode = "200",
+            description =
+                    "ping answered, or a push of an app and commit already built ({duplicateOf:"
+                            + " releaseId, …}): nothing started")
     @APIResponse(
             responseCode = "202",
             description =
@@ -89,7 +94,9 @@ public class WebhookResource {
                             + " ({ignored: reason})")
     @APIResponse(responseCode = "400", description = "malformed delivery, with the reason")
     @APIResponse(responseCode = "401", description = "missing or wrong signature")
-    @APIResponse(responseCode = "413", description = "body over GitHub's 25 MB cap")
+    @APIResponse(
+            responseCode = "413",
+            description = "body over canary.gateway.max-payload-bytes (4 MiB)")
     @APIResponse(responseCode = "415", description = "content type not JSON nor form")
     @APIResponse(
             responseCode = "503",
@@ -110,7 +117,7 @@ public class WebhookResource {
                                     + raw.length
                                     + " bytes is over the "
                                     + maxPayload
-                                    + " bytes GitHub sends at most"));
+                                    + " bytes the gateway reads"));
         }
         if (sig == null || sig.isBlank()) {
             return done(Problems.of(401, "missing X-Hub-Signature-256"));
@@ -166,13 +173,16 @@ public class WebhookResource {
 
     private CompletionStage<Response> build(String deliveryId, GithubWebhook.Build b) {
         CompletableFuture<Accepted> mine = new CompletableFuture<>();
-        CompletableFuture<Accepted> earlier = deliveries.claim(deliveryId, mine);
+        DeliveryIndex.Earlier earlier = deliveries.claim(deliveryId, b.app(), b.commitSha(), mine);
         if (earlier != null) {
-            return earlier.handle(
-                    (a, err) ->
-                            err != null
-                                    ? Problems.of(503, "the first delivery could not be published")
-                                    : accepted(a, deliveryId, true));
+            return earlier.outcome()
+                    .handle(
+                            (a, err) ->
+                                    err != null
+                                            ? Problems.of(
+                                                    503,
+                                                    "the first delivery could not be published")
+                                            : seenBefore(earlier.seen(), a, deliveryId));
         }
         String releaseId = releaseIdOf(deliveryId);
         BuildRequested req =
@@ -185,7 +195,7 @@ public class WebhookResource {
                         b.commitSha(),
                         b.pusher(),
                         deliveryId);
-        Accepted accepted = new Accepted(releaseId, b.app(), b.ref(), b.commitSha());
+        Accepted accepted = new Accepted(releaseId, b.app(), b.ref(), b.commitSha(), deliveryId);
         CompletionStage<?> sent;
         try {
             sent = publisher.publish(req);
@@ -195,7 +205,7 @@ public class WebhookResource {
         return sent.handle(
                 (e, err) -> {
                     if (err != null) {
-                        deliveries.release(deliveryId, mine, err);
+                        deliveries.release(deliveryId, b.app(), b.commitSha(), mine, err);
                         LOG.errorf(
                                 "webhook delivery %s: build.requested not published: %s",
                                 deliveryId, err.toString());
@@ -208,6 +218,35 @@ public class WebhookResource {
                     return accepted(accepted, deliveryId, false);
                 });
     }
+
+    /**
+     * An earlier push already made this release: the same delivery again (202, as the first answer)
+     * or the same app and commit under another delivery id (200 {@code duplicateOf}).
+     */
+    private static Response seenBefore(DeliveryIndex.Seen seen, Accepted a, String deliveryId) {
+        if (seen == DeliveryIndex.Seen.REDELIVERY) {
+            return accepted(a, deliveryId, true);
+        }
+        LOG.infof(
+                "release %s: delivery %s is a duplicate of %s at %s (first delivery %s): nothing"
+                        + " started",
+                a.releaseId(), deliveryId, a.app(), a.commitSha(), a.deliveryId());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("duplicateOf", a.releaseId());
+        m.put("releaseId", a.releaseId());
+        m.put("app", a.app());
+        m.put("ref", a.ref());
+        m.put("commitSha", a.commitSha());
+        m.put("deliveryId", deliveryId);
+        m.put("firstDeliveryId", a.deliveryId());
+        m.put("redelivery", false);
+        m.put("reason", String.format(DUPLICATE_COMMIT, a.app(), a.commitSha(), a.releaseId()));
+        return Response.ok(m).location(URI.create("/releases/" + a.releaseId())).build();
+    }
+
+    /** The reason of a duplicate push (app, commit, release). */
+    static final String DUPLICATE_COMMIT =
+            "app %s at commit %s is already release %s: a push is built once per app and commit";
 
     private static Response accepted(Accepted a, String deliveryId, boolean redelivery) {
         Map<String, Object> m = new LinkedHashMap<>();
