@@ -17,6 +17,8 @@ DNS_ADDR=127.0.0.1  # named listens only on interface addresses (lo has 127.0.0.
 DNS_PORT=5353
 DNS_ZONE=proserveau.local
 REGISTRY_ADDR=127.0.0.1:5000
+# registry (htpasswd) users: one per service that talks to the registry, and dev/up's bootstrap push
+REGISTRY_USERS=(build-service deploy-service registry-service dev-up)
 KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
 ENGINES=(docker0 docker1 docker2)
@@ -172,3 +174,10 @@ sshcli() {
 }
 
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+
+# curl to the registry: TLS checked against the suite's CA, as user dev-up (the password goes to
+# curl on stdin, never on a command line)
+registry_curl() {
+  printf 'user = "dev-up:%s"\n' "$(cat "$C/secrets/registry-dev-up.password")" |
+    curl -K - --cacert "$C/tls/ca.pem" "$@"
+}

@@ -125,11 +125,20 @@ class BuildServiceTest {
         return s;
     }
 
+    /** GET {@code url}; the registry's API over its TLS, as registry-service (it needs a user). */
     static HttpResponse<String> get(String url, String accept) throws Exception {
         HttpRequest.Builder b =
                 HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
         if (accept != null) {
             b.header("Accept", accept);
+        }
+        if (url.startsWith(RealInfra.registry.url())) {
+            b.header(
+                    "Authorization",
+                    RealInfra.registry.credentials("registry-service").basicAuth());
+            return RealInfra.registry
+                    .httpClient()
+                    .send(b.build(), HttpResponse.BodyHandlers.ofString());
         }
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }

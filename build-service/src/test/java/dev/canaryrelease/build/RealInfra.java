@@ -17,7 +17,8 @@ import dev.canaryrelease.testsupport.infra.TlsFiles;
 
 /**
  * The real things build-service drives: a dockerd over TLS (the build host docker0), a
- * docker-registry, a bare git repository of the example app, and a fleet naming them.
+ * docker-registry (TLS, htpasswd: build-service pushes as its own user), a bare git repository of
+ * the example app, and a fleet naming them.
  */
 public class RealInfra implements QuarkusTestResourceLifecycleManager {
     static DockerEngine engine;
@@ -46,6 +47,8 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
             return Map.of(
                     "canary.fleet.path", fleet.toString(),
                     "canary.data-dir", dataDir.toString(),
+                    "canary.registry.password-file",
+                            registry.credentials("build-service").passwordFile().toString(),
                     "canary.build.deadline", "2m");
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -92,7 +92,9 @@ public class CrashRecoveryResource implements QuarkusTestResourceLifecycleManage
                         d0.hostAddress() + ":3000:3000",
                         image)
                 .orThrow();
-        return Map.of("canary.fleet.path", fleet);
+        Map<String, String> config = new java.util.HashMap<>(Infra.registryConfig());
+        config.put("canary.fleet.path", fleet);
+        return config;
     }
 
     @Override

@@ -31,7 +31,9 @@ public class DeployInfraResource implements QuarkusTestResourceLifecycleManager 
         Infra.start();
         Infra.resetToV1();
         Infra.extraHosts = "";
-        return Map.of("canary.fleet.path", Infra.writeFleet(app(), rollout()).toString());
+        Map<String, String> config = new java.util.HashMap<>(Infra.registryConfig());
+        config.put("canary.fleet.path", Infra.writeFleet(app(), rollout()).toString());
+        return config;
     }
 
     @Override

@@ -23,7 +23,8 @@ import dev.canaryrelease.testsupport.infra.SshServer;
 /**
  * The real infrastructure of the deploy tests, started once per JVM: docker0 (a dockerd reached
  * over TCP with TLS client certificates, docker-api driver), docker1 (a dockerd reached through a
- * real sshd, ssh driver), a real registry with the example app pushed as v1, v2 and a broken v3.
+ * real sshd, ssh driver), a real registry (TLS, htpasswd users; deploy-service's engines pull as
+ * {@code deploy-service}) with the example app pushed as v1, v2 and a broken v3.
  */
 public final class Infra {
     public static final String CONTAINER = "example-app";
@@ -45,6 +46,9 @@ public final class Infra {
         docker0 = DockerEngine.start("docker0");
         docker1 = DockerEngine.start("docker1");
         ssh1 = SshServer.start(docker1);
+        // the CLIs (test set-up only): docker0 builds and pushes as CI, docker1 pulls as deploy
+        registry.login(docker0, "ci-user");
+        registry.login(docker1, "deploy-service");
         v1 = ExampleApp.buildAndPush(docker0, registry.address(), REPO, "v1", "v1", false);
         v2 = ExampleApp.buildAndPush(docker0, registry.address(), REPO, "v2", "v2", false);
         broken = ExampleApp.buildAndPush(docker0, registry.address(), REPO, "v3", "v3", true);
@@ -84,7 +88,7 @@ public final class Infra {
             String yaml =
                     """
                     domain: proserveau.local
-                    registry: {address: "%s", url: "%s"}
+                    registry: {address: "%s", url: "%s", ca: "%s"}
                     dns:
                       server: "127.0.0.1:5353"
                       tsig: {name: canary-release, secretFile: tsig.key}
@@ -108,6 +112,7 @@ public final class Infra {
                             .formatted(
                                     registry.address(),
                                     registry.url(),
+                                    registry.ca(),
                                     docker0.hostAddress(),
                                     docker0.tcpEndpoint(),
                                     tls.ca(),
@@ -132,6 +137,13 @@ public final class Infra {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The config every deploy-service test gives the service: the registry password file. */
+    public static java.util.Map<String, String> registryConfig() {
+        return java.util.Map.of(
+                "canary.registry.password-file",
+                registry.credentials("deploy-service").passwordFile().toString());
     }
 
     /** Extra host entries (YAML list items, indented by 2) for the next {@link #writeFleet}. */

@@ -18,6 +18,7 @@ public enum EventType {
     BUILD_SUCCEEDED("build.succeeded", BuildSucceeded.class, Topics.BUILD),
     BUILD_FAILED("build.failed", BuildFailed.class, Topics.BUILD),
     IMAGE_PUSHED("image.pushed", ImagePushed.class, Topics.REGISTRY),
+    IMAGE_REJECTED("image.rejected", ImageRejected.class, Topics.REGISTRY),
     RETENTION_DELETED("retention.deleted", RetentionDeleted.class, Topics.REGISTRY),
     HOST_UPDATE_REQUESTED("host.update-requested", HostUpdateRequested.class, Topics.DEPLOY),
     HOST_DRAINED("host.drained", HostDrained.class, Topics.LB),

@@ -23,8 +23,11 @@ public record Fleet(
         List<App> apps,
         Rollout rollout) {
 
-    /** The Docker registry: {@code address} prefixes image names, {@code url} is its HTTP API. */
-    public record Registry(String address, String url) {
+    /**
+     * The Docker registry: {@code address} prefixes image names, {@code url} is its HTTP API,
+     * {@code ca} (nullable) the CA certificate (PEM) its TLS certificate is checked against.
+     */
+    public record Registry(String address, String url, Path ca) {
         /** {@code <address>/<repository>}. */
         public String imageName(String repository) {
             return address + "/" + repository;
@@ -92,7 +95,10 @@ public record Fleet(
      */
     public record LoadBalancer(String name, String runtimeApi, String frontend) {}
 
-    /** An application deployed on every docker host. */
+    /**
+     * An application deployed on every docker host. {@code releaseByPush}: the registry users whose
+     * push of an image without the release label starts a release (default: nobody).
+     */
     public record App(
             String name,
             String repository,
@@ -104,7 +110,8 @@ public record Fleet(
             String dockerfile,
             String context,
             String backend,
-            Map<String, String> env) {}
+            Map<String, String> env,
+            List<String> releaseByPush) {}
 
     /**
      * The rollout policy. {@code steps} are absolute counts or percentages of the remaining hosts

@@ -128,7 +128,7 @@ public final class FleetLoader {
             problems.add(file + ":1: registry: missing (address of the Docker registry)");
             return null;
         }
-        Map<String, NodeTuple> m = keys(t.getValueNode(), "registry", "address", "url");
+        Map<String, NodeTuple> m = keys(t.getValueNode(), "registry", "address", "url", "ca");
         String address = str(m, "registry", "address", null, true);
         if (address != null && !HOST_PORT.matcher(address).matches()) {
             problem(
@@ -143,7 +143,8 @@ public final class FleetLoader {
                     "registry.url",
                     "'" + url + "' is not an http(s) URL");
         }
-        return new Registry(address, url == null ? null : stripSlash(url));
+        Path ca = existingFile(m, "registry", "ca", false);
+        return new Registry(address, url == null ? null : stripSlash(url), ca);
     }
 
     private Dns dns(NodeTuple t, String domain) {
@@ -398,7 +399,8 @@ public final class FleetLoader {
                             "dockerfile",
                             "context",
                             "backend",
-                            "env");
+                            "env",
+                            "releaseByPush");
             String name = str(m, p, "name", null, true);
             if (name != null) {
                 p = "apps[" + i + "](" + name + ")";
@@ -460,9 +462,31 @@ public final class FleetLoader {
                             str(m, p, "dockerfile", "Dockerfile", false),
                             str(m, p, "context", ".", false),
                             str(m, p, "backend", name, false),
-                            Map.copyOf(env)));
+                            Map.copyOf(env),
+                            releaseByPush(m, p)));
         }
         return List.copyOf(apps);
+    }
+
+    /** {@code releaseByPush: [user, ...]}: registry user names (htpasswd), default nobody. */
+    private List<String> releaseByPush(Map<String, NodeTuple> m, String p) {
+        if (!m.containsKey("releaseByPush")) {
+            return List.of();
+        }
+        List<Node> items = seq(m.get("releaseByPush").getValueNode(), p + ".releaseByPush");
+        List<String> users = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            String user = scalar(items.get(i));
+            if (!user.matches("[A-Za-z0-9][A-Za-z0-9_.@-]*")) {
+                problem(
+                        items.get(i),
+                        p + ".releaseByPush[" + i + "]",
+                        "'" + user + "' is not a registry user name");
+            } else {
+                users.add(user);
+            }
+        }
+        return List.copyOf(users);
     }
 
     private Rollout rollout(NodeTuple t, List<Host> hosts) {

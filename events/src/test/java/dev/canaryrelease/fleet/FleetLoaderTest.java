@@ -107,6 +107,36 @@ class FleetLoaderTest {
     }
 
     @Test
+    void releaseByPushIsNobodyByDefaultAndListsRegistryUsers() throws IOException {
+        assertEquals(List.of(), FleetLoader.load(write(VALID)).apps().get(0).releaseByPush());
+        assertEquals(null, FleetLoader.load(write(VALID)).registry().ca());
+        Fleet fleet =
+                FleetLoader.load(
+                        write(
+                                VALID.replace(
+                                                "registry: {address: \"127.0.0.1:5000\"}",
+                                                "registry: {address: \"127.0.0.1:5000\", url:"
+                                                        + " \"https://127.0.0.1:5000\", ca: ca.pem}")
+                                        .replace(
+                                                "port: 3000}",
+                                                "port: 3000, releaseByPush: [ci-user]}")));
+        assertEquals(List.of("ci-user"), fleet.apps().get(0).releaseByPush());
+        assertEquals(dir.resolve("ca.pem"), fleet.registry().ca());
+        String msg =
+                problems(VALID.replace("port: 3000}", "port: 3000, releaseByPush: [\"a b\"]}"));
+        assertTrue(
+                msg.contains(
+                        "apps[0](example).releaseByPush[0]: 'a b' is not a registry user name"),
+                msg);
+        msg =
+                problems(
+                        VALID.replace(
+                                "registry: {address: \"127.0.0.1:5000\"}",
+                                "registry: {address: \"127.0.0.1:5000\", ca: nothere.pem}"));
+        assertTrue(msg.contains("registry.ca: file"), msg);
+    }
+
+    @Test
     void unknownHostInCanary() throws IOException {
         String msg = problems(VALID.replace("canary: [docker0]", "canary: [docker9]"));
         assertTrue(msg.contains("fleet.yaml:20: rollout.canary[0]: unknown host 'docker9'"), msg);

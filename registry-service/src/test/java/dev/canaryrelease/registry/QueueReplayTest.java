@@ -17,10 +17,12 @@ import io.quarkus.test.junit.QuarkusTest;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.registry.domain.MediaTypes;
 import dev.canaryrelease.testsupport.EventCapture;
+import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 
 /**
@@ -33,22 +35,37 @@ import dev.canaryrelease.testsupport.KafkaTestResource;
 @WithTestResource(SeededQueue.class)
 class QueueReplayTest {
     static EventCapture capture;
+    static EventSender build;
 
     @BeforeAll
     static void start() {
         capture = EventCapture.start(KafkaTestResource.bootstrapServers(), Topics.REGISTRY);
+        build = new EventSender(KafkaTestResource.bootstrapServers(), "build-service");
     }
 
     @AfterAll
     static void stop() {
         capture.close();
+        build.close();
     }
 
     @Test
     void anAcceptedPushLeftInTheQueueIsPublishedAfterARestart() {
+        EventEnvelope<BuildSucceeded> built =
+                build.send(
+                        new BuildSucceeded(
+                                SeededQueue.RELEASE,
+                                "example",
+                                "example-app",
+                                SeededQueue.TAG,
+                                SeededQueue.digest,
+                                900,
+                                null));
         EventEnvelope<CanaryEvent> e =
                 capture.await(SeededQueue.RELEASE, EventType.IMAGE_PUSHED, Duration.ofSeconds(60));
         ImagePushed p = (ImagePushed) e.data();
+        assertEquals(built.id(), e.causationId());
+        assertEquals("build-service", p.pushedBy());
         assertEquals(SeededQueue.digest, p.digest());
         assertEquals(SeededQueue.TAG, p.tag());
         assertEquals("example", p.app());

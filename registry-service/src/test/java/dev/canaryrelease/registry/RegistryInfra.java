@@ -20,10 +20,12 @@ import dev.canaryrelease.testsupport.infra.FreePorts;
 import dev.canaryrelease.testsupport.infra.RegistryServer;
 
 /**
- * The real infrastructure of the registry tests: a {@code docker-registry} whose notifications go
- * to the service's test port (fixed, picked free before the service starts) with a bearer token,
- * and a real {@code dockerd} that builds and pushes the example app. The fleet names two apps:
- * {@code example} (image {@code example-app}) and {@code retained} (image {@code retained-app}).
+ * The real infrastructure of the registry tests: a {@code docker-registry} (TLS, htpasswd users)
+ * whose notifications go to the service's test port (fixed, picked free before the service starts)
+ * with a bearer token, and a real {@code dockerd} that builds and pushes the example app. The fleet
+ * names two apps: {@code example} (image {@code example-app}) and {@code retained} (image {@code
+ * retained-app}); both allow {@code ci-user} to release by an unlabelled push. The service reads
+ * the registry as {@code registry-service}, trusting the registry's CA.
  */
 public class RegistryInfra implements QuarkusTestResourceLifecycleManager {
     public static final String TOKEN = "notify-" + UUID.randomUUID();
@@ -55,14 +57,18 @@ public class RegistryInfra implements QuarkusTestResourceLifecycleManager {
                                             + registry.address()
                                             + "\", url: \""
                                             + registry.url()
+                                            + "\", ca: \""
+                                            + registry.ca()
                                             + "\"}")
                             .replace(
                                     "  - {name: example, repository: proserveau/example-app, port:"
                                             + " 3000}",
                                     "  - {name: example, repository: proserveau/example-app,"
-                                            + " image: example-app, port: 3000}\n"
+                                            + " image: example-app, port: 3000, releaseByPush:"
+                                            + " [ci-user]}\n"
                                             + "  - {name: retained, repository: proserveau/retained,"
-                                            + " image: retained-app, port: 3001, backend: retained}");
+                                            + " image: retained-app, port: 3001, backend: retained,"
+                                            + " releaseByPush: [ci-user]}");
             if (!yaml.contains("image: retained-app")) {
                 throw new IllegalStateException("TestFleet changed shape:\n" + yaml);
             }
@@ -72,6 +78,8 @@ public class RegistryInfra implements QuarkusTestResourceLifecycleManager {
                     "canary.fleet.path", fleet.toString(),
                     "canary.data-dir", dir.resolve("data").toString(),
                     "canary.registry.notification-token-file", tokenFile.toString(),
+                    "canary.registry.password-file",
+                            registry.credentials("registry-service").passwordFile().toString(),
                     "canary.registry.release-wait", "20s",
                     "canary.registry.retention.keep", "2");
         } catch (IOException e) {
@@ -104,9 +112,12 @@ public class RegistryInfra implements QuarkusTestResourceLifecycleManager {
 
     /**
      * Builds the example app ({@code version}) with optional release label and pushes it as {@code
-     * repository:tag}; returns the pushed digest.
+     * repository:tag}, logged in as {@code user} (one of {@link RegistryServer#USERS}; the
+     * notification's actor); returns the pushed digest.
      */
-    static String buildAndPush(String repository, String tag, String version, String releaseId) {
+    static synchronized String buildAndPush(
+            String user, String repository, String tag, String version, String releaseId) {
+        registry.login(engine, user);
         Path context;
         try {
             context = Files.createTempDirectory("regsvc-app-");

@@ -42,17 +42,20 @@ import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.ImageRejected;
 import dev.canaryrelease.events.model.RetentionDeleted;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.registry.domain.MediaTypes;
+import dev.canaryrelease.registry.domain.Reasons;
 import dev.canaryrelease.registry.messaging.RetentionJob;
 import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 
 /**
- * registry-service against a real docker-registry whose notifications come to the service, with
- * images built and pushed by a real dockerd.
+ * registry-service against a real docker-registry (TLS, htpasswd users) whose notifications come to
+ * the service, with images built and pushed by a real dockerd logged in as one of the registry's
+ * users; the service reads the registry as {@code registry-service}.
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
@@ -62,12 +65,13 @@ class RegistryNotificationsTest {
     static EventSender build;
     static EventSender deploy;
     static EventCapture capture;
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static HttpClient http;
 
     @Inject RetentionJob retention;
 
     @BeforeAll
     static void start() {
+        http = RegistryInfra.registry.httpClient();
         build = new EventSender(KafkaTestResource.bootstrapServers(), "build-service");
         deploy = new EventSender(KafkaTestResource.bootstrapServers(), "deploy-service");
         capture =
@@ -82,6 +86,14 @@ class RegistryNotificationsTest {
         build.close();
         deploy.close();
         capture.close();
+    }
+
+    /** A request to the registry API as registry-service (the registry refuses anonymous ones). */
+    static HttpRequest.Builder registryRequest(String path) {
+        return HttpRequest.newBuilder(URI.create(RegistryInfra.registry.url() + path))
+                .header(
+                        "Authorization",
+                        RegistryInfra.registry.credentials("registry-service").basicAuth());
     }
 
     static List<ImagePushed> pushedOf(String digest) {
@@ -124,17 +136,11 @@ class RegistryNotificationsTest {
     static int registryStatus(String method, String repository, String reference) {
         try {
             HttpRequest r =
-                    HttpRequest.newBuilder(
-                                    URI.create(
-                                            RegistryInfra.registry.url()
-                                                    + "/v2/"
-                                                    + repository
-                                                    + "/manifests/"
-                                                    + reference))
+                    registryRequest("/v2/" + repository + "/manifests/" + reference)
                             .header("Accept", MediaTypes.ACCEPT_MANIFESTS)
                             .method(method, HttpRequest.BodyPublishers.noBody())
                             .build();
-            return HTTP.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
+            return http.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
@@ -148,7 +154,9 @@ class RegistryNotificationsTest {
         String release = UUID.randomUUID().toString();
         String tag = release.replace("-", "").substring(0, 12);
         // As build-service does: push first, then publish build.succeeded; the push waits for it.
-        String digest = RegistryInfra.buildAndPush("example-app", tag, "v-" + tag, release);
+        String digest =
+                RegistryInfra.buildAndPush(
+                        "build-service", "example-app", tag, "v-" + tag, release);
         EventEnvelope<BuildSucceeded> built =
                 build.send(
                         new BuildSucceeded(
@@ -162,6 +170,7 @@ class RegistryNotificationsTest {
         assertEquals("example-app", p.repository());
         assertEquals(built.id(), e.causationId());
         assertEquals("/canary-release/registry-service", e.source());
+        assertEquals("build-service", p.pushedBy(), "the release records who pushed");
 
         // The registry redelivers the same envelope: accepted, counted as a duplicate, no event.
         given().contentType(MediaTypes.EVENTS)
@@ -214,18 +223,14 @@ class RegistryNotificationsTest {
     void anOciIndexPushedByTagGivesOneImagePushedWithTheReleaseOfItsImage() throws Exception {
         String release = UUID.randomUUID().toString();
         String run = release.substring(0, 8);
-        String child = RegistryInfra.buildAndPush("example-app", "c-" + run, "c-" + run, release);
-        EventEnvelope<BuildSucceeded> built =
-                build.send(
-                        new BuildSucceeded(
-                                release, "example", "example-app", "c-" + run, child, 900, null));
+        // the platform image, labelled and pushed by tag first: its digest is not the build's
+        // (the build produced the index), so it alone is refused
+        String child =
+                RegistryInfra.buildAndPush(
+                        "build-service", "example-app", "c-" + run, "c-" + run, release);
         HttpResponse<byte[]> m =
-                HTTP.send(
-                        HttpRequest.newBuilder(
-                                        URI.create(
-                                                RegistryInfra.registry.url()
-                                                        + "/v2/example-app/manifests/"
-                                                        + child))
+                http.send(
+                        registryRequest("/v2/example-app/manifests/" + child)
                                 .header("Accept", MediaTypes.ACCEPT_MANIFESTS)
                                 .build(),
                         HttpResponse.BodyHandlers.ofByteArray());
@@ -244,18 +249,18 @@ class RegistryNotificationsTest {
                         + "]}";
         String tag = "idx-" + run;
         HttpResponse<String> put =
-                HTTP.send(
-                        HttpRequest.newBuilder(
-                                        URI.create(
-                                                RegistryInfra.registry.url()
-                                                        + "/v2/example-app/manifests/"
-                                                        + tag))
+                http.send(
+                        registryRequest("/v2/example-app/manifests/" + tag)
                                 .header("Content-Type", MediaTypes.OCI_INDEX)
                                 .PUT(HttpRequest.BodyPublishers.ofString(index))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         assertEquals(201, put.statusCode(), put.body());
         String indexDigest = put.headers().firstValue("Docker-Content-Digest").orElseThrow();
+        EventEnvelope<BuildSucceeded> built =
+                build.send(
+                        new BuildSucceeded(
+                                release, "example", "example-app", tag, indexDigest, 900, null));
 
         EventEnvelope<CanaryEvent> e =
                 capture.await(
@@ -264,16 +269,157 @@ class RegistryNotificationsTest {
         assertEquals(release, e.releaseId());
         assertEquals(built.id(), e.causationId());
         assertEquals(tag, ((ImagePushed) e.data()).tag());
+        ImageRejected childRejected =
+                (ImageRejected)
+                        capture.await(
+                                        x ->
+                                                x.data() instanceof ImageRejected r
+                                                        && r.digest().equals(child),
+                                        WAIT)
+                                .data();
+        assertEquals(indexDigest, childRejected.buildDigest());
         Awaitility.await()
                 .during(Duration.ofSeconds(1))
                 .atMost(Duration.ofSeconds(3))
-                .until(() -> pushedOf(indexDigest).size() == 1);
+                .until(() -> pushedOf(indexDigest).size() == 1 && pushedOf(child).isEmpty());
     }
 
     @Test
-    void aHandPushedImageWithoutTheLabelStartsANewRelease() {
+    void aLabelledImageWithAnotherDigestThanItsBuildIsRejectedAndStartsNothing() {
+        String release = UUID.randomUUID().toString();
+        String tag = "forged-" + release.substring(0, 8);
+        // build-service's build produced one digest; someone pushes another image with the label
+        String built = "sha256:" + "b".repeat(64);
+        EventEnvelope<BuildSucceeded> succeeded =
+                build.send(
+                        new BuildSucceeded(
+                                release, "example", "example-app", tag, built, 900, null));
+        String pushed =
+                RegistryInfra.buildAndPush("ci-user", "example-app", tag, "forged-" + tag, release);
+
+        EventEnvelope<CanaryEvent> e = capture.await(release, EventType.IMAGE_REJECTED, WAIT);
+        ImageRejected r = (ImageRejected) e.data();
+        assertEquals(pushed, r.digest());
+        assertEquals(built, r.buildDigest());
+        assertEquals("ci-user", r.pushedBy());
+        assertEquals("example", r.app());
+        assertEquals(tag, r.tag());
+        assertTrue(r.reason().startsWith(Reasons.DIGEST_MISMATCH), r.reason());
+        assertTrue(r.reason().contains(pushed) && r.reason().contains(built), r.reason());
+        assertEquals(succeeded.id(), e.causationId());
+        // no image.pushed for the release: deploy-service has nothing to roll out
+        Awaitility.await()
+                .during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(5))
+                .until(
+                        () ->
+                                capture.events(release).stream()
+                                        .noneMatch(x -> x.data() instanceof ImagePushed));
+    }
+
+    @Test
+    void aLabelledImageWhoseReleaseNeverBuiltIsRejected() {
+        String release = UUID.randomUUID().toString();
+        String tag = "nobuild-" + release.substring(0, 8);
+        String pushed =
+                RegistryInfra.buildAndPush("build-service", "example-app", tag, tag, release);
+        EventEnvelope<CanaryEvent> e =
+                capture.await(release, EventType.IMAGE_REJECTED, WAIT.plusSeconds(20));
+        ImageRejected r = (ImageRejected) e.data();
+        assertEquals(pushed, r.digest());
+        assertNull(r.buildDigest());
+        assertTrue(r.reason().startsWith(Reasons.NO_BUILD), r.reason());
+        assertTrue(pushedOf(pushed).isEmpty());
+    }
+
+    @Test
+    void anUnlabelledPushByAUserNotInReleaseByPushStartsNothing() {
+        String tag = "stranger-" + UUID.randomUUID().toString().substring(0, 8);
+        String digest = RegistryInfra.buildAndPush("someone", "example-app", tag, tag, null);
+
+        EventEnvelope<CanaryEvent> e =
+                capture.await(
+                        x -> x.data() instanceof ImageRejected r && r.digest().equals(digest),
+                        WAIT);
+        ImageRejected r = (ImageRejected) e.data();
+        assertEquals("someone", r.pushedBy(), "the event says who pushed");
+        assertNull(r.buildDigest());
+        assertTrue(r.reason().startsWith(Reasons.NOT_ALLOWED_BY_PUSH), r.reason());
+        assertTrue(r.reason().contains("'someone'") && r.reason().contains("starts nothing"));
+        assertNull(e.causationId());
+        Awaitility.await()
+                .during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> pushedOf(digest).isEmpty());
+    }
+
+    @Test
+    void theRegistryRefusesAnonymousAndWrongCredentials() throws Exception {
+        String tag = "anon-" + UUID.randomUUID().toString().substring(0, 8);
+        String image = RegistryInfra.registry.address() + "/example-app:" + tag;
+        java.nio.file.Path ctx =
+                dev.canaryrelease.testsupport.infra.ExampleApp.writeContext(
+                        java.nio.file.Files.createTempDirectory("anon-ctx"), tag, false);
+        RegistryInfra.engine
+                .docker(Duration.ofMinutes(2), "build", "-q", "-t", image, ctx.toString())
+                .orThrow();
+        synchronized (RegistryInfra.class) {
+            RegistryInfra.registry.login(RegistryInfra.engine, null);
+            var push = RegistryInfra.engine.docker(Duration.ofMinutes(2), "push", image);
+            assertNotEquals(0, push.exitCode(), push.stdout());
+            assertTrue(push.stderr().contains("no basic auth credentials"), push.stderr());
+        }
+        // the API (what a pull asks first): anonymous 401 with a Basic challenge, a wrong password
+        // 401 as well
+        HttpResponse<Void> anon =
+                http.send(
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                RegistryInfra.registry.url()
+                                                        + "/v2/example-app/manifests/latest"))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
+        assertEquals(401, anon.statusCode());
+        assertTrue(
+                anon.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic"),
+                anon.headers().map().toString());
+        HttpResponse<Void> wrong =
+                http.send(
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                RegistryInfra.registry.url()
+                                                        + "/v2/example-app/tags/list"))
+                                .header(
+                                        "Authorization",
+                                        "Basic "
+                                                + java.util.Base64.getEncoder()
+                                                        .encodeToString(
+                                                                "registry-service:wrong"
+                                                                        .getBytes(
+                                                                                StandardCharsets
+                                                                                        .UTF_8)))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
+        assertEquals(401, wrong.statusCode());
+        // the refused push reached nobody: no tag, no event
+        given().get("/images/example-app/tags")
+                .then()
+                .statusCode(200)
+                .body("tags.tag", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem(tag)));
+        assertTrue(
+                capture.events().stream()
+                        .noneMatch(
+                                x ->
+                                        (x.data() instanceof ImagePushed p && tag.equals(p.tag()))
+                                                || (x.data() instanceof ImageRejected r
+                                                        && tag.equals(r.tag()))));
+    }
+
+    @Test
+    void anUnlabelledPushByAUserInReleaseByPushStartsANewReleaseThatRecordsWhoPushed() {
         String tag = "hand-" + UUID.randomUUID().toString().substring(0, 8);
-        String digest = RegistryInfra.buildAndPush("example-app", tag, "hand-" + tag, null);
+        String digest =
+                RegistryInfra.buildAndPush("ci-user", "example-app", tag, "hand-" + tag, null);
 
         EventEnvelope<CanaryEvent> e =
                 capture.await(
@@ -281,6 +427,7 @@ class RegistryNotificationsTest {
         ImagePushed p = (ImagePushed) e.data();
         assertEquals(tag, p.tag());
         assertEquals("example", p.app());
+        assertEquals("ci-user", p.pushedBy());
         assertNull(e.causationId(), "a hand push starts a new chain");
         assertNotNull(p.releaseId());
         assertEquals(p.releaseId(), e.releaseId());
@@ -295,7 +442,7 @@ class RegistryNotificationsTest {
     void anImageOfNoAppIsIgnored() {
         double queuedBefore = metric("registry_notification_events_total{kind=\"queued\"");
         String tag = "other-" + UUID.randomUUID().toString().substring(0, 8);
-        String digest = RegistryInfra.buildAndPush("team/not-an-app", tag, tag, null);
+        String digest = RegistryInfra.buildAndPush("ci-user", "team/not-an-app", tag, tag, null);
         Awaitility.await()
                 .atMost(WAIT)
                 .until(
@@ -382,7 +529,7 @@ class RegistryNotificationsTest {
         String[] digests = new String[5];
         for (int i = 0; i < 5; i++) {
             tags[i] = run + "-v" + i;
-            digests[i] = RegistryInfra.buildAndPush(repo, tags[i], tags[i], null);
+            digests[i] = RegistryInfra.buildAndPush("ci-user", repo, tags[i], tags[i], null);
             String d = digests[i];
             capture.await(x -> x.data() instanceof ImagePushed p && p.digest().equals(d), WAIT);
         }

@@ -25,9 +25,10 @@ import dev.canaryrelease.testsupport.TestFleet;
 import dev.canaryrelease.testsupport.infra.RegistryServer;
 
 /**
- * The state a crash leaves behind: a real registry (without notifications: nothing will ever be
- * redelivered) holding a labelled image pushed through its HTTP API, and a data folder whose push
- * queue holds that push, accepted (answered 200) but not processed.
+ * The state a crash leaves behind: a real registry (TLS, credentials, without notifications:
+ * nothing will ever be redelivered) holding a labelled image pushed through its HTTP API by {@code
+ * build-service}, and a data folder whose push queue holds that push, accepted (answered 200) but
+ * not processed. Its release's {@code build.succeeded} comes after the restart (the test sends it).
  */
 public class SeededQueue implements QuarkusTestResourceLifecycleManager {
     static final String RELEASE = UUID.randomUUID().toString();
@@ -42,7 +43,7 @@ public class SeededQueue implements QuarkusTestResourceLifecycleManager {
         try {
             dir = Files.createTempDirectory("registry-service-seeded");
             registry = RegistryServer.start();
-            digest = pushImage(registry.url(), "example-app", TAG, RELEASE);
+            digest = pushImage(registry, "build-service", "example-app", TAG, RELEASE);
             try (PushJournal j =
                     PushJournal.open(dir.resolve("data").resolve("registry-service"), true, 100)) {
                 j.offer(
@@ -53,7 +54,8 @@ public class SeededQueue implements QuarkusTestResourceLifecycleManager {
                                         digest,
                                         MediaTypes.DOCKER_MANIFEST,
                                         Instant.now(),
-                                        "n-1")));
+                                        "n-1",
+                                        "build-service")));
             }
             Path token = dir.resolve("token");
             Files.writeString(token, TOKEN);
@@ -63,7 +65,13 @@ public class SeededQueue implements QuarkusTestResourceLifecycleManager {
                     Files.readString(fleet)
                             .replace(
                                     "registry: {address: \"127.0.0.1:5000\"}",
-                                    "registry: {address: \"" + registry.address() + "\"}")
+                                    "registry: {address: \""
+                                            + registry.address()
+                                            + "\", url: \""
+                                            + registry.url()
+                                            + "\", ca: \""
+                                            + registry.ca()
+                                            + "\"}")
                             .replace(
                                     "{name: example, repository: proserveau/example-app,",
                                     "{name: example, repository: proserveau/example-app,"
@@ -72,7 +80,9 @@ public class SeededQueue implements QuarkusTestResourceLifecycleManager {
                     "canary.fleet.path", fleet.toString(),
                     "canary.data-dir", dir.resolve("data").toString(),
                     "canary.registry.notification-token-file", token.toString(),
-                    "canary.registry.release-wait", "1s");
+                    "canary.registry.password-file",
+                            registry.credentials("registry-service").passwordFile().toString(),
+                    "canary.registry.release-wait", "60s");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -86,10 +96,13 @@ public class SeededQueue implements QuarkusTestResourceLifecycleManager {
 
     /**
      * Pushes a minimal image (a config blob with the release label, no layers) through the registry
-     * HTTP API, as any client would; returns the manifest digest.
+     * HTTP API as {@code user}, as any client would; returns the manifest digest.
      */
-    static String pushImage(String url, String repository, String tag, String releaseId) {
-        HttpClient http = HttpClient.newHttpClient();
+    static String pushImage(
+            RegistryServer registry, String user, String repository, String tag, String releaseId) {
+        HttpClient http = registry.httpClient();
+        String url = registry.url();
+        String auth = registry.credentials(user).basicAuth();
         byte[] config =
                 ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\""
                                 + Instant.now()
@@ -106,6 +119,7 @@ public class SeededQueue implements QuarkusTestResourceLifecycleManager {
                             HttpRequest.newBuilder(
                                             URI.create(
                                                     url + "/v2/" + repository + "/blobs/uploads/"))
+                                    .header("Authorization", auth)
                                     .POST(HttpRequest.BodyPublishers.noBody())
                                     .build(),
                             HttpResponse.BodyHandlers.discarding());
@@ -117,6 +131,7 @@ public class SeededQueue implements QuarkusTestResourceLifecycleManager {
                             HttpRequest.newBuilder(
                                             URI.create(upload + sep + "digest=" + configDigest))
                                     .header("Content-Type", "application/octet-stream")
+                                    .header("Authorization", auth)
                                     .PUT(HttpRequest.BodyPublishers.ofByteArray(config))
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());
@@ -142,6 +157,7 @@ public class SeededQueue implements QuarkusTestResourceLifecycleManager {
                                                             + "/manifests/"
                                                             + tag))
                                     .header("Content-Type", MediaTypes.DOCKER_MANIFEST)
+                                    .header("Authorization", auth)
                                     .PUT(HttpRequest.BodyPublishers.ofString(manifest))
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());

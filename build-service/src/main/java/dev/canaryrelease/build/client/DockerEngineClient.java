@@ -23,6 +23,7 @@ import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 
 import dev.canaryrelease.build.config.BuildConfig;
+import dev.canaryrelease.build.config.RegistryAuth;
 import dev.canaryrelease.build.domain.BuildFailure;
 import dev.canaryrelease.build.domain.BuildLog;
 import dev.canaryrelease.build.domain.Cancellation;
@@ -42,11 +43,13 @@ public class DockerEngineClient {
 
     private final Fleet fleet;
     private final BuildConfig config;
+    private final RegistryAuth registryAuth;
     private DockerClient client;
 
-    public DockerEngineClient(Fleet fleet, BuildConfig config) {
+    public DockerEngineClient(Fleet fleet, BuildConfig config, RegistryAuth registryAuth) {
         this.fleet = fleet;
         this.config = config;
+        this.registryAuth = registryAuth;
     }
 
     /** The name of the build host and its endpoint, for logs and reasons. */
@@ -161,12 +164,17 @@ public class DockerEngineClient {
         return cb.imageId;
     }
 
-    /** Pushes {@code image:tag} to its registry; returns the manifest digest the registry gave. */
+    /**
+     * Pushes {@code image:tag} to its registry with build-service's registry credentials; returns
+     * the manifest digest the registry gave.
+     */
     public String push(String image, String tag, BuildLog log, Cancellation cancel)
             throws BuildFailure {
         PushCallback cb = new PushCallback(log);
         try {
-            client().pushImageCmd(image).withTag(tag).exec(cb);
+            var cmd = client().pushImageCmd(image).withTag(tag);
+            if (registryAuth.authConfig() != null) cmd.withAuthConfig(registryAuth.authConfig());
+            cmd.exec(cb);
             cancel.onCancel(cb);
             cb.awaitCompletion();
         } catch (InterruptedException e) {

@@ -5,8 +5,12 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import com.github.dockerjava.api.model.AuthConfig;
 
 import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.deploy.config.RegistryAuth;
 import dev.canaryrelease.fleet.Fleet;
 
 /** One {@link ContainerHost} per fleet host, with the driver the fleet names for it. */
@@ -14,11 +18,22 @@ import dev.canaryrelease.fleet.Fleet;
 public class ContainerHosts {
     private final Fleet fleet;
     private final DeployConfig config;
+    private final AuthConfig pullAuth;
     private final Map<String, ContainerHost> hosts = new ConcurrentHashMap<>();
 
+    /** Hosts whose engines pull anonymously (tests of engines that need no registry). */
     public ContainerHosts(Fleet fleet, DeployConfig config) {
         this.fleet = fleet;
         this.config = config;
+        this.pullAuth = null;
+    }
+
+    /** Hosts whose engines pull with deploy-service's registry credentials. */
+    @Inject
+    public ContainerHosts(Fleet fleet, DeployConfig config, RegistryAuth registryAuth) {
+        this.fleet = fleet;
+        this.config = config;
+        this.pullAuth = registryAuth.authConfig();
     }
 
     public ContainerHost get(String hostName) {
@@ -34,8 +49,11 @@ public class ContainerHosts {
                         .orElseThrow(() -> new HostException(hostName + ": has no Docker engine"));
         return switch (d.driver()) {
             case DOCKER_API ->
-                    new DockerApiHost(host, config.connectTimeout(), config.callTimeout());
-            case SSH -> DockerApiHost.overSsh(host, config.connectTimeout(), config.callTimeout());
+                    new DockerApiHost(
+                            host, config.connectTimeout(), config.callTimeout(), pullAuth);
+            case SSH ->
+                    DockerApiHost.overSsh(
+                            host, config.connectTimeout(), config.callTimeout(), pullAuth);
         };
     }
 

@@ -16,6 +16,7 @@ import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.command.PullImageResultCallback;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
@@ -39,13 +40,25 @@ public final class DockerApiHost implements ContainerHost {
     private final String description;
     private final DockerClient docker;
     private final Duration callTimeout;
+    private final AuthConfig pullAuth;
 
-    /** The {@code docker-api} driver: the engine's own endpoint, TLS for {@code tcp://}. */
+    /** The {@code docker-api} driver, pulling anonymously. */
     public DockerApiHost(Fleet.Host host, Duration connectTimeout, Duration callTimeout) {
+        this(host, connectTimeout, callTimeout, null);
+    }
+
+    /**
+     * The {@code docker-api} driver: the engine's own endpoint, TLS for {@code tcp://}. {@code
+     * pullAuth} (nullable: anonymous) is sent to the engine with every pull: the registry
+     * credentials the engine pulls with (the engine keeps none of its own).
+     */
+    public DockerApiHost(
+            Fleet.Host host, Duration connectTimeout, Duration callTimeout, AuthConfig pullAuth) {
         Fleet.Docker d = host.docker().orElseThrow();
         String endpoint = d.endpoint();
         this.description = host.name() + " (docker-api " + endpoint + ")";
         this.callTimeout = callTimeout;
+        this.pullAuth = pullAuth;
         DefaultDockerClientConfig.Builder cfg =
                 DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(endpoint);
         if (endpoint.startsWith("tcp://")) {
@@ -80,8 +93,22 @@ public final class DockerApiHost implements ContainerHost {
      */
     public DockerApiHost(
             String description, String endpoint, DockerHttpClient http, Duration callTimeout) {
+        this(description, endpoint, http, callTimeout, null);
+    }
+
+    /**
+     * {@link #DockerApiHost(String, String, DockerHttpClient, Duration)}, pulling with {@code
+     * pullAuth}.
+     */
+    public DockerApiHost(
+            String description,
+            String endpoint,
+            DockerHttpClient http,
+            Duration callTimeout,
+            AuthConfig pullAuth) {
         this.description = description;
         this.callTimeout = callTimeout;
+        this.pullAuth = pullAuth;
         DefaultDockerClientConfig config =
                 DefaultDockerClientConfig.createDefaultConfigBuilder()
                         .withDockerHost(endpoint)
@@ -90,9 +117,18 @@ public final class DockerApiHost implements ContainerHost {
         this.docker = DockerClientImpl.getInstance(config, http);
     }
 
-    /** The {@code ssh} driver: this code over {@link SshDockerHttpClient}. */
+    /** The {@code ssh} driver, pulling anonymously. */
     public static DockerApiHost overSsh(
             Fleet.Host host, Duration connectTimeout, Duration callTimeout) {
+        return overSsh(host, connectTimeout, callTimeout, null);
+    }
+
+    /**
+     * The {@code ssh} driver: this code over {@link SshDockerHttpClient}, pulling with {@code
+     * pullAuth}.
+     */
+    public static DockerApiHost overSsh(
+            Fleet.Host host, Duration connectTimeout, Duration callTimeout, AuthConfig pullAuth) {
         Fleet.Docker d = host.docker().orElseThrow();
         Fleet.Ssh ssh =
                 d.ssh()
@@ -101,7 +137,11 @@ public final class DockerApiHost implements ContainerHost {
         SshDockerHttpClient http =
                 new SshDockerHttpClient(ssh, d.endpoint(), connectTimeout, callTimeout);
         return new DockerApiHost(
-                host.name() + " (" + http.describe() + ")", http.endpoint(), http, callTimeout);
+                host.name() + " (" + http.describe() + ")",
+                http.endpoint(),
+                http,
+                callTimeout,
+                pullAuth);
     }
 
     @Override
@@ -209,8 +249,9 @@ public final class DockerApiHost implements ContainerHost {
     @Override
     public void pull(String reference) {
         try {
-            docker.pullImageCmd(reference)
-                    .exec(new PullImageResultCallback())
+            var cmd = docker.pullImageCmd(reference);
+            if (pullAuth != null) cmd.withAuthConfig(pullAuth);
+            cmd.exec(new PullImageResultCallback())
                     .awaitCompletion(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
             // awaitCompletion returns false on timeout; the image must be there now.
             docker.inspectImageCmd(reference).exec();

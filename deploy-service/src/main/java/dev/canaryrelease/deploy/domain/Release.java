@@ -13,6 +13,8 @@ import java.util.Map;
  *
  * @param queued the image waits for the app's running rollout to end
  * @param canaryLiveAt when every canary host served the image (the bake time starts there)
+ * @param pushedBy the registry user who pushed the image ({@code image.pushed.pushedBy}; null when
+ *     not known)
  */
 public record Release(
         String id,
@@ -28,7 +30,8 @@ public record Release(
         Instant canaryLiveAt,
         String supersededBy,
         String reason,
-        Instant updatedAt) {
+        Instant updatedAt,
+        String pushedBy) {
 
     public Release {
         hosts = Collections.unmodifiableMap(new LinkedHashMap<>(hosts));
@@ -50,7 +53,8 @@ public record Release(
                 null,
                 null,
                 null,
-                at);
+                at,
+                null);
     }
 
     /** No host of this release is out of the pool or waiting to go back. */

@@ -266,6 +266,7 @@ public final class ReleaseMachine {
         Instant canaryLiveAt;
         String supersededBy;
         String reason;
+        String pushedBy;
         final List<Command> commands = new ArrayList<>();
 
         Work(Release r, Instant at) {
@@ -282,6 +283,7 @@ public final class ReleaseMachine {
             canaryLiveAt = r.canaryLiveAt();
             supersededBy = r.supersededBy();
             reason = r.reason();
+            pushedBy = r.pushedBy();
         }
 
         Transition done() {
@@ -300,7 +302,8 @@ public final class ReleaseMachine {
                             canaryLiveAt,
                             supersededBy,
                             reason,
-                            at),
+                            at,
+                            pushedBy),
                     commands,
                     null);
         }
@@ -329,6 +332,7 @@ public final class ReleaseMachine {
             digest = ip.digest();
             repository = ip.repository();
             tag = ip.tag();
+            pushedBy = ip.pushedBy();
         }
 
         void startCanary(Policy p) {

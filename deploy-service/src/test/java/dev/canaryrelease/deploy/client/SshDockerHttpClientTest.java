@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.transport.DockerHttpClient.Request;
 import com.github.dockerjava.transport.DockerHttpClient.Response;
 
@@ -72,6 +73,19 @@ class SshDockerHttpClientTest {
     }
 
     static DockerApiHost host(Fleet.Ssh ssh, String endpoint) {
+        return host(ssh, endpoint, null);
+    }
+
+    /** deploy-service's registry credentials, as {@code RegistryAuth} makes them. */
+    static AuthConfig deployServiceAuth() {
+        var c = Infra.registry.credentials("deploy-service");
+        return new AuthConfig()
+                .withUsername(c.user())
+                .withPassword(c.password())
+                .withRegistryAddress(Infra.registry.address());
+    }
+
+    static DockerApiHost host(Fleet.Ssh ssh, String endpoint, AuthConfig pullAuth) {
         Fleet.Host h =
                 new Fleet.Host(
                         "docker1",
@@ -83,7 +97,7 @@ class SshDockerHttpClientTest {
                                         endpoint,
                                         Optional.empty(),
                                         Optional.of(ssh))));
-        return DockerApiHost.overSsh(h, CONNECT, CALL);
+        return DockerApiHost.overSsh(h, CONNECT, CALL, pullAuth);
     }
 
     static Request get(String path) {
@@ -160,8 +174,20 @@ class SshDockerHttpClientTest {
     @Test
     void dockerApiHostOverSshListsPullsAndReadsLogs() {
         Infra.resetToV1();
-        try (DockerApiHost host =
+        String ref = Infra.registry.address() + "/" + Infra.REPO + "@" + Infra.v2;
+        Infra.docker1.docker("rmi", ref); // not there yet (an earlier test may have pulled it)
+        // the registry refuses an engine that pulls without credentials
+        try (DockerApiHost anonymous =
                 host(ssh(Infra.ssh1.knownHosts(), Infra.ssh1.privateKey()), docker1())) {
+            HostException e = assertThrows(HostException.class, () -> anonymous.pull(ref));
+            assertTrue(e.getMessage().contains("no basic auth credentials"), e.getMessage());
+            assertFalse(Infra.docker1.docker("image", "inspect", ref).ok());
+        }
+        try (DockerApiHost host =
+                host(
+                        ssh(Infra.ssh1.knownHosts(), Infra.ssh1.privateKey()),
+                        docker1(),
+                        deployServiceAuth())) {
             assertTrue(
                     host.describe().startsWith("docker1 (ssh root@127.0.0.1:" + Infra.ssh1.port()),
                     host.describe());
@@ -177,8 +203,7 @@ class SshDockerHttpClientTest {
             System.out.println(
                     "ssh imageConfig took " + (System.nanoTime() - t0) / 1_000_000 + " ms");
 
-            // the pull's progress is a stream
-            String ref = Infra.registry.address() + "/" + Infra.REPO + "@" + Infra.v2;
+            // the pull's progress is a stream; with deploy-service's credentials it succeeds
             host.pull(ref);
             assertTrue(
                     host.repoDigests(ref).stream().anyMatch(d -> d.endsWith("@" + Infra.v2)),

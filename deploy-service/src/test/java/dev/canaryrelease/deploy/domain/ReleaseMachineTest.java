@@ -192,6 +192,18 @@ class ReleaseMachineTest {
     }
 
     @Test
+    void theReleaseRecordsWhoPushedItsImageThroughEveryLaterStep() {
+        send(new ImagePushed("r1", APP, "example-app", "t", V2, "ci-user"));
+        assertEquals("ci-user", release("r1").pushedBy());
+        assertEquals(Phase.CANARY_UPDATING, release("r1").phase());
+        cycle("r1", "c0", Stage.CANARY, V1);
+        assertEquals(Phase.CANARY_LIVE, release("r1").phase());
+        assertEquals("ci-user", release("r1").pushedBy(), "kept by later transitions");
+        pushed("r2", V2);
+        assertEquals(null, release("r2").pushedBy(), "not known: null");
+    }
+
+    @Test
     void buildFailedFailsTheRelease() {
         send(build("r1"));
         send(new BuildFailed("r1", APP, "compile error", 1, null));

@@ -10,6 +10,7 @@ public sealed interface CanaryEvent
                 BuildSucceeded,
                 BuildFailed,
                 ImagePushed,
+                ImageRejected,
                 HostUpdateRequested,
                 HostDrained,
                 HostDrainFailed,

@@ -3,6 +3,7 @@ package dev.canaryrelease.registry.client;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -14,12 +15,14 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.ProcessingException;
+import jakarta.ws.rs.client.ClientRequestFilter;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.logging.Logger;
@@ -52,15 +55,33 @@ public class RegistryClient {
         String url = config.url().orElse(fleet.registry().url());
         this.base = URI.create(url.endsWith("/") ? url : url + "/");
         long timeout = config.httpTimeout().toMillis();
-        this.api =
+        QuarkusRestClientBuilder b =
                 QuarkusRestClientBuilder.newBuilder()
                         .baseUri(base)
                         .connectTimeout(timeout, TimeUnit.MILLISECONDS)
                         .readTimeout(timeout, TimeUnit.MILLISECONDS)
                         .followRedirects(true)
-                        .disableDefaultMapper(true)
-                        .build(RegistryApi.class);
-        LOG.infof("registry API at %s", base);
+                        .disableDefaultMapper(true);
+        Path ca = fleet.registry().ca();
+        if (ca != null) {
+            // the suite's CA only (not the JDK's): the registry's certificate must chain to it
+            b.trustStore(RegistryTrust.trustStore(ca), "");
+        }
+        Optional<String> auth =
+                config.passwordFile().map(f -> RegistryTrust.basicAuth(config.username(), f));
+        auth.ifPresent(
+                a ->
+                        b.register(
+                                (ClientRequestFilter)
+                                        r -> r.getHeaders().putSingle("Authorization", a)));
+        this.api = b.build(RegistryApi.class);
+        LOG.infof(
+                "registry API at %s (%s, %s)",
+                base,
+                ca == null ? "the JDK's trusted CAs" : "trusting " + ca,
+                auth.isPresent()
+                        ? "as user " + config.username()
+                        : "anonymous: canary.registry.password-file is not set");
     }
 
     /** The registry's base URL. */
@@ -267,6 +288,16 @@ public class RegistryClient {
             } catch (RuntimeException e) {
                 detail = "";
             }
+        }
+        if (s == 401 || s == 403) {
+            // never the registry's body (it may echo the request); kept queued, not dropped
+            throw new RegistryException(
+                    what
+                            + ": registry answered "
+                            + s
+                            + ": it refused registry-service's credentials (canary.registry"
+                            + ".username / password-file)",
+                    true);
         }
         throw new RegistryException(
                 what + ": registry answered " + s + (detail.isEmpty() ? "" : " " + detail),

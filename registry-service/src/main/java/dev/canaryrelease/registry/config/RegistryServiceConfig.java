@@ -21,6 +21,20 @@ public interface RegistryServiceConfig {
     /** The registry's HTTP API; by default the fleet's {@code registry.url}. */
     Optional<String> url();
 
+    /**
+     * The registry user this service reads (and, for retention, deletes) as: one of the registry's
+     * htpasswd users.
+     */
+    @WithDefault("registry-service")
+    String username();
+
+    /**
+     * File (mode 0600) holding the password of {@link #username()}. Without it the service calls
+     * the registry API anonymously, which a registry with auth answers 401 (logged, the push stays
+     * queued).
+     */
+    Optional<Path> passwordFile();
+
     /** Connect and read timeout of each call to the registry API. */
     @WithDefault("10s")
     Duration httpTimeout();

@@ -6,6 +6,8 @@ import java.time.Instant;
  * A manifest pushed to the registry under a tag, as the registry notified it (not yet verified).
  *
  * @param notificationId the registry's event id (the same on a redelivery)
+ * @param actor the registry user who pushed it ({@code actor.name}: with the registry's htpasswd
+ *     auth, the user that logged in); null when the registry named none
  */
 public record ManifestPush(
         String repository,
@@ -13,7 +15,8 @@ public record ManifestPush(
         String digest,
         String mediaType,
         Instant pushedAt,
-        String notificationId) {
+        String notificationId,
+        String actor) {
 
     /** The dedupe key: {@code repository@digest} plus the tag. */
     public String key() {

@@ -98,9 +98,22 @@ public final class NotificationParser {
             }
             pushes.add(
                     new ManifestPush(
-                            repository, tag, digest, mediaType, time(ev, at), text(ev, "id")));
+                            repository,
+                            tag,
+                            digest,
+                            mediaType,
+                            time(ev, at),
+                            text(ev, "id"),
+                            actor(ev)));
         }
         return new Parsed(List.copyOf(pushes), events.size(), ignored);
+    }
+
+    /** {@code actor.name}: the authenticated user who made the request, or null. */
+    private static String actor(JsonNode ev) {
+        JsonNode actor = ev.get("actor");
+        String name = actor == null || !actor.isObject() ? null : text(actor, "name");
+        return name == null || name.isBlank() ? null : name;
     }
 
     private static Instant time(JsonNode ev, String at) {

@@ -24,6 +24,7 @@ import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.ImageRejected;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.registry.client.ImageConfig;
 import dev.canaryrelease.registry.client.ImageManifest;
@@ -34,13 +35,16 @@ import dev.canaryrelease.registry.config.RegistryServiceConfig;
 import dev.canaryrelease.registry.domain.BuildTracker;
 import dev.canaryrelease.registry.domain.ManifestPush;
 import dev.canaryrelease.registry.domain.PushJournal;
+import dev.canaryrelease.registry.domain.Reasons;
 import dev.canaryrelease.registry.domain.TagStore;
 
 /**
- * Turns queued manifest pushes into {@code image.pushed}, off the request thread: verifies the
- * manifest through the registry API, reads the image config's release label, waits (without holding
- * a thread) for that release's {@code build.succeeded}, publishes, then marks the push done in the
- * {@link PushJournal}. Transient registry or Kafka failures are retried with backoff.
+ * Turns queued manifest pushes into {@code image.pushed} or {@code image.rejected}, off the request
+ * thread: verifies the manifest through the registry API, reads the image config's release label,
+ * waits (without holding a thread) for that release's {@code build.succeeded} and publishes {@code
+ * image.pushed} only when its digest is the pushed one; an unlabelled push only when its actor is
+ * in the app's {@code releaseByPush}. Then marks the push done in the {@link PushJournal}.
+ * Transient registry or Kafka failures are retried with backoff.
  */
 @ApplicationScoped
 public class PushWorker {
@@ -52,6 +56,7 @@ public class PushWorker {
     /** What became of one push. */
     public enum Outcome {
         PUBLISHED,
+        REJECTED,
         IGNORED_NO_APP,
         IGNORED_GONE
     }
@@ -172,59 +177,122 @@ public class PushWorker {
             return CompletableFuture.completedFuture(Outcome.IGNORED_GONE);
         }
         String label = image.labels().get(RELEASE_LABEL);
-        String appName = app.get().name();
+        Fleet.App a = app.get();
         if (label == null || label.isBlank()) {
-            String releaseId = newReleaseId(push);
-            ImagePushed data =
-                    new ImagePushed(
-                            releaseId, appName, push.repository(), push.tag(), push.digest());
-            return publisher
-                    .publish(data)
-                    .thenApply(
-                            e -> {
-                                LOG.infof(
-                                        "release %s: image %s of %s pushed without a release"
-                                                + " label: new release (%s)",
-                                        releaseId, push, appName, e.id());
-                                return Outcome.PUBLISHED;
-                            });
+            return unlabelled(push, a);
         }
         String releaseId = label.strip();
-        ImagePushed data =
-                new ImagePushed(releaseId, appName, push.repository(), push.tag(), push.digest());
+        // continued on a worker: a wait that times out completes on the JDK's delayer thread,
+        // which has no Quarkus class loader (no config for the publisher)
         return builds.await(releaseId, config.releaseWait())
-                .thenCompose(
-                        cause -> {
-                            cause.ifPresent(c -> checkDigest(c, push));
-                            return publisher
-                                    .publish(cause.orElse(null), data)
-                                    .thenApply(
-                                            e -> {
-                                                LOG.infof(
-                                                        "release %s: image %s of %s pushed (%s,"
-                                                                + " %s)",
-                                                        releaseId,
-                                                        push,
-                                                        appName,
-                                                        e.id(),
-                                                        cause.isPresent()
-                                                                ? "caused by build.succeeded "
-                                                                        + cause.get().id()
-                                                                : "no build.succeeded within "
-                                                                        + config.releaseWait());
-                                                return Outcome.PUBLISHED;
-                                            });
+                .thenComposeAsync(
+                        cause -> labelled(push, a, releaseId, cause.orElse(null)), executor);
+    }
+
+    /**
+     * A push without the release label (a hand push, another CI): a new release only when its actor
+     * is in the app's {@code releaseByPush}.
+     */
+    private CompletionStage<Outcome> unlabelled(ManifestPush push, Fleet.App app) {
+        String releaseId = newReleaseId(push);
+        if (push.actor() == null || !app.releaseByPush().contains(push.actor())) {
+            String reason =
+                    Reasons.unlabelledNotAllowed(push.actor(), app.name(), app.releaseByPush());
+            return reject(
+                    null,
+                    new ImageRejected(
+                            releaseId,
+                            app.name(),
+                            push.repository(),
+                            push.tag(),
+                            push.digest(),
+                            null,
+                            push.actor(),
+                            reason));
+        }
+        ImagePushed data =
+                new ImagePushed(
+                        releaseId,
+                        app.name(),
+                        push.repository(),
+                        push.tag(),
+                        push.digest(),
+                        push.actor());
+        return publisher
+                .publish(data)
+                .thenApply(
+                        e -> {
+                            LOG.infof(
+                                    "release %s: image %s of %s pushed without a release label by"
+                                            + " %s (in releaseByPush): new release (%s)",
+                                    releaseId, push, app.name(), push.actor(), e.id());
+                            return Outcome.PUBLISHED;
                         });
     }
 
-    private static void checkDigest(EventEnvelope<CanaryEvent> cause, ManifestPush push) {
-        if (cause.data() instanceof BuildSucceeded b
-                && b.digest() != null
-                && !b.digest().equals(push.digest())) {
-            LOG.warnf(
-                    "release %s: build.succeeded names %s but %s was pushed",
-                    b.releaseId(), b.digest(), push);
+    /**
+     * A push labelled with a release: {@code image.pushed} (caused by the release's {@code
+     * build.succeeded}) only when its digest is the one that build produced.
+     */
+    private CompletionStage<Outcome> labelled(
+            ManifestPush push, Fleet.App app, String releaseId, EventEnvelope<CanaryEvent> cause) {
+        String buildDigest =
+                cause != null && cause.data() instanceof BuildSucceeded b ? b.digest() : null;
+        if (cause == null || buildDigest == null || !buildDigest.equals(push.digest())) {
+            String reason =
+                    cause == null
+                            ? Reasons.noBuild(releaseId, config.releaseWait())
+                            : Reasons.digestMismatch(releaseId, push.digest(), buildDigest);
+            return reject(
+                    cause,
+                    new ImageRejected(
+                            releaseId,
+                            app.name(),
+                            push.repository(),
+                            push.tag(),
+                            push.digest(),
+                            buildDigest,
+                            push.actor(),
+                            reason));
         }
+        ImagePushed data =
+                new ImagePushed(
+                        releaseId,
+                        app.name(),
+                        push.repository(),
+                        push.tag(),
+                        push.digest(),
+                        push.actor());
+        return publisher
+                .publish(cause, data)
+                .thenApply(
+                        e -> {
+                            LOG.infof(
+                                    "release %s: image %s of %s pushed by %s (%s, caused by"
+                                            + " build.succeeded %s)",
+                                    releaseId, push, app.name(), push.actor(), e.id(), cause.id());
+                            return Outcome.PUBLISHED;
+                        });
+    }
+
+    private CompletionStage<Outcome> reject(
+            EventEnvelope<CanaryEvent> cause, ImageRejected rejected) {
+        return publisher
+                .publish(cause, rejected)
+                .thenApply(
+                        e -> {
+                            LOG.warnf(
+                                    "release %s: image %s/%s:%s@%s refused, no host is touched: %s"
+                                            + " (%s)",
+                                    rejected.releaseId(),
+                                    fleet.registry().address(),
+                                    rejected.repository(),
+                                    rejected.tag(),
+                                    rejected.digest(),
+                                    rejected.reason(),
+                                    e.id());
+                            return Outcome.REJECTED;
+                        });
     }
 
     /**

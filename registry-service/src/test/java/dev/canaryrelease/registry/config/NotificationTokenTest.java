@@ -25,6 +25,14 @@ class NotificationTokenTest {
                 return Optional.empty();
             }
 
+            public String username() {
+                return "registry-service";
+            }
+
+            public Optional<Path> passwordFile() {
+                return Optional.empty();
+            }
+
             public Duration httpTimeout() {
                 return Duration.ofSeconds(1);
             }

@@ -37,6 +37,7 @@ class NotificationParserTest {
         assertEquals(MediaTypes.DOCKER_MANIFEST, push.mediaType());
         assertEquals(Instant.parse("2026-03-09T22:44:26.514973972Z"), push.pushedAt());
         assertEquals("320678d8-ca14-430f-8bb6-4ca139cd83f7", push.notificationId());
+        assertEquals("build-service", push.actor(), "actor.name: the user who pushed");
         assertEquals(
                 "example-app@sha256:fea8895f450959fa676bcc1df0611ea93823a735a01205fd8622846041d0c7cf"
                         + " 0123456789ab",
@@ -58,6 +59,7 @@ class NotificationParserTest {
         assertEquals("v2", p.pushes().get(0).tag());
         assertEquals(MediaTypes.OCI_INDEX, p.pushes().get(0).mediaType());
         assertEquals("team/example-app", p.pushes().get(0).repository());
+        assertEquals(null, p.pushes().get(0).actor(), "actor {}: nobody named");
         assertEquals("latest", p.pushes().get(1).tag());
         assertEquals(MediaTypes.DOCKER_MANIFEST_LIST, p.pushes().get(1).mediaType());
     }

@@ -25,7 +25,8 @@ class PushJournalTest {
                 digest,
                 MediaTypes.DOCKER_MANIFEST,
                 Instant.parse("2026-01-01T00:00:00Z"),
-                "n-" + tag);
+                "n-" + tag,
+                "build-service");
     }
 
     @Test

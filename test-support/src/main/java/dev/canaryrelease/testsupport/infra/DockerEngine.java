@@ -56,6 +56,7 @@ public final class DockerEngine implements AutoCloseable {
     private final Path docker;
     private Daemon daemon;
     private final Thread shutdownHook;
+    private final Map<String, String> registryAuths = new java.util.TreeMap<>();
     private boolean closed;
 
     private DockerEngine(
@@ -302,6 +303,38 @@ public final class DockerEngine implements AutoCloseable {
                         tcpEndpoint()));
         cmd.addAll(List.of(args));
         return Exec.run(cmd, cliEnv(), null, timeout);
+    }
+
+    /**
+     * Writes (or, with {@code basicAuth} null, removes) the CLI's credentials for {@code registry}
+     * in this engine's private CLI config ({@code <dir>/config/config.json}, mode 0600), the file
+     * {@code docker login} writes: the CLI sends them with every push and pull to that registry.
+     */
+    synchronized void storeRegistryAuth(String registry, String basicAuth) {
+        if (basicAuth == null) {
+            registryAuths.remove(registry);
+        } else {
+            registryAuths.put(registry, basicAuth.substring("Basic ".length()));
+        }
+        StringBuilder json = new StringBuilder("{\"auths\":{");
+        String sep = "";
+        for (Map.Entry<String, String> e : registryAuths.entrySet()) {
+            json.append(sep)
+                    .append('"')
+                    .append(e.getKey())
+                    .append("\":{\"auth\":\"")
+                    .append(e.getValue())
+                    .append("\"}");
+            sep = ",";
+        }
+        json.append("}}\n");
+        try {
+            Path config = Files.createDirectories(dir.resolve("config")).resolve("config.json");
+            Files.writeString(config, json);
+            Pki.privateMode(config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Environment for a docker CLI aimed at this engine (used by the launchers). */

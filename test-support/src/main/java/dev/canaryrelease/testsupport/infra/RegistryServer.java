@@ -1,25 +1,64 @@
 package dev.canaryrelease.testsupport.infra;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A real {@code docker-registry} (Debian package docker-registry, distribution 2.8) on
- * 127.0.0.1:free with deletes enabled and, when asked, notifications to {@code notifyUrl} with
- * {@code Authorization: Bearer <token>}. Registries on 127.0.0.0/8 are plain HTTP and trusted by
- * dockerd without configuration.
+ * 127.0.0.1:free with deletes enabled, serving TLS with a certificate of its own CA ({@link #ca()})
+ * and requiring credentials: the registry's own htpasswd auth (bcrypt, made with {@code htpasswd
+ * -B} from apache2-utils), one user per name in {@link #USERS}, each with a random password ({@link
+ * #credentials(String)}). An anonymous push or pull is answered 401. When asked, it notifies {@code
+ * notifyUrl} with {@code Authorization: Bearer <token>}; the notification's {@code actor.name} is
+ * the user who pushed.
+ *
+ * <p>dockerd treats every registry on 127.0.0.0/8 as insecure: it talks TLS to it but does not
+ * verify the certificate (and never sends the engine's client certificate). The credentials are
+ * still required. {@link #login(DockerEngine, String)} gives an engine's docker CLI a user's
+ * credentials (in the engine's own CLI config folder, never {@code ~/.docker}).
  */
 public final class RegistryServer implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The users every test registry knows: one per service, a CI user and a stranger. */
+    public static final List<String> USERS =
+            List.of("build-service", "deploy-service", "registry-service", "ci-user", "someone");
+
+    /** A registry user, its password and a file (0600) holding the password alone. */
+    public record Credentials(String user, String password, Path passwordFile) {
+        /** {@code Basic base64(user:password)}. */
+        public String basicAuth() {
+            return "Basic "
+                    + Base64.getEncoder()
+                            .encodeToString(
+                                    (user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public String toString() {
+            return "Credentials[" + user + "]";
+        }
+    }
 
     private final Path dir;
     private final int port;
@@ -27,6 +66,8 @@ public final class RegistryServer implements AutoCloseable {
     private final String bearerToken;
     private final Path binary;
     private final Thread shutdownHook;
+    private final Map<String, Credentials> users = new LinkedHashMap<>();
+    private TlsFiles tls;
     private Daemon daemon;
     private boolean closed;
 
@@ -60,12 +101,48 @@ public final class RegistryServer implements AutoCloseable {
                 new RegistryServer(dir, FreePorts.pick(), notifyUrl, bearerToken, binary);
         Runtime.getRuntime().addShutdownHook(r.shutdownHook);
         try {
+            r.tls = Pki.create(dir.resolve("pki")).serverCert("registry", "127.0.0.1");
+            r.writeUsers();
             r.writeConfig();
             r.startDaemon();
             return r;
         } catch (RuntimeException e) {
             r.close();
             throw e;
+        }
+    }
+
+    private void writeUsers() {
+        Path htpasswd = Binaries.require("htpasswd", "apache2-utils");
+        StringBuilder file = new StringBuilder();
+        SecureRandom random = new SecureRandom();
+        try {
+            Path secrets = Files.createDirectories(dir.resolve("secrets"));
+            for (String user : USERS) {
+                byte[] b = new byte[18];
+                random.nextBytes(b);
+                String password = HexFormat.of().formatHex(b);
+                Path passwordFile = secrets.resolve(user + ".password");
+                Files.writeString(passwordFile, password + "\n");
+                Pki.privateMode(passwordFile);
+                users.put(user, new Credentials(user, password, passwordFile));
+                // bcrypt (-B, cost 5: tests log in often); -n prints user:hash
+                ExecResult r =
+                        Exec.run(
+                                List.of(htpasswd.toString(), "-nbB", "-C", "5", user, password),
+                                Map.of(),
+                                null,
+                                Exec.DEFAULT_TIMEOUT);
+                if (!r.ok()) {
+                    throw new IllegalStateException("htpasswd failed for " + user);
+                }
+                file.append(r.stdout().strip()).append("\n");
+            }
+            Path auth = dir.resolve("htpasswd");
+            Files.writeString(auth, file.toString());
+            Pki.privateMode(auth);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -80,8 +157,15 @@ public final class RegistryServer implements AutoCloseable {
                 .append("\n")
                 .append("  delete:\n    enabled: true\n")
                 .append("  maintenance:\n    uploadpurging:\n      enabled: false\n")
+                .append("auth:\n  htpasswd:\n    realm: canary-registry\n    path: ")
+                .append(dir.resolve("htpasswd"))
+                .append("\n")
                 .append("http:\n  addr: 127.0.0.1:")
                 .append(port)
+                .append("\n  tls:\n    certificate: ")
+                .append(tls.cert())
+                .append("\n    key: ")
+                .append(tls.key())
                 .append("\n  headers:\n    X-Content-Type-Options: [nosniff]\n");
         if (notifyUrl != null) {
             y.append("notifications:\n  endpoints:\n    - name: canary-release\n")
@@ -112,7 +196,8 @@ public final class RegistryServer implements AutoCloseable {
                         List.of(binary.toString(), "serve", dir.resolve("config.yml").toString()),
                         dir.resolve("registry.log"),
                         Map.of("OTEL_TRACES_EXPORTER", "none"));
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpClient http = httpClient();
+        String basic = credentials("registry-service").basicAuth();
         daemon.awaitReady(
                 "GET " + url() + "/v2/",
                 START_TIMEOUT,
@@ -120,6 +205,7 @@ public final class RegistryServer implements AutoCloseable {
                     try {
                         return http.send(
                                                 HttpRequest.newBuilder(URI.create(url() + "/v2/"))
+                                                        .header("Authorization", basic)
                                                         .timeout(Duration.ofSeconds(1))
                                                         .build(),
                                                 HttpResponse.BodyHandlers.discarding())
@@ -139,9 +225,56 @@ public final class RegistryServer implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    /** {@code http://127.0.0.1:port}. */
+    /** {@code https://127.0.0.1:port}. */
     public String url() {
-        return "http://" + address();
+        return "https://" + address();
+    }
+
+    /** The CA certificate (PEM) the registry's TLS certificate is signed by. */
+    public Path ca() {
+        return tls.ca();
+    }
+
+    /** The credentials of {@code user}, one of {@link #USERS}. */
+    public Credentials credentials(String user) {
+        Credentials c = users.get(user);
+        if (c == null) {
+            throw new IllegalArgumentException("no registry user " + user + " (see USERS)");
+        }
+        return c;
+    }
+
+    /** An HTTP client that trusts the registry's CA (and only it). */
+    public HttpClient httpClient() {
+        try (InputStream in = Files.newInputStream(tls.ca())) {
+            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+            ks.load(null, null);
+            ks.setCertificateEntry(
+                    "registry-ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+            TrustManagerFactory tmf =
+                    TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, tmf.getTrustManagers(), null);
+            return HttpClient.newBuilder()
+                    .sslContext(ssl)
+                    .connectTimeout(Duration.ofSeconds(2))
+                    .build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust " + tls.ca(), e);
+        }
+    }
+
+    /**
+     * Gives {@code engine}'s docker CLI (its own config folder, {@code DOCKER_CONFIG}) the
+     * credentials of {@code user} for this registry, as {@code docker login} would store them;
+     * other registries' entries in that file are kept. {@code user} null removes this registry's
+     * entry (the CLI is anonymous again).
+     */
+    public void login(DockerEngine engine, String user) {
+        engine.storeRegistryAuth(address(), user == null ? null : credentials(user).basicAuth());
     }
 
     public int port() {

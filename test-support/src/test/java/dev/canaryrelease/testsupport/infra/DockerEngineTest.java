@@ -63,6 +63,22 @@ class DockerEngineTest {
                             Duration.ofSeconds(30));
             assertEquals(0, certPath.exitCode(), certPath.stderr());
 
+            // the registry refuses anonymous clients: HTTP API, docker push and docker pull
+            HttpResponse<Void> anonymous =
+                    registry.httpClient()
+                            .send(
+                                    HttpRequest.newBuilder(URI.create(registry.url() + "/v2/"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.discarding());
+            assertEquals(401, anonymous.statusCode());
+            Path ctx = ExampleApp.writeContext(Files.createTempDirectory("ctx"), "v0", false);
+            String anonImage = registry.address() + "/proserveau/example-app:anonymous";
+            builder.docker(Duration.ofMinutes(2), "build", "-q", "-t", anonImage, ctx.toString())
+                    .orThrow();
+            ExecResult anonPush = builder.docker(Duration.ofMinutes(2), "push", anonImage);
+            assertNotEquals(0, anonPush.exitCode(), anonPush.stdout());
+            assertTrue(anonPush.stderr().contains("no basic auth credentials"), anonPush.stderr());
+            registry.login(builder, "ci-user");
             String digest =
                     ExampleApp.buildAndPush(
                             builder,
@@ -75,6 +91,10 @@ class DockerEngineTest {
             assertEquals(digest, manifestDigest(registry, "proserveau/example-app", "v1tag"));
 
             String image = registry.address() + "/proserveau/example-app@" + digest;
+            ExecResult anonPull = host.docker(Duration.ofMinutes(2), "pull", image);
+            assertNotEquals(0, anonPull.exitCode(), anonPull.stdout());
+            assertTrue(anonPull.stderr().contains("no basic auth credentials"), anonPull.stderr());
+            registry.login(host, "deploy-service");
             int port = FreePorts.pickOn(host.hostAddress());
             ExampleApp.run(host, image, "example-app", host.hostAddress(), port, "docker1");
 
@@ -159,20 +179,25 @@ class DockerEngineTest {
     private String manifestDigest(RegistryServer registry, String repo, String tag)
             throws IOException, InterruptedException {
         HttpResponse<Void> r =
-                http.send(
-                        HttpRequest.newBuilder(
-                                        URI.create(
-                                                registry.url()
-                                                        + "/v2/"
-                                                        + repo
-                                                        + "/manifests/"
-                                                        + tag))
-                                .method("HEAD", HttpRequest.BodyPublishers.noBody())
-                                .header(
-                                        "Accept",
-                                        "application/vnd.docker.distribution.manifest.v2+json")
-                                .build(),
-                        HttpResponse.BodyHandlers.discarding());
+                registry.httpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                URI.create(
+                                                        registry.url()
+                                                                + "/v2/"
+                                                                + repo
+                                                                + "/manifests/"
+                                                                + tag))
+                                        .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                                        .header(
+                                                "Accept",
+                                                "application/vnd.docker.distribution.manifest.v2+json")
+                                        .header(
+                                                "Authorization",
+                                                registry.credentials("registry-service")
+                                                        .basicAuth())
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding());
         assertEquals(200, r.statusCode());
         return r.headers().firstValue("Docker-Content-Digest").orElseThrow();
     }
