@@ -37,7 +37,9 @@ class ApiAuthTest {
 
     @BeforeAll
     static void anImage() {
-        digest = RegistryInfra.buildAndPush(REPO, "t1", "v-auth", UUID.randomUUID().toString());
+        digest =
+                RegistryInfra.buildAndPush(
+                        "build-service", REPO, "t1", "v-auth", UUID.randomUUID().toString());
     }
 
     @Test
