@@ -331,6 +331,7 @@ class BuildServiceTest {
                         HttpRequest.newBuilder(
                                         base.toURI()
                                                 .resolve("builds/" + older + "/log?follow=true"))
+                                .header(AUTHORIZATION, bearer(VIEWER_TOKEN))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
 
