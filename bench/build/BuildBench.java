@@ -55,6 +55,7 @@ public class BuildBench {
             git(src, "remote", "add", "origin", bare.toUri().toString());
             String bootstrap = KafkaTestResource.bootstrapServers();
             Path fleet = writeFleet(engine, registry);
+            registry.login(engine, "ci-user"); // the by-hand pushes
             int port = FreePorts.pick();
             service =
                     new ProcessBuilder(
@@ -64,6 +65,8 @@ public class BuildBench {
                                     "-Dkafka.bootstrap.servers=" + bootstrap,
                                     "-Dcanary.fleet.path=" + fleet,
                                     "-Dcanary.data-dir=" + work.resolve("data"),
+                                    "-Dcanary.registry.password-file="
+                                            + registry.credentials("build-service").passwordFile(),
                                     "-jar",
                                     jar.toString())
                             .redirectErrorStream(true)
