@@ -56,6 +56,7 @@ public class BuildBench {
             git(src, "remote", "add", "origin", bare.toUri().toString());
             String bootstrap = KafkaTestResource.bootstrapServers();
             Path fleet = writeFleet(engine, registry);
+            registry.login(engine, "ci-user"); // the by-hand pushes
             int port = FreePorts.pick();
             service =
                     new ProcessBuilder(
@@ -66,6 +67,8 @@ public class BuildBench {
                                     "-Dcanary.fleet.path=" + fleet,
                                     "-Dcanary.data-dir=" + work.resolve("data"),
                                     "-Dcanary.api.tokens-file=" + TestTokens.write(),
+                                    "-Dcanary.registry.password-file="
+                                            + registry.credentials("build-service").passwordFile(),
                                     "-jar",
                                     jar.toString())
                             .redirectErrorStream(true)

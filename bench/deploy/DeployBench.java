@@ -59,6 +59,10 @@ public final class DeployBench {
                 DockerEngine d1 = DockerEngine.start("docker1");
                 DockerEngine d2 = DockerEngine.start("docker2");
                 SshServer ssh1 = SshServer.start(d1)) {
+            // the registry wants credentials: the CLIs log in (docker0 pushes as CI)
+            registry.login(d0, "ci-user");
+            registry.login(d1, "deploy-service");
+            registry.login(d2, "deploy-service");
             String v1 = ExampleApp.buildAndPush(d0, registry.address(), "example-app", "v1", "v1", false);
             String v2 = ExampleApp.buildAndPush(d0, registry.address(), "example-app", "v2", "v2", false);
             String repo = registry.address() + "/example-app";
@@ -94,6 +98,8 @@ public final class DeployBench {
             pb.environment().put("CANARY_FLEET", fleet.toString());
             pb.environment().put("KAFKA_BOOTSTRAP", kafka);
             pb.environment().put("CANARY_API_TOKENS_FILE", TestTokens.write().toString());
+            pb.environment().put("CANARY_REGISTRY_PASSWORD_FILE",
+                    registry.credentials("deploy-service").passwordFile().toString());
             pb.redirectErrorStream(true).redirectOutput(log.toFile());
             Process svc = pb.start();
             System.out.println("deploy-service pid " + svc.pid() + ", log " + log);
@@ -253,7 +259,7 @@ public final class DeployBench {
         Files.writeString(dir.resolve("tsig.key"), "c2VjcmV0\n");
         String yaml = """
                 domain: proserveau.local
-                registry: {address: "%s", url: "%s"}
+                registry: {address: "%s", url: "%s", ca: "%s"}
                 dns:
                   server: "127.0.0.1:5353"
                   tsig: {name: canary-release, secretFile: tsig.key}
@@ -277,7 +283,7 @@ public final class DeployBench {
                   canary: [docker0]
                   steps: ["100%%"]
                   maxUnavailable: %d
-                """.formatted(reg.address(), reg.url(),
+                """.formatted(reg.address(), reg.url(), reg.ca(),
                         d0.hostAddress(), d0.tcpEndpoint(), d0.clientTls().ca(), d0.clientTls().cert(), d0.clientTls().key(),
                         d1.hostAddress(), d1.unixSocket(), ssh1.host(), ssh1.port(), ssh1.user(), ssh1.privateKey(), ssh1.knownHosts(),
                         d2.hostAddress(), d2.tcpEndpoint(), d2.clientTls().ca(), d2.clientTls().cert(), d2.clientTls().key(),

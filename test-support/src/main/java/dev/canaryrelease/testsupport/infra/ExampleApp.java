@@ -56,7 +56,8 @@ public final class ExampleApp {
 
     /**
      * Builds the app on {@code engine} as {@code registryAddress/repository:tag}, pushes it and
-     * returns the pushed digest ({@code sha256:...}).
+     * returns the pushed digest ({@code sha256:...}). The registry wants credentials: log the
+     * engine's CLI in first ({@link RegistryServer#login(DockerEngine, String)}).
      */
     public static String buildAndPush(
             DockerEngine engine,
