@@ -413,23 +413,28 @@ class BuildServiceTest {
         assertTrue(log2.contains("git: wrote 4 files of " + second.substring(0, 12)), log2);
         assertPushed("example-app", second, r2);
 
-        String r3 = sender.send(request(first)).data().releaseId();
+        // another release of the head: its objects are in the mirror, only the branch is asked
+        String r3 = sender.send(request(second)).data().releaseId();
         awaitSuccess(r3, BUILD);
         String log3 = log(r3);
         assertTrue(
                 log3.contains(
-                        "git: commit " + first.substring(0, 12) + " already in the local mirror"),
+                        "git: commit "
+                                + second.substring(0, 12)
+                                + " already in the local mirror, still the head of main"),
                 log3);
-        assertFalse(log3.contains("git: fetching"), log3);
-        assertPushed("example-app", first, r3);
+        assertFalse(log3.contains("git: fetched"), log3);
+        assertPushed("example-app", second, r3);
     }
 
     @Test
     void twoBuildsOfTheSameRepositoryFetchingAtOnceBothSucceed() throws Exception {
+        // example2 builds the branch twin, example the branch main, of the same repository
         String one = RealInfra.git.commitApp("v-twin-1");
+        RealInfra.git.pushTo("twin");
         String two = RealInfra.git.commitApp("v-twin-2");
-        String a = sender.send(request("example", one)).data().releaseId();
-        String b = sender.send(request("example2", two)).data().releaseId();
+        String a = sender.send(request("example2", one)).data().releaseId();
+        String b = sender.send(request("example", two)).data().releaseId();
         Awaitility.await()
                 .atMost(Duration.ofSeconds(30))
                 .until(
@@ -440,8 +445,8 @@ class BuildServiceTest {
         awaitSuccess(b, BUILD);
         assertTrue(log(a).contains("git: wrote 4 files of " + one.substring(0, 12)), log(a));
         assertTrue(log(b).contains("git: wrote 4 files of " + two.substring(0, 12)), log(b));
-        assertPushed("example-app", one, a);
-        assertPushed("example-app-2", two, b);
+        assertPushed("example-app-2", one, a);
+        assertPushed("example-app", two, b);
     }
 
     @Test
@@ -476,5 +481,296 @@ class BuildServiceTest {
     @Test
     void aMirrorOfARepositoryThatLeftTheFleetIsRemovedAtStart() {
         assertTrue(Files.notExists(RealInfra.staleMirror));
+    }
+
+    /** The tags of {@code image} in the registry (none if it has no such repository). */
+    static String tagsOf(String image) throws Exception {
+        HttpResponse<String> r =
+                get(RealInfra.registry.url() + "/v2/" + image + "/tags/list", null);
+        return r.statusCode() == 404 ? "" : String.valueOf(JSON.readTree(r.body()).get("tags"));
+    }
+
+    /**
+     * Every entry of every layer of {@code image:tag} in the registry: name → {@code -> target} for
+     * links, the text of small files, "" for folders and large files.
+     */
+    static java.util.Map<String, String> layerEntries(String image, String tag) throws Exception {
+        String reg = RealInfra.registry.url();
+        HttpResponse<String> manifest =
+                get(
+                        reg + "/v2/" + image + "/manifests/" + tag,
+                        "application/vnd.docker.distribution.manifest.v2+json");
+        assertEquals(200, manifest.statusCode(), manifest.body());
+        java.util.Map<String, String> entries = new java.util.TreeMap<>();
+        for (JsonNode layer : JSON.readTree(manifest.body()).get("layers")) {
+            HttpResponse<byte[]> blob =
+                    HTTP.send(
+                            HttpRequest.newBuilder(
+                                            URI.create(
+                                                    reg
+                                                            + "/v2/"
+                                                            + image
+                                                            + "/blobs/"
+                                                            + layer.get("digest").asText()))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
+            try (var tar =
+                    new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                            new org.apache.commons.compress.compressors.gzip
+                                    .GzipCompressorInputStream(
+                                    new java.io.ByteArrayInputStream(blob.body())))) {
+                org.apache.commons.compress.archivers.tar.TarArchiveEntry e;
+                while ((e = tar.getNextEntry()) != null) {
+                    String v =
+                            e.isSymbolicLink()
+                                    ? "-> " + e.getLinkName()
+                                    : e.isFile() && e.getSize() < 4096
+                                            ? new String(
+                                                    tar.readAllBytes(),
+                                                    java.nio.charset.StandardCharsets.UTF_8)
+                                            : "";
+                    entries.put(e.getName(), v);
+                }
+            }
+        }
+        return entries;
+    }
+
+    @Test
+    void aLinkOutOfTheCheckoutFailsTheBuildNamingItAndNothingIsPushed() throws Exception {
+        // issue 20's attack: an empty .dockerignore, s -> the host's secrets, COPY s/ /s/
+        String up = "../".repeat(30) + RealInfra.secrets.toString().substring(1);
+        RealInfra.git.commitApp("v-attack");
+        RealInfra.git.write(".dockerignore", "");
+        RealInfra.git.link("s", up);
+        String sha =
+                RealInfra.git.commitDockerfile(
+                        "FROM scratch\nCOPY s/ /s/\n", "copy the host's secrets");
+        try {
+            String release = sender.send(request(sha)).data().releaseId();
+            BuildFailed f = awaitFailure(release, Duration.ofSeconds(60));
+            assertEquals(
+                    "context refused: 's' is a symbolic link to '"
+                            + up
+                            + "', which leads outside the checkout",
+                    f.reason());
+            assertFalse(log(release).contains("docker build -t"), log(release));
+            assertFalse(tagsOf("example-app").contains(sha.substring(0, 12)));
+        } finally {
+            RealInfra.git.deleteAndPush("remove the attack", "s", ".dockerignore");
+        }
+    }
+
+    @Test
+    void selfLinksBuildQuicklyAndAnInsideLinkStaysALinkInTheImage() throws Exception {
+        RealInfra.git.commitApp("v-links");
+        RealInfra.git.write(".dockerignore", "*.log\n");
+        RealInfra.git.write("debug.log", "left out by .dockerignore");
+        for (String self : List.of("a", "b", "c")) {
+            RealInfra.git.link(self, ".");
+        }
+        RealInfra.git.link("page", "app.env");
+        String sha =
+                RealInfra.git.commitDockerfile(
+                        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY . /ctx/\n",
+                        "self links and an inside link");
+        try {
+            String release = sender.send(request(sha)).data().releaseId();
+            BuildSucceeded ok = awaitSuccess(release, BUILD).data();
+            // docker-java's scanner walked a/b/c/a/... without end; the context has 3 links
+            assertTrue(ok.durationMs() < 30_000, "took " + ok.durationMs() + " ms");
+            assertTrue(log(release).contains("(1 left out by .dockerignore)"), log(release));
+
+            java.util.Map<String, String> layers = layerEntries("example-app", ok.tag());
+            assertEquals("-> app.env", layers.get("ctx/page"), layers.toString());
+            assertEquals("-> .", layers.get("ctx/a"), layers.toString());
+            assertTrue(layers.containsKey("ctx/app.env"), layers.toString());
+            assertFalse(layers.containsKey("ctx/debug.log"), layers.toString());
+            assertFalse(
+                    layers.values().stream().anyMatch(v -> v.contains(RealInfra.SECRET)),
+                    "a layer holds a file from outside the checkout");
+            assertFalse(layers.keySet().stream().anyMatch(n -> n.startsWith("ctx/a/")));
+        } finally {
+            RealInfra.git.deleteAndPush(
+                    "remove the links", "a", "b", "c", "page", ".dockerignore", "debug.log");
+        }
+    }
+
+    @Test
+    void aCommitThatIsNoLongerTheHeadOfItsBranchIsNotBuilt() throws Exception {
+        String a = RealInfra.git.commitApp("v-replayed-a");
+        String b = RealInfra.git.commitApp("v-replayed-b");
+        // a replayed (or late) push of a: the repository's branch head is b
+        String release = sender.send(request(a)).data().releaseId();
+        BuildFailed f = awaitFailure(release, Duration.ofSeconds(60));
+        assertTrue(
+                f.reason()
+                        .startsWith(
+                                "superseded: "
+                                        + a.substring(0, 12)
+                                        + " is no longer the head of main in "
+                                        + GitFixture.REPOSITORY
+                                        + " (the head is "
+                                        + b
+                                        + ")"),
+                f.reason());
+        assertFalse(log(release).contains("docker build -t"), log(release));
+        assertFalse(tagsOf("example-app").contains(a.substring(0, 12)));
+        given().get("/builds/" + release).then().body("status", equalTo("FAILED"));
+    }
+
+    @Test
+    void copyFromAnImageOutsideTheRegistryIsRefused() {
+        RealInfra.git.commitApp("v-copy-from");
+        String sha =
+                RealInfra.git.commitDockerfile(
+                        "FROM scratch\nCOPY --from=busybox /bin/busybox /bin/busybox\n",
+                        "copy from Docker Hub");
+        String release = sender.send(request(sha)).data().releaseId();
+        BuildFailed f = awaitFailure(release, Duration.ofSeconds(60));
+        assertTrue(
+                f.reason()
+                        .startsWith(
+                                "base image refused: COPY --from=busybox: the build engine never"
+                                        + " pulls from Docker Hub"),
+                f.reason());
+    }
+
+    @Test
+    void aBusyLoopPastTheAppsDeadlineIsStoppedOnTheEngineWithinItsLimits() throws Exception {
+        RealInfra.git.commitApp("v-busy");
+        String sha =
+                RealInfra.git.commitDockerfile(
+                        """
+                        FROM scratch
+                        COPY busybox /bin/busybox
+                        RUN ["/bin/busybox", "sh", "-c", "echo busy loop $((6 * 7)); while :; do :; done"]
+                        """,
+                        "a step that never ends");
+        RealInfra.git.pushTo("busy");
+        String release = sender.send(request("busy", sha)).data().releaseId();
+        Awaitility.await()
+                .atMost(BUILD)
+                .failFast("the busy build ended", () -> count(release, EventType.BUILD_FAILED) > 0)
+                // the step's own output (its instruction, also in the log, holds no "42")
+                .until(() -> log(release).contains("busy loop 42"));
+        Matcher running = Pattern.compile("Running in ([0-9a-f]{12})").matcher(log(release));
+        String container = null;
+        while (running.find()) {
+            container = running.group(1);
+        }
+        assertTrue(container != null, log(release));
+        // the step's container runs with the app's limits from the fleet (256m, 0.5 CPU, 64)
+        String limits =
+                RealInfra.engine
+                        .docker(
+                                "inspect",
+                                "--format",
+                                "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}"
+                                        + " {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}}"
+                                        + " {{json .HostConfig.Ulimits}}",
+                                container)
+                        .stdout()
+                        .strip();
+        assertEquals(
+                "268435456 268435456 100000 50000 [{\"Hard\":64,\"Name\":\"nproc\",\"Soft\":64}]",
+                limits);
+
+        BuildFailed f = awaitFailure(release, Duration.ofSeconds(30));
+        assertEquals(
+                "timeout: the build ran longer than its deadline of 8s and was stopped"
+                        + " (fleet: apps.busy.build.deadline)",
+                f.reason());
+        assertTrue(f.durationMs() >= 8000 && f.durationMs() < 15_000, "took " + f.durationMs());
+        // nothing of the build keeps running on the engine, and the build thread returned
+        // (it removes the workspace as its last step)
+        String id = container;
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(
+                        () ->
+                                RealInfra.engine
+                                        .docker("ps", "-aq", "--filter", "id=" + id)
+                                        .stdout()
+                                        .isBlank());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> RealInfra.engine.docker("ps", "-q").stdout().isBlank());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> Files.notExists(RealInfra.dataDir.resolve("work").resolve(release)));
+        assertFalse(tagsOf("busy-app").contains(sha.substring(0, 12)));
+    }
+
+    @Test
+    void aNonRootStepThatForksPastTheAppsPidsLimitFails() {
+        // 100 background processes of uid 4242 against the app's pids limit of 64 (nproc)
+        RealInfra.git.commitApp("v-forks");
+        String sha =
+                RealInfra.git.commitDockerfile(
+                        """
+                        FROM scratch
+                        COPY busybox /bin/busybox
+                        USER 4242
+                        RUN ["/bin/busybox", "sh", "-c", "i=0; while [ $i -lt 100 ]; do /bin/busybox sleep 2 & i=$((i+1)); done; echo forked $i"]
+                        """,
+                        "a step that forks 100 processes");
+        RealInfra.git.pushTo("busy");
+        String release = sender.send(request("busy", sha)).data().releaseId();
+        BuildFailed f = awaitFailure(release, BUILD);
+        assertTrue(f.reason().startsWith("build step failed: Step 4/"), f.reason());
+        assertTrue(f.reason().contains("can't fork"), f.reason());
+        assertFalse(log(release).contains("forked 100"), log(release));
+    }
+
+    @Test
+    void aForgedCloneUrlIsNeverFetchedAndTheFleetsRepositoryIsBuilt() throws Exception {
+        try (RecordingGitServer attacker = new RecordingGitServer()) {
+            String sha = RealInfra.git.commitApp("v-forged-url");
+            BuildRequested forged =
+                    new BuildRequested(
+                            UUID.randomUUID().toString(),
+                            "example",
+                            GitFixture.REPOSITORY,
+                            attacker.url() + "attacker/example-app.git",
+                            "refs/heads/main",
+                            sha,
+                            "octocat",
+                            "delivery-" + UUID.randomUUID());
+            String release = sender.send(forged).data().releaseId();
+            awaitSuccess(release, BUILD);
+            assertPushed("example-app", sha, release);
+            assertEquals(List.of(), attacker.requests());
+            String reg = RealInfra.registry.url();
+            HttpResponse<String> manifest =
+                    get(
+                            reg + "/v2/example-app/manifests/" + sha.substring(0, 12),
+                            "application/vnd.docker.distribution.manifest.v2+json");
+            String configDigest = JSON.readTree(manifest.body()).at("/config/digest").asText();
+            JsonNode labels =
+                    JSON.readTree(get(reg + "/v2/example-app/blobs/" + configDigest, null).body())
+                            .at("/config/Labels");
+            assertEquals(
+                    GitFixture.CLONE_URL, labels.get("org.opencontainers.image.source").asText());
+
+            // a request whose repository is not the named app's is not built at all
+            BuildRequested other =
+                    new BuildRequested(
+                            UUID.randomUUID().toString(),
+                            "example",
+                            "attacker/other",
+                            attacker.url() + "attacker/other.git",
+                            "refs/heads/main",
+                            sha,
+                            "octocat",
+                            "delivery-" + UUID.randomUUID());
+            BuildFailed f = awaitFailure(sender.send(other).data().releaseId(), BUILD);
+            assertEquals(
+                    "unknown app: app 'example' builds "
+                            + GitFixture.REPOSITORY
+                            + ", not attacker/other",
+                    f.reason());
+            assertEquals(List.of(), attacker.requests());
+        }
     }
 }

@@ -9,6 +9,7 @@ import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.transport.RefSpec;
 
 import dev.canaryrelease.testsupport.infra.ExampleApp;
 
@@ -74,6 +75,42 @@ final class GitFixture {
         return commitAndPush("remove the Dockerfile");
     }
 
+    /** Points {@code branch} of the bare repository at the working copy's last commit. */
+    synchronized void pushTo(String branch) {
+        try {
+            git.push()
+                    .setRemote("origin")
+                    .setRefSpecs(new RefSpec("+HEAD:refs/heads/" + branch))
+                    .call();
+        } catch (GitAPIException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A symbolic link {@code path -> target} in the working copy (committed by the next push). */
+    void link(String path, String target) {
+        try {
+            Path p = work.resolve(path);
+            Files.createDirectories(p.getParent());
+            Files.deleteIfExists(p);
+            Files.createSymbolicLink(p, Path.of(target));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Deletes files and links of the working copy and pushes. */
+    String deleteAndPush(String message, String... paths) {
+        try {
+            for (String p : paths) {
+                Files.deleteIfExists(work.resolve(p));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return commitAndPush(message);
+    }
+
     void write(String file, String text) {
         try {
             Files.writeString(work.resolve(file), text);
@@ -95,7 +132,8 @@ final class GitFixture {
                             .setAllowEmpty(true)
                             .setSign(false)
                             .call();
-            git.push().setRemote("origin").add("main").call();
+            // the working copy of the empty repository is on JGit's default branch: push it as main
+            git.push().setRemote("origin").setRefSpecs(new RefSpec("+HEAD:refs/heads/main")).call();
             return c.getName();
         } catch (GitAPIException e) {
             throw new IllegalStateException(e);

@@ -28,11 +28,23 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
     static Path dataDir;
     static Path staleMirror;
 
+    /**
+     * A folder outside every checkout holding {@code token} ({@link #SECRET}): a host's secrets.
+     */
+    static Path secrets;
+
+    static final String SECRET = "host-secret-" + java.util.UUID.randomUUID();
+
+    /** Deadline and limits of the app {@code busy} (branch {@code busy}). */
+    static final String BUSY_LIMITS = "{memory: 256m, cpus: 0.5, pids: 64, deadline: 8s}";
+
     @Override
     public Map<String, String> start() {
         try {
             dir = Files.createTempDirectory("build-service-test-");
             git = new GitFixture(dir);
+            secrets = Files.createDirectories(dir.resolve("secrets"));
+            Files.writeString(secrets.resolve("token"), SECRET);
             registry = RegistryServer.start();
             engine = DockerEngine.start("docker0");
             dataDir =
@@ -43,7 +55,19 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
             seedMirror(staleMirror, "someone/left-the-fleet");
             Path fleet =
                     writeFleet(
-                            dir, engine.tcpEndpoint(), engine.clientTls(), registry.address(), git);
+                            dir,
+                            engine.tcpEndpoint(),
+                            engine.clientTls(),
+                            registry.address(),
+                            gitSection(git),
+                            """
+                              - {name: example2, repository: %s, branch: twin, image: example-app-2, port: 3001}
+                              - {name: busy, repository: %s, branch: busy, image: busy-app, port: 3002, build: %s}
+                            """
+                                    .formatted(
+                                            GitFixture.REPOSITORY,
+                                            GitFixture.REPOSITORY,
+                                            BUSY_LIMITS));
             return Map.of(
                     "canary.fleet.path", fleet.toString(),
                     "canary.data-dir", dataDir.toString(),
@@ -65,18 +89,31 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** The fleet's git section: github.com rewritten to the local repositories, and more. */
+    static String gitSection(GitFixture git, String... extraRewrites) {
+        StringBuilder b =
+                new StringBuilder(
+                        "git:\n  urlRewrites:\n    - {insteadOf: \"https://github.com/\", url: \""
+                                + git.rewriteUrl()
+                                + "\"}\n");
+        for (String r : extraRewrites) {
+            b.append("    - ").append(r).append("\n");
+        }
+        return b.toString();
+    }
+
+    /**
+     * A fleet with the build host {@code docker0} at {@code endpoint}, the app {@code example} of
+     * {@link GitFixture#REPOSITORY} and {@code extraApps} (YAML list items).
+     */
     static Path writeFleet(
             Path dir,
             String endpoint,
             TlsFiles tls,
             String registryAddress,
-            GitFixture git,
-            String... extraRewrites)
+            String gitSection,
+            String extraApps)
             throws IOException {
-        StringBuilder rewrites = new StringBuilder();
-        for (String r : extraRewrites) {
-            rewrites.append("    - ").append(r).append("\n");
-        }
         String yaml =
                 """
                 domain: proserveau.local
@@ -84,9 +121,6 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
                 dns:
                   server: "127.0.0.1:5353"
                   tsig: {name: canary-release, secretFile: tsig.key}
-                git:
-                  urlRewrites:
-                    - {insteadOf: "https://github.com/", url: "%s"}
                 %sbuild: {host: docker0}
                 hosts:
                   - {name: cfgmgr, address: 127.0.0.10}
@@ -98,21 +132,19 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
                   - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-test.sock", frontend: "http://127.0.0.10:8000"}
                 apps:
                   - {name: example, repository: %s, image: example-app, port: 3000}
-                  - {name: example2, repository: %s, image: example-app-2, port: 3001}
-                rollout:
+                %srollout:
                   canary: [docker0]
                   minReady: 0
                 """
                         .formatted(
                                 registryAddress,
-                                git.rewriteUrl(),
-                                rewrites,
+                                gitSection,
                                 endpoint,
                                 tls.ca(),
                                 tls.cert(),
                                 tls.key(),
                                 GitFixture.REPOSITORY,
-                                GitFixture.REPOSITORY);
+                                extraApps);
         Files.writeString(dir.resolve("tsig.key"), "placeholder\n");
         Path file = dir.resolve("fleet.yaml");
         Files.writeString(file, yaml);

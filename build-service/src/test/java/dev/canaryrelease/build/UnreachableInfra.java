@@ -18,14 +18,26 @@ import dev.canaryrelease.testsupport.infra.Pki;
 import dev.canaryrelease.testsupport.infra.TlsFiles;
 
 /**
- * A fleet whose build engine and registry are down (closed ports on 127.0.0.1), a git server that
- * accepts connections and never answers ({@code https://hanging.example/} is rewritten to it), the
- * real local repository of the example app, and a build deadline of 8 s.
+ * A fleet whose build engine and registry are down (closed ports on 127.0.0.1), whose git host
+ * ({@code git.url: https://git.example.test/}, with a token file) is a {@link RecordingGitServer},
+ * with the app {@code example} rewritten to the real local repository of the example app, the app
+ * {@code hanging} to a git server that accepts connections and never answers, the app {@code
+ * recorded} on the git host itself; a second recording server stands for an attacker's; a build
+ * deadline of 8 s.
  */
 public class UnreachableInfra implements QuarkusTestResourceLifecycleManager {
-    static final String HANGING_URL = "https://hanging.example/proserveau/example-app.git";
+    static final String HANGING_REPOSITORY = "proserveau/hanging-app";
+    static final String RECORDED_REPOSITORY = "proserveau/recorded-app";
+    static final String TOKEN = "ghs_test-token-" + java.util.UUID.randomUUID();
 
     static GitFixture git;
+
+    /** The fleet's git host. */
+    static RecordingGitServer gitHost;
+
+    /** A server a forged event names as its clone URL. */
+    static RecordingGitServer attacker;
+
     private static Path dir;
     static int enginePort;
     static Path dataDir;
@@ -57,16 +69,39 @@ public class UnreachableInfra implements QuarkusTestResourceLifecycleManager {
                             "hanging-git-server");
             t.setDaemon(true);
             t.start();
+            gitHost = new RecordingGitServer();
+            attacker = new RecordingGitServer();
+            Files.writeString(dir.resolve("git-token"), TOKEN + "\n");
+            String gitSection =
+                    """
+                    git:
+                      url: "https://git.example.test/"
+                      tokenFile: git-token
+                      urlRewrites:
+                        - {insteadOf: "https://git.example.test/", url: "%s"}
+                        - {insteadOf: "https://git.example.test/%s", url: "%s%s"}
+                        - {insteadOf: "https://git.example.test/%s", url: "http://127.0.0.1:%d/%s"}
+                    """
+                            .formatted(
+                                    gitHost.url(),
+                                    GitFixture.REPOSITORY,
+                                    git.rewriteUrl(),
+                                    GitFixture.REPOSITORY,
+                                    HANGING_REPOSITORY,
+                                    hanging.getLocalPort(),
+                                    HANGING_REPOSITORY);
             Path fleet =
                     RealInfra.writeFleet(
                             dir,
                             "tcp://127.0.0.1:" + enginePort,
                             client,
                             "127.0.0.1:" + registryPort,
-                            git,
-                            "{insteadOf: \"https://hanging.example/\", url: \"http://127.0.0.1:"
-                                    + hanging.getLocalPort()
-                                    + "/\"}");
+                            gitSection,
+                            """
+                              - {name: hanging, repository: %s, port: 3001}
+                              - {name: recorded, repository: %s, port: 3002}
+                            """
+                                    .formatted(HANGING_REPOSITORY, RECORDED_REPOSITORY));
             dataDir =
                     Files.createDirectories(
                             Path.of("target", "build-data", dir.getFileName().toString()));
@@ -88,6 +123,10 @@ public class UnreachableInfra implements QuarkusTestResourceLifecycleManager {
     public void stop() {
         if (dir != null) {
             dev.canaryrelease.build.domain.BuildStore.deleteTree(dir);
+        }
+        if (gitHost != null) {
+            gitHost.close();
+            attacker.close();
         }
         try {
             hanging.close();

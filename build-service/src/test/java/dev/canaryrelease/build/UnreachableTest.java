@@ -7,9 +7,13 @@ import static jakarta.ws.rs.core.HttpHeaders.AUTHORIZATION;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterAll;
@@ -56,10 +60,14 @@ class UnreachableTest {
     }
 
     static BuildRequested request(String cloneUrl, String sha) {
+        return request("example", GitFixture.REPOSITORY, cloneUrl, sha);
+    }
+
+    static BuildRequested request(String app, String repository, String cloneUrl, String sha) {
         return new BuildRequested(
                 UUID.randomUUID().toString(),
-                "example",
-                GitFixture.REPOSITORY,
+                app,
+                repository,
                 cloneUrl,
                 "refs/heads/main",
                 sha,
@@ -99,7 +107,15 @@ class UnreachableTest {
     @Test
     void aBuildThatOutlivesItsDeadlineIsStopped() {
         String sha = UnreachableInfra.git.commitApp("v-hang");
-        String release = sender.send(request(UnreachableInfra.HANGING_URL, sha)).data().releaseId();
+        String release =
+                sender.send(
+                                request(
+                                        "hanging",
+                                        UnreachableInfra.HANGING_REPOSITORY,
+                                        "https://github.com/proserveau/hanging-app.git",
+                                        sha))
+                        .data()
+                        .releaseId();
         capture.await(release, EventType.BUILD_STARTED, Duration.ofSeconds(30));
         BuildFailed f = awaitFailure(release, Duration.ofSeconds(30));
         assertEquals(
@@ -113,5 +129,58 @@ class UnreachableTest {
                 .statusCode(200)
                 .body("status", equalTo("FAILED"))
                 .body("reason", startsWith("timeout"));
+    }
+
+    @Test
+    void aForgedCloneUrlGetsNoRequestAndTheTokenGoesOnlyToTheFleetsGitHost() {
+        // the forged event names the attacker's server: the build fetches the fleet's repository
+        // (it gets as far as the engine, which is down here) and the attacker hears nothing
+        String sha = UnreachableInfra.git.commitApp("v-forged");
+        String forged =
+                sender.send(request(UnreachableInfra.attacker.url() + "steal/it.git", sha))
+                        .data()
+                        .releaseId();
+        BuildFailed f = awaitFailure(forged, Duration.ofSeconds(30));
+        assertTrue(f.reason().startsWith("engine unreachable: docker0"), f.reason());
+        String log = given().get("/builds/" + forged + "/log").body().asString();
+        assertTrue(log.contains("git: wrote 4 files of " + sha.substring(0, 12)), log);
+        assertTrue(log.contains("proserveau/example-app"), log);
+        assertEquals(List.of(), UnreachableInfra.attacker.requests());
+
+        // the fleet's own git host does get the token (so the check above could fail)
+        String recorded =
+                sender.send(
+                                request(
+                                        "recorded",
+                                        UnreachableInfra.RECORDED_REPOSITORY,
+                                        UnreachableInfra.attacker.url() + "x.git",
+                                        sha))
+                        .data()
+                        .releaseId();
+        BuildFailed r = awaitFailure(recorded, Duration.ofSeconds(30));
+        assertTrue(
+                r.reason().startsWith("clone failed: " + UnreachableInfra.gitHost.url()),
+                r.reason());
+        assertFalse(r.reason().contains(UnreachableInfra.TOKEN), r.reason());
+        String basic =
+                "Basic "
+                        + Base64.getEncoder()
+                                .encodeToString(
+                                        ("x-access-token:" + UnreachableInfra.TOKEN)
+                                                .getBytes(StandardCharsets.UTF_8));
+        List<RecordingGitServer.Request> seen = UnreachableInfra.gitHost.requests();
+        assertTrue(
+                seen.stream()
+                        .anyMatch(
+                                q ->
+                                        basic.equals(q.authorization())
+                                                && q.path()
+                                                        .startsWith(
+                                                                "/"
+                                                                        + UnreachableInfra
+                                                                                .RECORDED_REPOSITORY
+                                                                        + ".git/")),
+                seen.toString());
+        assertEquals(List.of(), UnreachableInfra.attacker.requests());
     }
 }

@@ -3,6 +3,7 @@ package dev.canaryrelease.fleet;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -41,8 +42,43 @@ public record Fleet(
     /** A TSIG key: name, algorithm (e.g. hmac-sha256) and a file holding the base64 secret. */
     public record Tsig(String name, String algorithm, Path secretFile) {}
 
-    /** Git access for builds: {@code insteadOf}-style URL rewrites and an optional token file. */
-    public record Git(List<UrlRewrite> urlRewrites, Path tokenFile) {
+    /**
+     * Git access for builds: {@code insteadOf}-style URL rewrites, an optional token file and
+     * {@code url}, the base URL of the git host the apps' repositories live on (default {@code
+     * https://github.com/}, always ending in {@code /}). An app's clone URL is {@code
+     * <url><repository>.git} after the rewrites; the token is sent only to the git host.
+     */
+    public record Git(List<UrlRewrite> urlRewrites, Path tokenFile, String url) {
+        /** The base URL of the git host when none is configured. */
+        public static final String DEFAULT_URL = "https://github.com/";
+
+        /** The clone URL of {@code repository} ({@code owner/name}), before the rewrites. */
+        public String cloneUrl(String repository) {
+            return url + repository + ".git";
+        }
+
+        /**
+         * The {@code scheme://host[:port]} the token belongs to: that of {@link #url()} after the
+         * rewrites (so a rewrite of the whole host, e.g. to a local server, moves the token with
+         * it, but a rewrite of one repository to another host does not).
+         */
+        public String tokenOrigin() {
+            return origin(rewrite(url));
+        }
+
+        /** {@code scheme://host[:port]} of a URL (lower case), or "" if it has none. */
+        public static String origin(String url) {
+            int scheme = url.indexOf("://");
+            if (scheme < 0) {
+                return "";
+            }
+            int end = url.indexOf('/', scheme + 3);
+            String authority = url.substring(scheme + 3, end < 0 ? url.length() : end);
+            int at = authority.lastIndexOf('@');
+            return (url.substring(0, scheme + 3) + authority.substring(at + 1))
+                    .toLowerCase(Locale.ROOT);
+        }
+
         /** Applies the longest matching rewrite, as git's {@code url.<base>.insteadOf} does. */
         public String rewrite(String url) {
             UrlRewrite best = null;
@@ -111,7 +147,24 @@ public record Fleet(
             String context,
             String backend,
             Map<String, String> env,
-            List<String> releaseByPush) {}
+            List<String> releaseByPush,
+            BuildLimits build) {}
+
+    /**
+     * The bounds of one app's build on the build engine ({@code apps[].build}): memory in bytes
+     * (memory plus swap is the same, so no swap), CPUs (a CFS quota of that many cores), the
+     * processes of a build step's user ({@code RLIMIT_NPROC}) and an optional deadline that
+     * replaces the build-service's default.
+     */
+    public record BuildLimits(
+            long memoryBytes, double cpus, int pids, Optional<Duration> deadline) {
+        public static final long DEFAULT_MEMORY = 2L << 30;
+        public static final double DEFAULT_CPUS = 1.0;
+        public static final int DEFAULT_PIDS = 512;
+
+        public static final BuildLimits DEFAULTS =
+                new BuildLimits(DEFAULT_MEMORY, DEFAULT_CPUS, DEFAULT_PIDS, Optional.empty());
+    }
 
     /**
      * The rollout policy. {@code steps} are absolute counts or percentages of the remaining hosts

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -26,6 +27,7 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 import dev.canaryrelease.fleet.Fleet.App;
+import dev.canaryrelease.fleet.Fleet.BuildLimits;
 import dev.canaryrelease.fleet.Fleet.Dns;
 import dev.canaryrelease.fleet.Fleet.Docker;
 import dev.canaryrelease.fleet.Fleet.Driver;
@@ -211,9 +213,24 @@ public final class FleetLoader {
 
     private Git git(NodeTuple t) {
         if (t == null) {
-            return new Git(List.of(), null);
+            return new Git(List.of(), null, Git.DEFAULT_URL);
         }
-        Map<String, NodeTuple> m = keys(t.getValueNode(), "git", "urlRewrites", "tokenFile");
+        Map<String, NodeTuple> m = keys(t.getValueNode(), "git", "urlRewrites", "tokenFile", "url");
+        String url = str(m, "git", "url", Git.DEFAULT_URL, false);
+        if (!url.matches("(https?|file|ssh)://[^\\s]+")) {
+            problem(
+                    m.get("url").getValueNode(),
+                    "git.url",
+                    "'" + url + "' is not an http(s), ssh or file URL");
+        } else if (url.matches("[a-z]+://[^/@]*@.*")) {
+            problem(
+                    m.get("url").getValueNode(),
+                    "git.url",
+                    "must not hold credentials (use git.tokenFile)");
+        }
+        if (!url.endsWith("/")) {
+            url = url + "/";
+        }
         List<UrlRewrite> rewrites = new ArrayList<>();
         if (m.containsKey("urlRewrites")) {
             List<Node> items = seq(m.get("urlRewrites").getValueNode(), "git.urlRewrites");
@@ -225,7 +242,7 @@ public final class FleetLoader {
                                 str(r, p, "insteadOf", null, true), str(r, p, "url", null, true)));
             }
         }
-        return new Git(List.copyOf(rewrites), existingFile(m, "git", "tokenFile", false));
+        return new Git(List.copyOf(rewrites), existingFile(m, "git", "tokenFile", false), url);
     }
 
     private List<Host> hosts(NodeTuple t) {
@@ -400,7 +417,8 @@ public final class FleetLoader {
                             "context",
                             "backend",
                             "env",
-                            "releaseByPush");
+                            "releaseByPush",
+                            "build");
             String name = str(m, p, "name", null, true);
             if (name != null) {
                 p = "apps[" + i + "](" + name + ")";
@@ -463,7 +481,8 @@ public final class FleetLoader {
                             str(m, p, "context", ".", false),
                             str(m, p, "backend", name, false),
                             Map.copyOf(env),
-                            releaseByPush(m, p)));
+                            releaseByPush(m, p),
+                            buildLimits(m.get("build"), p + ".build")));
         }
         return List.copyOf(apps);
     }
@@ -487,6 +506,59 @@ public final class FleetLoader {
             }
         }
         return List.copyOf(users);
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)", Pattern.CASE_INSENSITIVE);
+
+    /** {@code apps[].build}: memory (e.g. 512m, 2g), cpus (e.g. 1, 0.5), pids, deadline. */
+    private BuildLimits buildLimits(NodeTuple t, String p) {
+        if (t == null) {
+            return BuildLimits.DEFAULTS;
+        }
+        Map<String, NodeTuple> m = keys(t.getValueNode(), p, "memory", "cpus", "pids", "deadline");
+        long memory = BuildLimits.DEFAULT_MEMORY;
+        String mem = str(m, p, "memory", null, false);
+        if (mem != null) {
+            Matcher sm = SIZE.matcher(mem);
+            long v = -1;
+            if (sm.matches() && sm.group(1).length() < 12) {
+                int shift =
+                        switch (sm.group(2).toLowerCase(Locale.ROOT)) {
+                            case "k" -> 10;
+                            case "m" -> 20;
+                            case "g" -> 30;
+                            default -> 0;
+                        };
+                v = Long.parseLong(sm.group(1)) << shift;
+            }
+            if (v < (6L << 20)) {
+                problem(
+                        m.get("memory").getValueNode(),
+                        p + ".memory",
+                        "'" + mem + "' is not a size of at least 6m such as 512m or 2g");
+            } else {
+                memory = v;
+            }
+        }
+        double cpus = BuildLimits.DEFAULT_CPUS;
+        String c = str(m, p, "cpus", null, false);
+        if (c != null) {
+            try {
+                cpus = Double.parseDouble(c);
+            } catch (NumberFormatException e) {
+                cpus = -1;
+            }
+            if (!(cpus >= 0.01 && cpus <= 1024)) {
+                problem(
+                        m.get("cpus").getValueNode(),
+                        p + ".cpus",
+                        "'" + c + "' is not a number of CPUs such as 0.5 or 2");
+                cpus = BuildLimits.DEFAULT_CPUS;
+            }
+        }
+        int pids = integer(m, p, "pids", BuildLimits.DEFAULT_PIDS, 8, 1 << 22);
+        Duration deadline = duration(m, p, "deadline", null);
+        return new BuildLimits(memory, cpus, pids, Optional.ofNullable(deadline));
     }
 
     private Rollout rollout(NodeTuple t, List<Host> hosts) {

@@ -232,4 +232,74 @@ class FleetLoaderTest {
                         .replace(".git.git", ".git"));
         assertEquals("file:///mirror/x/y.git", fleet.git().rewrite("https://github.com/x/y.git"));
     }
+
+    @Test
+    void appsAreClonedFromTheFleetsGitHostAndTheTokenBelongsToIt() throws IOException {
+        Fleet defaults = FleetLoader.load(write(VALID));
+        assertEquals(
+                "https://github.com/proserveau/example-app.git",
+                defaults.git().cloneUrl("proserveau/example-app"));
+        assertEquals("https://github.com", defaults.git().tokenOrigin());
+
+        Fleet fleet =
+                FleetLoader.load(
+                        write(
+                                VALID
+                                        + """
+                                        git:
+                                          url: "https://git.example.org"
+                                          urlRewrites:
+                                            - {insteadOf: "https://git.example.org/", url: "http://127.0.0.1:8999/git/"}
+                                            - {insteadOf: "https://git.example.org/other/", url: "https://elsewhere.example/"}
+                                        """));
+        assertEquals(
+                "https://git.example.org/proserveau/example-app.git",
+                fleet.git().cloneUrl("proserveau/example-app"));
+        // a rewrite of the whole host moves the token with it; one of a single owner does not
+        assertEquals("http://127.0.0.1:8999", fleet.git().tokenOrigin());
+        assertEquals(
+                "https://elsewhere.example",
+                Fleet.Git.origin(fleet.git().rewrite("https://git.example.org/other/x.git")));
+        assertEquals("https://h:1", Fleet.Git.origin("HTTPS://user:pw@H:1/x"));
+
+        String msg =
+                problems(
+                        VALID
+                                + """
+                                git:
+                                  url: "https://user:token@github.com/"
+                                """);
+        assertTrue(msg.contains("git.url: must not hold credentials"), msg);
+    }
+
+    @Test
+    void buildLimitsHaveDefaultsAndAreCheckedPerApp() throws IOException {
+        Fleet defaults = FleetLoader.load(write(VALID));
+        assertEquals(Fleet.BuildLimits.DEFAULTS, defaults.app("example").orElseThrow().build());
+
+        Fleet fleet =
+                FleetLoader.load(
+                        write(
+                                VALID.replace(
+                                        "{name: example, repository: proserveau/example-app, port: 3000}",
+                                        "{name: example, repository: proserveau/example-app, port: 3000,"
+                                                + " build: {memory: 512m, cpus: 0.5, pids: 64, deadline: 90s}}")));
+        Fleet.BuildLimits b = fleet.app("example").orElseThrow().build();
+        assertEquals(512L << 20, b.memoryBytes());
+        assertEquals(0.5, b.cpus());
+        assertEquals(64, b.pids());
+        assertEquals(java.util.Optional.of(Duration.ofSeconds(90)), b.deadline());
+
+        String msg =
+                problems(
+                        VALID.replace(
+                                "{name: example, repository: proserveau/example-app, port: 3000}",
+                                "{name: example, repository: proserveau/example-app, port: 3000,"
+                                        + " build: {memory: lots, cpus: -1, pids: 2, deadline: soon, swap: 1g}}"));
+        assertTrue(msg.contains("apps[0](example).build.memory: 'lots' is not a size"), msg);
+        assertTrue(msg.contains("apps[0](example).build.cpus: '-1' is not a number of CPUs"), msg);
+        assertTrue(msg.contains("apps[0](example).build.pids: 2 is out of range"), msg);
+        assertTrue(msg.contains("apps[0](example).build.deadline: 'soon' is not a duration"), msg);
+        assertTrue(msg.contains("apps[0](example).build.swap: unknown field"), msg);
+    }
 }

@@ -1,26 +1,35 @@
 package dev.canaryrelease.build.client;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.net.URLEncoder;
+import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.BuildResponseItem;
 import com.github.dockerjava.api.model.PushResponseItem;
 import com.github.dockerjava.api.model.ResponseItem;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
 
 import dev.canaryrelease.build.config.BuildConfig;
 import dev.canaryrelease.build.config.RegistryAuth;
@@ -39,12 +48,16 @@ import dev.canaryrelease.fleet.Fleet;
 @ApplicationScoped
 public class DockerEngineClient {
     private static final Pattern STEP = Pattern.compile("^Step \\d+/\\d+ : .*");
+    private static final Pattern RUNNING_IN = Pattern.compile("---> Running in ([0-9a-f]{12,64})");
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final Pattern PUSHED_DIGEST = Pattern.compile("digest: (sha256:[0-9a-f]{64})");
 
     private final Fleet fleet;
     private final BuildConfig config;
     private final RegistryAuth registryAuth;
     private DockerClient client;
+    private DockerHttpClient http;
 
     public DockerEngineClient(Fleet fleet, BuildConfig config, RegistryAuth registryAuth) {
         this.fleet = fleet;
@@ -69,11 +82,14 @@ public class DockerEngineClient {
     private synchronized DockerClient client() {
         if (client == null) {
             Fleet.Docker d = docker();
-            var http =
+            http =
                     new ApacheDockerHttpClient.Builder()
                             .dockerHost(URI.create(d.endpoint()))
                             .sslConfig(d.tls().map(PemSslConfig::new).orElse(null))
                             .connectionTimeout(config.build().engineConnectTimeout())
+                            // without it the connect timeout stays the socket's read timeout, and
+                            // a build step silent for that long failed; the deadline bounds it
+                            .responseTimeout(longestDeadline().plusMinutes(1))
                             .maxConnections(16)
                             .build();
             var cfg =
@@ -84,6 +100,16 @@ public class DockerEngineClient {
             client = DockerClientImpl.getInstance(cfg, http);
         }
         return client;
+    }
+
+    /** The longest build deadline of any app (the service's default or the fleet's). */
+    private Duration longestDeadline() {
+        Duration d = config.build().deadline();
+        for (Fleet.App a : fleet.apps()) {
+            Duration own = a.build().deadline().orElse(d);
+            d = own.compareTo(d) > 0 ? own : d;
+        }
+        return d;
     }
 
     /** Checks that the engine answers; {@code engine unreachable} otherwise. */
@@ -97,46 +123,68 @@ public class DockerEngineClient {
     }
 
     /**
-     * Builds {@code dockerfile} with {@code context}, tagged {@code imageRef}, with {@code labels}.
-     * Returns the image id.
+     * Builds {@code context} (its Dockerfile is {@link ContextTar#DOCKERFILE}) tagged {@code
+     * imageRef}, each step bounded by {@code limits}. Returns the image id.
+     *
+     * <p>The request is made here rather than through docker-java's {@code BuildImageCmd}, which
+     * has no {@code cpuquota}, {@code cpuperiod} or {@code ulimits}. The classic builder gives each
+     * {@code RUN} step's container {@code memory} and {@code memswap} (the same value: no swap), a
+     * CFS quota of {@code cpus} cores ({@code cpuperiod} 100 ms, {@code cpuquota}) and the {@code
+     * nproc} ulimit; its build options have no pids limit (moby {@code hostConfigFromOptions}
+     * copies no {@code PidsLimit}), so {@code nproc} is the bound on processes the build API
+     * offers. The kernel applies {@code RLIMIT_NPROC} per user and not to uid 0 of the host, so it
+     * bounds steps that run as a non-root {@code USER}; the memory limit bounds a root step's
+     * processes too (their kernel memory is charged to the step).
+     *
+     * <p>A cancel (newer commit, deadline) closes the request: the engine cancels the build and
+     * removes the step's container ({@code forcerm}); the containers this build started are then
+     * removed by id, in case one outlived the stream, and the build thread returns.
      */
     public String build(
-            Path context, Path dockerfile, String imageRef, BuildLog log, Cancellation cancel)
+            ContextTar context,
+            String imageRef,
+            Fleet.BuildLimits limits,
+            BuildLog log,
+            Cancellation cancel)
             throws BuildFailure {
         BuildCallback cb = new BuildCallback(log);
         try {
-            var cmd = client().buildImageCmd();
-            if (Files.exists(context.resolve(".dockerignore"))) {
-                // docker-java applies .dockerignore (and gzips the context)
-                cmd.withBaseDirectory(context.toFile()).withDockerfile(dockerfile.toFile());
-            } else {
-                // an uncompressed tar streamed as it is written, as the docker CLI sends it
-                cmd.withTarInputStream(ContextTar.stream(context))
-                        .withDockerfilePath(
-                                context.relativize(dockerfile).toString().replace('\\', '/'));
+            client();
+            InputStream tar = context.stream();
+            cancel.onCancel(tar);
+            DockerHttpClient.Request request =
+                    DockerHttpClient.Request.builder()
+                            .method(DockerHttpClient.Request.Method.POST)
+                            .path("/build?" + buildQuery(imageRef, limits))
+                            .putHeader("Content-Type", "application/x-tar")
+                            .body(tar)
+                            .build();
+            try (DockerHttpClient.Response response = http.execute(request)) {
+                cancel.onCancel(response);
+                if (response.getStatusCode() != 200) {
+                    String body = new String(response.getBody().readAllBytes(), UTF_8);
+                    cb.error = errorMessage(body, response.getStatusCode());
+                    log.line("ERROR: " + cb.error);
+                } else {
+                    try (MappingIterator<BuildResponseItem> items =
+                            JSON.readerFor(BuildResponseItem.class)
+                                    .readValues(response.getBody())) {
+                        while (items.hasNextValue()) {
+                            cb.onNext(items.nextValue());
+                        }
+                    }
+                }
             }
-            cmd.withTags(Set.of(imageRef))
-                    .withPull(false)
-                    .withRemove(true)
-                    .withForcerm(true)
-                    .exec(cb);
-            cancel.onCancel(cb);
-            cb.awaitCompletion();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            cancel.check();
-            throw new BuildFailure(Reasons.of(Reasons.BUILD_FAILED, "interrupted"));
-        } catch (IOException e) {
-            throw new BuildFailure(
-                    Reasons.of(Reasons.BUILD_FAILED, "cannot read the build context: " + e), e);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             cancel.check();
             if (cb.error == null) {
                 throw engineFailure(Reasons.BUILD_FAILED, e);
             }
         } finally {
             cancel.clear();
-            closeQuietly(cb);
+            if (cancel.cancelled()) {
+                removeContainers(cb.containers, log);
+            }
         }
         cancel.check();
         if (cb.error != null) {
@@ -162,6 +210,66 @@ public class DockerEngineClient {
                             Reasons.BUILD_FAILED, "the engine ended the build without an image"));
         }
         return cb.imageId;
+    }
+
+    /** The query of {@code POST /build}: tag, Dockerfile, no pull, cleanup and the limits. */
+    static String buildQuery(String imageRef, Fleet.BuildLimits limits) {
+        long period = 100_000;
+        long quota = Math.max(1000, Math.round(limits.cpus() * period));
+        String ulimits =
+                "[{\"Name\":\"nproc\",\"Soft\":"
+                        + limits.pids()
+                        + ",\"Hard\":"
+                        + limits.pids()
+                        + "}]";
+        return "t="
+                + enc(imageRef)
+                + "&dockerfile="
+                + enc(ContextTar.DOCKERFILE)
+                + "&rm=1&forcerm=1"
+                + "&memory="
+                + limits.memoryBytes()
+                + "&memswap="
+                + limits.memoryBytes()
+                + "&cpuperiod="
+                + period
+                + "&cpuquota="
+                + quota
+                + "&ulimits="
+                + enc(ulimits);
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, UTF_8);
+    }
+
+    private static String errorMessage(String body, int status) {
+        try {
+            JsonNode m = JSON.readTree(body).get("message");
+            if (m != null && !m.asText().isBlank()) {
+                return m.asText();
+            }
+        } catch (IOException e) {
+            // not JSON: the body itself
+        }
+        return "HTTP " + status + ": " + body.strip();
+    }
+
+    /**
+     * Removes the step containers of a stopped build that the engine left (it removes them itself
+     * when the stream closes; this makes sure). Best effort: what cannot be removed is logged.
+     */
+    private void removeContainers(List<String> ids, BuildLog log) {
+        for (String id : ids) {
+            try {
+                client().removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+                log.linef("stopped: removed the build step's container %s", id);
+            } catch (NotFoundException gone) {
+                // the engine removed it already
+            } catch (RuntimeException e) {
+                log.linef("stopped: cannot remove the build step's container %s: %s", id, e);
+            }
+        }
     }
 
     /**
@@ -227,7 +335,7 @@ public class DockerEngineClient {
         }
     }
 
-    private BuildFailure engineFailure(String prefix, RuntimeException e) {
+    private BuildFailure engineFailure(String prefix, Exception e) {
         String msg = rootMessage(e);
         Throwable root = root(e);
         if (root instanceof java.net.ConnectException
@@ -286,6 +394,7 @@ public class DockerEngineClient {
 
     private static final class BuildCallback extends ResultCallback.Adapter<BuildResponseItem> {
         private final BuildLog log;
+        final List<String> containers = new CopyOnWriteArrayList<>();
         volatile String lastStep;
         volatile String error;
         volatile String imageId;
@@ -300,6 +409,10 @@ public class DockerEngineClient {
                 for (String line : item.getStream().split("\\r?\\n")) {
                     if (STEP.matcher(line).matches()) {
                         lastStep = line.strip();
+                    }
+                    Matcher running = RUNNING_IN.matcher(line);
+                    if (running.find()) {
+                        containers.add(running.group(1));
                     }
                 }
                 log.line(item.getStream());

@@ -1,10 +1,6 @@
 package dev.canaryrelease.build.client;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,14 +26,17 @@ import jakarta.interceptor.Interceptor;
 
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.InvalidRemoteException;
+import org.eclipse.jgit.api.errors.TransportException;
 import org.eclipse.jgit.errors.CorruptObjectException;
 import org.eclipse.jgit.errors.CorruptPackIndexException;
 import org.eclipse.jgit.errors.IncorrectObjectTypeException;
-import org.eclipse.jgit.errors.NoRemoteRepositoryException;
 import org.eclipse.jgit.errors.PackInvalidException;
 import org.eclipse.jgit.errors.PackMismatchException;
+import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ProgressMonitor;
+import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.lib.StoredConfig;
@@ -45,6 +44,7 @@ import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.FetchResult;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
@@ -65,13 +65,13 @@ import dev.canaryrelease.fleet.Fleet;
  * mirror of the repository, fetching into the mirror only what it lacks.
  *
  * <p>The mirror is a bare repository {@code <data-dir>/mirrors/<hash>.git}, one per effective clone
- * URL (the hash is that of the URL without user info: never the URL itself in a path). A commit
- * already in it needs no network. Otherwise the commit id is fetched alone (servers that allow
- * fetching any reachable commit: GitHub, Git's protocol v2, JGit), not shallow, so the next fetch
- * sends only the objects the mirror lacks; servers that refuse get a fetch of every branch and tag.
- * Each fetched commit keeps a ref {@code refs/canary/<sha>}. The clone URL goes through the fleet's
- * {@code git.urlRewrites}; the token of {@code git.tokenFile}, if any, is sent as HTTP credentials
- * and never logged.
+ * URL (the hash is that of the URL without user info: never the URL itself in a path). The clone
+ * URL is the fleet's ({@code git.url} + the app's repository, through {@code git.urlRewrites}),
+ * never an event's. Every build fetches the app's branch into the mirror's {@code
+ * refs/heads/<branch>} (only the objects the mirror lacks travel) and builds the commit only if it
+ * is that branch's head: the head check asks the repository, not the push. Each built commit keeps
+ * a ref {@code refs/canary/<sha>}. The token of {@code git.tokenFile}, if any, is sent as HTTP
+ * credentials only to the fleet's git host ({@link Fleet.Git#tokenOrigin()}) and never logged.
  *
  * <p>One lock per mirror: builds of the same repository take their turn (the fetch and the writing
  * of the files, tens of milliseconds). A mirror JGit cannot open or read, or whose fetch fails on a
@@ -97,9 +97,17 @@ public class GitClient {
         this.mirrors = config.dataDir().toAbsolutePath().normalize().resolve("mirrors");
     }
 
-    /** The URL actually fetched from (after the fleet's rewrites). */
-    public String effectiveUrl(String cloneUrl) {
-        return fleet.git() == null ? cloneUrl : fleet.git().rewrite(cloneUrl);
+    /**
+     * The URL an app's repository is fetched from: the fleet's {@code git.url} + the app's {@code
+     * repository} + {@code .git}, after the fleet's rewrites. Never a URL from an event.
+     */
+    public String effectiveUrl(Fleet.App app) {
+        return fleet.git().rewrite(cloneUrl(app));
+    }
+
+    /** The clone URL of an app before the rewrites (the image's source label). */
+    public String cloneUrl(Fleet.App app) {
+        return fleet.git().cloneUrl(app.repository());
     }
 
     /** The mirror folder of an effective URL: a hash of the URL without its user info. */
@@ -181,20 +189,17 @@ public class GitClient {
     }
 
     /**
-     * Writes the files of commit {@code sha} of {@code cloneUrl} (the fleet's {@code repository})
-     * into the empty folder {@code dir}.
+     * Writes the files of commit {@code sha} of the app's repository into the empty folder {@code
+     * dir}, if {@code sha} is the head of the app's branch in the repository (fetched now).
      *
-     * @throws BuildFailure clone failed (and why), commit not found, or the cancel reason
+     * @throws BuildFailure clone failed (and why), commit not found, superseded (not the head of
+     *     the branch), or the cancel reason
      */
-    public void checkout(
-            String cloneUrl,
-            String repository,
-            String sha,
-            Path dir,
-            BuildLog log,
-            Cancellation cancel)
+    public void checkout(Fleet.App app, String sha, Path dir, BuildLog log, Cancellation cancel)
             throws BuildFailure {
-        String url = effectiveUrl(cloneUrl);
+        String repository = app.repository();
+        String branch = app.branch();
+        String url = effectiveUrl(app);
         String shown = Reasons.redactUrl(url);
         if (sha == null || !ObjectId.isId(sha.toLowerCase(Locale.ROOT))) {
             throw new BuildFailure(
@@ -213,7 +218,7 @@ public class GitClient {
         acquire(lock, cancel);
         try {
             try {
-                fromMirror(url, shown, repository, commit, mirror, dir, log, cancel);
+                fromMirror(url, shown, repository, branch, commit, mirror, dir, log, cancel);
             } catch (MirrorUnusable e) {
                 cancel.check();
                 log.linef(
@@ -228,7 +233,7 @@ public class GitClient {
                 BuildStore.deleteTree(dir);
                 try {
                     Files.createDirectories(dir);
-                    fromMirror(url, shown, repository, commit, mirror, dir, log, cancel);
+                    fromMirror(url, shown, repository, branch, commit, mirror, dir, log, cancel);
                 } catch (MirrorUnusable again) {
                     cancel.check();
                     throw new BuildFailure(
@@ -273,6 +278,7 @@ public class GitClient {
             String url,
             String shown,
             String repository,
+            String branch,
             String commit,
             Path mirror,
             Path dir,
@@ -282,24 +288,50 @@ public class GitClient {
         long t0 = System.nanoTime();
         try (Repository repo = openMirror(mirror, repository)) {
             ObjectId id = ObjectId.fromString(commit);
+            boolean had = present(repo, id) != null;
+            // the head check asks the repository, never the event: the branch is fetched now
+            int objects = fetch(repo, url, shown, branch, log, cancel);
+            ObjectId head = head(repo, branch);
             RevCommit c = present(repo, id);
-            if (c != null) {
-                log.linef(
-                        "git: commit %s already in the local mirror (%d ms)",
-                        commit.substring(0, 12), (System.nanoTime() - t0) / 1_000_000);
-            } else {
-                int objects = fetch(repo, url, shown, commit, log, cancel);
-                c = present(repo, id);
+            if (head == null || !head.equals(id)) {
                 if (c == null) {
                     throw new BuildFailure(
                             Reasons.of(
                                     Reasons.COMMIT_NOT_FOUND,
                                     commit
-                                            + " is not in any branch or tag of "
+                                            + " is not in the branch "
+                                            + branch
+                                            + " of "
                                             + shown
+                                            + (head == null
+                                                    ? ""
+                                                    : " (its head is "
+                                                            + head.name().substring(0, 12)
+                                                            + ")")
                                             + " (was it pushed, or force-pushed away?)"));
                 }
-                keep(repo, id);
+                throw new BuildFailure(
+                        Reasons.of(
+                                Reasons.SUPERSEDED,
+                                commit.substring(0, 12)
+                                        + " "
+                                        + Reasons.NOT_THE_HEAD
+                                        + " "
+                                        + branch
+                                        + " in "
+                                        + repository
+                                        + (head == null
+                                                ? " (the branch is gone)"
+                                                : " (the head is " + head.name() + ")")
+                                        + ": only the head of the app's branch is built; a"
+                                        + " redeploy of an older commit is an operator's act"));
+            }
+            keep(repo, id);
+            if (had) {
+                log.linef(
+                        "git: commit %s already in the local mirror, still the head of %s (%d ms)",
+                        commit.substring(0, 12), branch, (System.nanoTime() - t0) / 1_000_000);
+            } else {
                 pack(repo, mirror, log);
                 log.linef(
                         "git: fetched %s into the local mirror (%s, %d ms)",
@@ -436,58 +468,59 @@ public class GitClient {
         }
     }
 
-    /** Fetches {@code commit} into the mirror; returns how many objects were received, or -1. */
+    /**
+     * The branch's commit in the mirror (as just fetched), null if the remote has no such branch.
+     */
+    private static ObjectId head(Repository repo, String branch) throws MirrorUnusable {
+        try {
+            Ref ref = repo.exactRef(Constants.R_HEADS + branch);
+            return ref == null ? null : ref.getObjectId();
+        } catch (IOException e) {
+            throw new MirrorUnusable(why(e), e);
+        }
+    }
+
+    /**
+     * Fetches the app's branch into the mirror's {@code refs/heads/<branch>} (forced: a force-push
+     * moves it); only the objects the mirror lacks travel. Returns how many objects were received,
+     * or -1. A branch the remote does not have leaves the mirror's ref deleted.
+     */
     private int fetch(
             Repository repo,
             String url,
             String shown,
-            String commit,
+            String branch,
             BuildLog log,
             Cancellation cancel)
             throws BuildFailure, MirrorUnusable {
-        CredentialsProvider credentials = credentials(url);
+        CredentialsProvider credentials = credentials(url, log);
         Counting monitor = new Counting(cancel);
-        Git git = new Git(repo);
-        String ref = MIRROR_REF_PREFIX + commit;
-        log.linef("git: fetching commit %s from %s", commit, shown);
+        String ref = Constants.R_HEADS + branch;
+        log.linef("git: fetching %s from %s", branch, shown);
         try {
-            git.fetch()
-                    .setRemote(url)
-                    .setRefSpecs(new RefSpec(commit + ":" + ref))
-                    .setTagOpt(TagOpt.NO_TAGS)
-                    .setTimeout(timeoutSeconds)
-                    .setCredentialsProvider(credentials)
-                    .setProgressMonitor(monitor)
-                    .call();
-            if (repo.getObjectDatabase().has(ObjectId.fromString(commit))) {
-                return monitor.received;
+            FetchResult r =
+                    new Git(repo)
+                            .fetch()
+                            .setRemote(url)
+                            .setRefSpecs(new RefSpec("+" + ref + ":" + ref))
+                            .setTagOpt(TagOpt.NO_TAGS)
+                            .setTimeout(timeoutSeconds)
+                            .setCredentialsProvider(credentials)
+                            .setProgressMonitor(monitor)
+                            .call();
+            if (r.getAdvertisedRef(ref) == null) {
+                deleteRef(repo, ref);
             }
-        } catch (GitAPIException | IOException | RuntimeException e) {
+        } catch (InvalidRemoteException | TransportException e) {
             cancel.check();
             if (corrupt(e)) {
                 throw new MirrorUnusable(why(e), e);
             }
-            if (unreachable(e)) {
-                throw new BuildFailure(Reasons.of(Reasons.CLONE_FAILED, shown + ": " + why(e)), e);
+            if (String.valueOf(e.getMessage()).contains("Remote does not have " + ref)) {
+                deleteRef(repo, ref);
+                return monitor.received;
             }
-            log.linef(
-                    "git: the server refused to send the commit alone (%s); fetching every"
-                            + " branch and tag",
-                    why(e));
-        }
-        cancel.check();
-        int before = monitor.received;
-        try {
-            git.fetch()
-                    .setRemote(url)
-                    .setRefSpecs(
-                            List.of(
-                                    new RefSpec("+refs/heads/*:refs/remotes/origin/*"),
-                                    new RefSpec("+refs/tags/*:refs/tags/*")))
-                    .setTimeout(timeoutSeconds)
-                    .setCredentialsProvider(credentials)
-                    .setProgressMonitor(monitor)
-                    .call();
+            throw new BuildFailure(Reasons.of(Reasons.CLONE_FAILED, shown + ": " + why(e)), e);
         } catch (GitAPIException | RuntimeException e) {
             cancel.check();
             if (corrupt(e)) {
@@ -496,7 +529,19 @@ public class GitClient {
             throw new BuildFailure(Reasons.of(Reasons.CLONE_FAILED, shown + ": " + why(e)), e);
         }
         cancel.check();
-        return monitor.received < 0 ? before : monitor.received;
+        return monitor.received;
+    }
+
+    private static void deleteRef(Repository repo, String ref) throws MirrorUnusable {
+        try {
+            if (repo.exactRef(ref) != null) {
+                RefUpdate u = repo.updateRef(ref);
+                u.setForceUpdate(true);
+                u.delete();
+            }
+        } catch (IOException e) {
+            throw new MirrorUnusable(why(e), e);
+        }
     }
 
     /** A failure of the local object database (not of the server or the network). */
@@ -517,9 +562,25 @@ public class GitClient {
         return false;
     }
 
-    private CredentialsProvider credentials(String url) throws BuildFailure {
-        Path tokenFile = fleet.git() == null ? null : fleet.git().tokenFile();
+    /**
+     * The token of {@code git.tokenFile} as HTTP credentials, only for the fleet's git host ({@link
+     * Fleet.Git#tokenOrigin()}) and only over https (or http to a loopback address); null
+     * otherwise. Read per fetch, never logged.
+     */
+    private CredentialsProvider credentials(String url, BuildLog log) throws BuildFailure {
+        Path tokenFile = fleet.git().tokenFile();
         if (tokenFile == null || !url.startsWith("http")) {
+            return null;
+        }
+        String origin = Fleet.Git.origin(url);
+        if (!origin.equals(fleet.git().tokenOrigin())) {
+            log.linef(
+                    "git: no token sent to %s: the token is for the fleet's git host %s",
+                    origin, fleet.git().tokenOrigin());
+            return null;
+        }
+        if (origin.startsWith("http://") && !loopback(origin)) {
+            log.linef("git: no token sent to %s: plain http off this machine", origin);
             return null;
         }
         try {
@@ -535,26 +596,9 @@ public class GitClient {
         }
     }
 
-    /** Connection or authentication problems: asking for every branch would fail the same way. */
-    private static boolean unreachable(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof NoRemoteRepositoryException
-                    || t instanceof ConnectException
-                    || t instanceof UnknownHostException
-                    || t instanceof NoRouteToHostException
-                    || t instanceof SocketTimeoutException) {
-                return true;
-            }
-            String m = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
-            if (m.contains("not authorized")
-                    || m.contains("authentication is required")
-                    || m.contains("not found")
-                            && !m.contains("want")
-                            && !m.contains("not our ref")) {
-                return true;
-            }
-        }
-        return false;
+    private static boolean loopback(String origin) {
+        String host = origin.substring(origin.indexOf("://") + 3).replaceAll(":\\d+$", "");
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
     }
 
     /** The message of the failure and of its root cause, without credentials. */

@@ -176,14 +176,34 @@ public class BuildQueue {
         return CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * The fleet's app of a request: by name, else by repository. A request whose repository is not
+     * the named app's is no app of the fleet: the build always uses the fleet's repository and
+     * never the request's clone URL, so a forged request cannot name another source.
+     */
     private Optional<Fleet.App> appOf(BuildRequested req) {
         Optional<Fleet.App> app = req.app() == null ? Optional.empty() : fleet.app(req.app());
-        return app.isPresent() || req.repository() == null
-                ? app
-                : fleet.appForRepository(req.repository());
+        if (app.isPresent()) {
+            return req.repository() == null
+                            || app.get().repository().equalsIgnoreCase(req.repository())
+                    ? app
+                    : Optional.empty();
+        }
+        return req.repository() == null ? app : fleet.appForRepository(req.repository());
     }
 
-    private static String unknownApp(BuildRequested req) {
+    private String unknownApp(BuildRequested req) {
+        Optional<Fleet.App> named = req.app() == null ? Optional.empty() : fleet.app(req.app());
+        if (named.isPresent()) {
+            return Reasons.of(
+                    Reasons.UNKNOWN_APP,
+                    "app '"
+                            + req.app()
+                            + "' builds "
+                            + named.get().repository()
+                            + ", not "
+                            + req.repository());
+        }
         return Reasons.of(
                 Reasons.UNKNOWN_APP,
                 "'" + req.app() + "' (" + req.repository() + ") is not in the fleet's apps");
@@ -322,7 +342,11 @@ public class BuildQueue {
                         new BuildStarted(id(), req.app(), req.commitSha(), rec.logLocation()),
                         rec.causeId());
             }
-            Duration deadline = config.build().deadline();
+            Duration deadline = app.build().deadline().orElse(config.build().deadline());
+            String setting =
+                    app.build().deadline().isPresent()
+                            ? "fleet: apps." + app.name() + ".build.deadline"
+                            : "canary.build.deadline";
             ScheduledFuture<?> timeLimit =
                     timer.schedule(
                             () ->
@@ -331,8 +355,9 @@ public class BuildQueue {
                                                     Reasons.TIMEOUT,
                                                     "the build ran longer than its deadline of "
                                                             + human(deadline)
-                                                            + " and was stopped"
-                                                            + " (canary.build.deadline)"),
+                                                            + " and was stopped ("
+                                                            + setting
+                                                            + ")"),
                                             "deadline of "
                                                     + human(deadline)
                                                     + " reached: stopping"),

@@ -2,6 +2,7 @@ package dev.canaryrelease.build.domain;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -9,6 +10,7 @@ import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.canaryrelease.build.client.ContextTar;
 import dev.canaryrelease.build.client.DockerEngineClient;
 import dev.canaryrelease.build.client.GitClient;
 import dev.canaryrelease.events.model.BuildRequested;
@@ -49,19 +51,28 @@ public class BuildRunner {
         String tag = tagOf(req.commitSha());
         String image = fleet.registry().imageName(app.image());
         log.linef(
-                "release %s: app %s, %s at %s (%s), pushed by %s",
+                "release %s: app %s, %s at %s (branch %s), pushed by %s",
                 req.releaseId(),
                 app.name(),
-                req.repository(),
+                app.repository(),
                 req.commitSha(),
-                req.ref(),
+                app.branch(),
                 req.pusher());
-        git.checkout(req.cloneUrl(), app.repository(), req.commitSha(), workspace, log, cancel);
+        git.checkout(app, req.commitSha(), workspace, log, cancel);
         cancel.check();
 
-        Path context = inside(workspace, app.context(), "context");
-        Path dockerfile = inside(context, app.dockerfile(), "dockerfile");
-        if (!Files.isDirectory(context)) {
+        inside(workspace, app.context(), "context");
+        inside(workspace.resolve(app.context()), app.dockerfile(), "dockerfile");
+        // both resolved inside the checkout, each link on the way followed there, never outside
+        Path context =
+                ContextTar.resolve(workspace, app.context(), "the context '" + app.context() + "'");
+        String contextRel = ContextTar.nameIn(workspace, context);
+        Path dockerfile =
+                ContextTar.resolve(
+                        workspace,
+                        contextRel + "/" + app.dockerfile(),
+                        "the Dockerfile '" + app.dockerfile() + "'");
+        if (!Files.isDirectory(context, LinkOption.NOFOLLOW_LINKS)) {
             throw new BuildFailure(
                     Reasons.of(
                             Reasons.NO_DOCKERFILE,
@@ -70,18 +81,18 @@ public class BuildRunner {
                                     + "' does not exist at commit "
                                     + tag
                                     + " of "
-                                    + req.repository()));
+                                    + app.repository()));
         }
-        if (!Files.isRegularFile(dockerfile)) {
+        if (!Files.isRegularFile(dockerfile, LinkOption.NOFOLLOW_LINKS)) {
             throw new BuildFailure(
                     Reasons.of(
                             Reasons.NO_DOCKERFILE,
                             "'"
-                                    + workspace.relativize(dockerfile)
+                                    + ContextTar.nameIn(workspace, dockerfile)
                                     + "' not found at commit "
                                     + tag
                                     + " of "
-                                    + req.repository()
+                                    + app.repository()
                                     + " (fleet: apps."
                                     + app.name()
                                     + ".dockerfile/context)"));
@@ -93,32 +104,40 @@ public class BuildRunner {
             throw new BuildFailure(
                     Reasons.of(Reasons.NO_DOCKERFILE, "cannot read it: " + e.getMessage()));
         }
-        List<String> foreign = DockerfileCheck.foreignBaseImages(text, fleet.registry().address());
+        List<String> foreign = DockerfileCheck.refusedImages(text, fleet.registry().address());
         if (!foreign.isEmpty()) {
             throw new BuildFailure(
                     Reasons.of(
                             Reasons.BASE_IMAGE_REFUSED,
-                            "FROM "
-                                    + String.join(", ", foreign)
+                            String.join(", ", foreign)
                                     + ": the build engine never pulls from Docker Hub; use"
-                                    + " scratch or an image of "
+                                    + " scratch, an earlier stage or an image of "
                                     + fleet.registry().address()));
         }
-
-        log.linef("engine: %s", docker.describe());
-        docker.ping();
-        cancel.check();
 
         String ref = image + ":" + tag;
         Map<String, String> labels =
                 Map.of(
                         LABEL_REVISION, req.commitSha(),
-                        LABEL_SOURCE, Reasons.redactUrl(req.cloneUrl()),
+                        LABEL_SOURCE, Reasons.redactUrl(git.cloneUrl(app)),
                         LABEL_RELEASE, req.releaseId());
+        // the context is checked before the engine hears of the build
+        ContextTar tar = ContextTar.of(workspace, context, withLabels(text, labels));
+
+        log.linef("engine: %s", docker.describe());
+        docker.ping();
+        cancel.check();
+
         log.linef("docker build -t %s -f %s %s", ref, app.dockerfile(), app.context());
         long t0 = System.nanoTime();
-        Path labelled = withLabels(dockerfile, text, labels);
-        String imageId = docker.build(context, labelled, ref, log, cancel);
+        log.linef(
+                "context: %d entries%s; limits: memory %d MiB, %s CPUs, %d processes",
+                tar.size(),
+                tar.ignored() == 0 ? "" : " (" + tar.ignored() + " left out by .dockerignore)",
+                app.build().memoryBytes() >> 20,
+                app.build().cpus(),
+                app.build().pids());
+        String imageId = docker.build(tar, ref, app.build(), log, cancel);
         log.linef("built %s in %d ms", imageId, (System.nanoTime() - t0) / 1_000_000);
 
         log.linef("docker push %s", ref);
@@ -129,12 +148,12 @@ public class BuildRunner {
     }
 
     /**
-     * A copy of the Dockerfile next to it with one {@code LABEL} instruction appended (it applies
-     * to the final stage). The build API's own {@code labels} parameter makes the classic builder
-     * add one step, and one intermediate container, per label: three labels cost ~0.4 s.
+     * The Dockerfile with one {@code LABEL} instruction appended (it applies to the final stage),
+     * sent as the context's {@link ContextTar#DOCKERFILE} (never written into the checkout). The
+     * build API's own {@code labels} parameter makes the classic builder add one step, and one
+     * intermediate container, per label: three labels cost ~0.4 s.
      */
-    static Path withLabels(Path dockerfile, String text, Map<String, String> labels)
-            throws BuildFailure {
+    static String withLabels(String text, Map<String, String> labels) {
         StringBuilder b = new StringBuilder(text);
         if (!text.endsWith("\n")) {
             b.append('\n');
@@ -149,13 +168,7 @@ public class BuildRunner {
                                         .append('=')
                                         .append(quote(e.getValue())));
         b.append('\n');
-        Path copy = dockerfile.resolveSibling(".canary-build.Dockerfile");
-        try {
-            Files.writeString(copy, b.toString());
-        } catch (IOException e) {
-            throw new BuildFailure(Reasons.of(Reasons.INTERNAL, "cannot write " + copy + ": " + e));
-        }
-        return copy;
+        return b.toString();
     }
 
     private static String quote(String v) {

@@ -114,7 +114,10 @@ public class BuildStore {
         }
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                p.toFile().setWritable(true);
+                // never through a link: a commit's link may name any file of this host
+                if (!Files.isSymbolicLink(p)) {
+                    p.toFile().setWritable(true);
+                }
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {

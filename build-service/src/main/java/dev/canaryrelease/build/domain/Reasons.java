@@ -8,10 +8,24 @@ public final class Reasons {
     /** A newer commit of the same app was requested: this build was cancelled. */
     public static final String SUPERSEDED = "superseded";
 
+    /**
+     * Detail of {@link #SUPERSEDED} when the pushed commit is no longer the head of the app's
+     * branch in the repository when the build fetches it (a replayed or late push).
+     */
+    public static final String NOT_THE_HEAD = "is no longer the head of";
+
     public static final String CLONE_FAILED = "clone failed";
     public static final String COMMIT_NOT_FOUND = "commit not found";
     public static final String NO_DOCKERFILE = "no Dockerfile";
     public static final String BASE_IMAGE_REFUSED = "base image refused";
+
+    /**
+     * The commit's files cannot be the build context as they are: a symbolic link (or the
+     * Dockerfile, the context folder, {@code .dockerignore}) that leads outside the checkout or
+     * never resolves, or a path the build-service reserves.
+     */
+    public static final String CONTEXT_REFUSED = "context refused";
+
     public static final String STEP_FAILED = "build step failed";
     public static final String BUILD_FAILED = "build failed";
     public static final String PUSH_REFUSED = "push refused";

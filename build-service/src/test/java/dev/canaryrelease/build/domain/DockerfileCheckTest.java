@@ -20,7 +20,7 @@ class DockerfileCheckTest {
                 from base
                 COPY --from=tools /x /x
                 """;
-        assertEquals(List.of(), DockerfileCheck.foreignBaseImages(df, REG));
+        assertEquals(List.of(), DockerfileCheck.refusedImages(df, REG));
     }
 
     @Test
@@ -37,12 +37,40 @@ class DockerfileCheckTest {
                 """;
         assertEquals(
                 List.of(
-                        "alpine:3.20",
-                        "docker.io/library/busybox",
-                        "${BASE}",
-                        "127.0.0.1:5000/$X",
-                        "debian:12"),
-                DockerfileCheck.foreignBaseImages(df, REG));
+                        "FROM alpine:3.20",
+                        "FROM docker.io/library/busybox",
+                        "FROM ${BASE}",
+                        "FROM 127.0.0.1:5000/$X",
+                        "FROM debian:12"),
+                DockerfileCheck.refusedImages(df, REG));
+    }
+
+    @Test
+    void copyFromAndRunMountFromNameOnlyStagesOrTheRegistry() {
+        String df =
+                """
+                FROM scratch AS base
+                COPY --from=busybox /bin/busybox /bin/busybox
+                COPY --chown=1:1 --from=docker.io/library/alpine:3.20 /etc/passwd /etc/
+                copy --from=base /x /x
+                COPY --from=0 /x /y
+                COPY --from=1 /x /z
+                COPY --from=127.0.0.1:5000/tools:1 /t /t
+                COPY --from=$IMG /a /a
+                RUN --mount=type=bind,from=alpine,target=/mnt ["/bin/busybox", "true"]
+                RUN --network=none --mount=type=cache,target=/c --mount=from=base,target=/b \
+                    ["/bin/busybox", "true"]
+                FROM base
+                COPY --from=1 /x /z
+                """;
+        assertEquals(
+                List.of(
+                        "COPY --from=busybox",
+                        "COPY --from=docker.io/library/alpine:3.20",
+                        "COPY --from=1",
+                        "COPY --from=$IMG",
+                        "RUN --mount=from=alpine"),
+                DockerfileCheck.refusedImages(df, REG));
     }
 
     @Test
