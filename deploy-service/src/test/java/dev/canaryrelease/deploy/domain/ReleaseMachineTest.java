@@ -204,6 +204,27 @@ class ReleaseMachineTest {
     }
 
     @Test
+    void anImageRejectedByTheRegistryTouchesNoHost() {
+        // a build whose registry push was refused (another digest than the build's): no
+        // image.pushed ever comes, and the rejection itself starts nothing
+        send(new BuildSucceeded("r1", APP, "example-app", "t", V2, 1, null));
+        Rollouts.Outcome o =
+                send(
+                        new dev.canaryrelease.events.model.ImageRejected(
+                                "r1", APP, "example-app", "t", V1, V2, "someone", "forged"));
+        assertTrue(o.commands().isEmpty(), o.commands().toString());
+        assertEquals(Phase.BUILT, release("r1").phase());
+        assertTrue(release("r1").hosts().isEmpty());
+        // an unlabelled push refused: an unknown release, nothing at all
+        o =
+                send(
+                        new dev.canaryrelease.events.model.ImageRejected(
+                                "r2", APP, "example-app", "u", V2, null, "someone", "no"));
+        assertTrue(o.commands().isEmpty());
+        assertTrue(rollouts.release("r2").isEmpty());
+    }
+
+    @Test
     void buildFailedFailsTheRelease() {
         send(build("r1"));
         send(new BuildFailed("r1", APP, "compile error", 1, null));
