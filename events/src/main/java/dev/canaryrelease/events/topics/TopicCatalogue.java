@@ -30,7 +30,7 @@ public final class TopicCatalogue {
                             + config.minInsyncReplicas()
                             + ") is above canary.kafka.topics.replication-factor ("
                             + config.replicationFactor()
-                            + "): no acks=all write could ever succeed");
+                            + "): a topic cannot have more in-sync replicas than replicas");
         }
         this.config = config;
     }
@@ -157,7 +157,7 @@ public final class TopicCatalogue {
                             isrValue
                                     + " (above the topic's replication factor "
                                     + actual.replicationFactor()
-                                    + ": no acks=all write can succeed)",
+                                    + ": Kafka caps it there, so every replica must be in sync for a write)",
                             "at most " + actual.replicationFactor(),
                             null));
         }

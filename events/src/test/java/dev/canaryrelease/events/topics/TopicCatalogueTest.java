@@ -66,8 +66,8 @@ class TopicCatalogueTest {
                         () -> new TopicCatalogue(new Settings(1, (short) 1, 2)));
         assertEquals(
                 "canary.kafka.topics.min-insync-replicas (2) is above"
-                        + " canary.kafka.topics.replication-factor (1): no acks=all write could"
-                        + " ever succeed",
+                        + " canary.kafka.topics.replication-factor (1): a topic cannot have more"
+                        + " in-sync replicas than replicas",
                 e.getMessage());
     }
 
@@ -156,7 +156,11 @@ class TopicCatalogueTest {
                                 "min.insync.replicas",
                                 "4"));
         assertEquals(1, c.mismatches().size());
-        assertTrue(c.mismatches().get(0).toString().contains("no acks=all write can succeed"));
+        assertTrue(
+                c.mismatches()
+                        .get(0)
+                        .toString()
+                        .contains("every replica must be in sync for a write"));
     }
 
     @Test
