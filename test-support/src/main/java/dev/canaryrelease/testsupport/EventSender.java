@@ -1,11 +1,16 @@
 package dev.canaryrelease.testsupport;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -16,11 +21,22 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.topics.Retention;
+import dev.canaryrelease.events.topics.TopicCatalogue;
+import dev.canaryrelease.events.topics.TopicGuard;
+import dev.canaryrelease.events.topics.TopicsConfig;
 
-/** Produces CloudEvents (or garbage) with a plain Kafka producer, as another service would. */
+/**
+ * Produces CloudEvents (or garbage) with a plain Kafka producer, as another service would. The
+ * broker creates no topic by itself: a suite topic that does not exist yet (history written before
+ * the service under test starts) is first created as the services create it ({@link TopicGuard},
+ * the single-broker defaults).
+ */
 public final class EventSender implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final String source;
+    private final String bootstrap;
+    private final Set<String> ensured = ConcurrentHashMap.newKeySet();
 
     public EventSender(String bootstrap, String source) {
         Properties p = new Properties();
@@ -30,6 +46,7 @@ public final class EventSender implements AutoCloseable {
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         producer = new KafkaProducer<>(p);
         this.source = source;
+        this.bootstrap = bootstrap;
     }
 
     /** Sends a new event on its type's topic and returns it. */
@@ -54,6 +71,7 @@ public final class EventSender implements AutoCloseable {
 
     /** Sends arbitrary bytes and headers, e.g. a poison record. */
     public void sendRaw(String topic, String key, byte[] value, List<Header> headers) {
+        ensureTopic(topic);
         try {
             producer.send(new ProducerRecord<>(topic, null, key, value, headers))
                     .get(30, TimeUnit.SECONDS);
@@ -62,6 +80,61 @@ public final class EventSender implements AutoCloseable {
             throw new IllegalStateException(e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot send to " + topic + ": " + e, e);
+        }
+    }
+
+    private void ensureTopic(String topic) {
+        if (!ensured.add(topic)) return;
+        TopicCatalogue catalogue = new TopicCatalogue(SingleBrokerTopics.INSTANCE);
+        try {
+            catalogue.wanted(topic);
+        } catch (IllegalArgumentException notOurs) {
+            return; // not a suite topic: the send fails if it does not exist, as it should
+        }
+        new TopicGuard(
+                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                        catalogue,
+                        Duration.ofSeconds(30))
+                .ensure(List.of(topic));
+    }
+
+    /** {@link TopicsConfig}'s defaults: the single broker of the tests and of dev/up. */
+    enum SingleBrokerTopics implements TopicsConfig {
+        INSTANCE;
+
+        @Override
+        public int partitions() {
+            return 1;
+        }
+
+        @Override
+        public short replicationFactor() {
+            return 1;
+        }
+
+        @Override
+        public int minInsyncReplicas() {
+            return 1;
+        }
+
+        @Override
+        public Retention eventsRetention() {
+            return Retention.FOREVER;
+        }
+
+        @Override
+        public Retention deadLetterRetention() {
+            return Retention.of("30d");
+        }
+
+        @Override
+        public Duration startTimeout() {
+            return Duration.ofSeconds(30);
+        }
+
+        @Override
+        public boolean checkAtStart() {
+            return true;
         }
     }
 

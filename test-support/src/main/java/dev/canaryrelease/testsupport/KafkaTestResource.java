@@ -28,12 +28,14 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
 
     /**
      * Settings of a one-broker cluster: one partition per topic (a release's events stay in order),
-     * topics created on first use, replication factor 1 for the internal topics, no rebalance
-     * delay. Shared by the test broker and {@link KafkaBrokerMain}.
+     * no topic created on first use (every service creates and checks its own topics before its
+     * channels start, so a topic the broker made with its defaults can never win that race),
+     * replication factor 1 for the internal topics, no rebalance delay. Shared by the test broker
+     * and {@link KafkaBrokerMain} (dev/up).
      */
     static void singleNodeDefaults(java.util.Properties p) {
         p.put("num.partitions", "1");
-        p.put("auto.create.topics.enable", "true");
+        p.put("auto.create.topics.enable", "false");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("offsets.topic.replication.factor", "1");
         p.put("transaction.state.log.replication.factor", "1");

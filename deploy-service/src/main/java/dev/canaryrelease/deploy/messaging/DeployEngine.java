@@ -1,7 +1,6 @@
 package dev.canaryrelease.deploy.messaging;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,7 +10,6 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 
@@ -68,8 +66,8 @@ public class DeployEngine {
     private final Set<String> seen = new HashSet<>();
     private final Map<String, EventEnvelope<?>> lastEvent = new HashMap<>();
     private final Map<String, ExecutorService> workers = new HashMap<>();
-    private final ScheduledExecutorService timers =
-            Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "deploy-timers"));
+    private final RetryingTimers timers =
+            new RetryingTimers("deploy-timers", Duration.ofSeconds(1), Duration.ofMinutes(1), LOG);
     private final CountDownLatch ready = new CountDownLatch(1);
 
     public DeployEngine(
@@ -235,8 +233,10 @@ public class DeployEngine {
                                             r.digest(),
                                             () -> swaps.restore(r.host(), r.app(), r.digest())));
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
-            at(
+            timers.at(
                     a.at(),
+                    a.releaseId(),
+                    "autoPromote",
                     () ->
                             decide(
                                     a.releaseId(),
@@ -244,8 +244,10 @@ public class DeployEngine {
                                     ReleaseMachine::autoPromotion,
                                     Logger.Level.INFO));
         } else if (c instanceof Command.SchedulePromotionDeadline d) {
-            at(
+            timers.at(
                     d.at(),
+                    d.releaseId(),
+                    "promotion deadline",
                     () ->
                             decide(
                                     d.releaseId(),
@@ -303,11 +305,6 @@ public class DeployEngine {
                     stage,
                     host);
         }
-    }
-
-    private void at(Instant when, Runnable task) {
-        long delay = Math.max(0, Duration.between(Instant.now(), when).toNanos());
-        timers.schedule(task, delay, TimeUnit.NANOSECONDS);
     }
 
     /**
