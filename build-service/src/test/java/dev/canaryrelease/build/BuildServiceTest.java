@@ -504,16 +504,23 @@ class BuildServiceTest {
         java.util.Map<String, String> entries = new java.util.TreeMap<>();
         for (JsonNode layer : JSON.readTree(manifest.body()).get("layers")) {
             HttpResponse<byte[]> blob =
-                    HTTP.send(
-                            HttpRequest.newBuilder(
-                                            URI.create(
-                                                    reg
-                                                            + "/v2/"
-                                                            + image
-                                                            + "/blobs/"
-                                                            + layer.get("digest").asText()))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofByteArray());
+                    RealInfra.registry
+                            .httpClient()
+                            .send(
+                                    HttpRequest.newBuilder(
+                                                    URI.create(
+                                                            reg
+                                                                    + "/v2/"
+                                                                    + image
+                                                                    + "/blobs/"
+                                                                    + layer.get("digest").asText()))
+                                            .header(
+                                                    "Authorization",
+                                                    RealInfra.registry
+                                                            .credentials("registry-service")
+                                                            .basicAuth())
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofByteArray());
             try (var tar =
                     new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
                             new org.apache.commons.compress.compressors.gzip
@@ -616,7 +623,10 @@ class BuildServiceTest {
                 f.reason());
         assertFalse(log(release).contains("docker build -t"), log(release));
         assertFalse(tagsOf("example-app").contains(a.substring(0, 12)));
-        given().get("/builds/" + release).then().body("status", equalTo("FAILED"));
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/builds/" + release)
+                .then()
+                .body("status", equalTo("FAILED"));
     }
 
     @Test

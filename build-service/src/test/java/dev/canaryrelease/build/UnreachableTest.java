@@ -142,7 +142,11 @@ class UnreachableTest {
                         .releaseId();
         BuildFailed f = awaitFailure(forged, Duration.ofSeconds(30));
         assertTrue(f.reason().startsWith("engine unreachable: docker0"), f.reason());
-        String log = given().get("/builds/" + forged + "/log").body().asString();
+        String log =
+                given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                        .get("/builds/" + forged + "/log")
+                        .body()
+                        .asString();
         assertTrue(log.contains("git: wrote 4 files of " + sha.substring(0, 12)), log);
         assertTrue(log.contains("proserveau/example-app"), log);
         assertEquals(List.of(), UnreachableInfra.attacker.requests());

@@ -402,7 +402,8 @@ class RegistryNotificationsTest {
                         HttpResponse.BodyHandlers.discarding());
         assertEquals(401, wrong.statusCode());
         // the refused push reached nobody: no tag, no event
-        given().get("/images/example-app/tags")
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/images/example-app/tags")
                 .then()
                 .statusCode(200)
                 .body("tags.tag", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem(tag)));
