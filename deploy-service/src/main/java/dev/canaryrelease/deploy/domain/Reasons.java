@@ -17,9 +17,12 @@ public final class Reasons {
     public static final String HOST_NOT_SWAPPING = "host is not being swapped";
     public static final String HOST_NOT_ENABLING = "host is not waiting to be enabled";
     public static final String NOT_HANDLED = "event type is not handled by the deploy service";
+    public static final String REJECTION_AFTER_ROLLOUT =
+            "an image rejection only ends a release before any host was touched";
 
     // Outcomes.
     public static final String BUILD_FAILED = "build failed";
+    public static final String IMAGE_REJECTED = "image rejected by the registry";
     public static final String DRAIN_FAILED = "drain failed on ";
     public static final String UPDATE_FAILED = "update failed on ";
     public static final String ENABLE_FAILED = "enable failed on ";

@@ -22,6 +22,7 @@ import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.ImageRejected;
 import dev.canaryrelease.events.model.PromotionRejected;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.ReleaseAborted;
@@ -72,6 +73,13 @@ public final class ReleaseMachine {
             if (!r.phase().beforeRollout()) return w.reject(Reasons.NOT_PENDING);
             w.phase = Phase.FAILED;
             w.reason = Reasons.BUILD_FAILED + ": " + f.reason();
+            w.emit(new ReleaseFailed(r.id(), r.app(), r.digest(), w.reason));
+        } else if (d instanceof ImageRejected ir) {
+            // Only before any host was touched: anyone who can push to the registry can cause a
+            // rejection, and a forged push must not be able to fail a canary or a promotion.
+            if (!r.phase().beforeRollout()) return w.reject(Reasons.REJECTION_AFTER_ROLLOUT);
+            w.phase = Phase.FAILED;
+            w.reason = Reasons.IMAGE_REJECTED + ": " + ir.reason();
             w.emit(new ReleaseFailed(r.id(), r.app(), r.digest(), w.reason));
         } else if (d instanceof ImagePushed ip) {
             if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);

@@ -204,17 +204,20 @@ class ReleaseMachineTest {
     }
 
     @Test
-    void anImageRejectedByTheRegistryTouchesNoHost() {
+    void anImageRejectedByTheRegistryFailsTheReleaseAndTouchesNoHost() {
         // a build whose registry push was refused (another digest than the build's): no
-        // image.pushed ever comes, and the rejection itself starts nothing
+        // image.pushed ever comes; the release fails with the registry's reason, no host touched
         send(new BuildSucceeded("r1", APP, "example-app", "t", V2, 1, null));
         Rollouts.Outcome o =
                 send(
                         new dev.canaryrelease.events.model.ImageRejected(
                                 "r1", APP, "example-app", "t", V1, V2, "someone", "forged"));
-        assertTrue(o.commands().isEmpty(), o.commands().toString());
-        assertEquals(Phase.BUILT, release("r1").phase());
+        assertEquals(Phase.FAILED, release("r1").phase());
         assertTrue(release("r1").hosts().isEmpty());
+        assertEquals(1, emitted(ReleaseFailed.class).size(), o.commands().toString());
+        assertEquals(
+                Reasons.IMAGE_REJECTED + ": forged", emitted(ReleaseFailed.class).get(0).reason());
+        assertTrue(o.commands().stream().allMatch(c -> c instanceof Command.Emit), o.toString());
         // an unlabelled push refused: an unknown release, nothing at all
         o =
                 send(
@@ -222,6 +225,22 @@ class ReleaseMachineTest {
                                 "r2", APP, "example-app", "u", V2, null, "someone", "no"));
         assertTrue(o.commands().isEmpty());
         assertTrue(rollouts.release("r2").isEmpty());
+    }
+
+    @Test
+    void aRejectionOfAReleaseAlreadyRollingOutChangesNothing() {
+        // a forged push naming a release whose canary is being updated must not fail it
+        send(new BuildSucceeded("r1", APP, "example-app", "t", V2, 1, null));
+        send(new ImagePushed("r1", APP, "example-app", "t", V2, "build-service"));
+        Phase before = release("r1").phase();
+        assertEquals(Phase.CANARY_UPDATING, before);
+        Rollouts.Outcome o =
+                send(
+                        new dev.canaryrelease.events.model.ImageRejected(
+                                "r1", APP, "example-app", "t", V1, V2, "someone", "forged"));
+        assertTrue(o.commands().isEmpty(), o.commands().toString());
+        assertEquals(List.of("r1: " + Reasons.REJECTION_AFTER_ROLLOUT), o.rejections());
+        assertEquals(before, release("r1").phase());
     }
 
     @Test
