@@ -40,10 +40,12 @@ public interface RegistryServiceConfig {
     Duration httpTimeout();
 
     /**
-     * How long a labelled push waits for its release's {@code build.succeeded} before {@code
-     * image.pushed} is published without a cause.
+     * How long a labelled push waits for its release's {@code build.succeeded} before it is refused
+     * ({@code image.rejected}, no build). Long enough to outlast a broker outage between the push
+     * and the build's event (the build-service's producer retries for up to 2 min after the broker
+     * is back): the wait holds only a future, no thread.
      */
-    @WithDefault("30s")
+    @WithDefault("10m")
     Duration releaseWait();
 
     /** Threads that verify pushes against the registry API. */
