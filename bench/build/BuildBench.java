@@ -48,7 +48,7 @@ public class BuildBench {
         work = Files.createTempDirectory("bench-build-");
         Process service = null;
         try (RegistryServer registry = RegistryServer.start();
-                DockerEngine engine = DockerEngine.start("docker0")) {
+                DockerEngine engine = DockerEngine.startWithUsernsRemap("docker0")) {
             Path bare = work.resolve("repos/proserveau/example-app.git");
             Path src = work.resolve("src");
             git(null, "init", "-q", "--bare", "-b", "main", bare.toString());

@@ -734,6 +734,30 @@ class BuildServiceTest {
     }
 
     @Test
+    void aRootStepThatForksPastTheAppsPidsLimitFails() {
+        // the same 100 processes, forked by the step's root: on the user-namespaced build engine
+        // its root is an unprivileged uid of the host, so the kernel applies nproc to it as well
+        RealInfra.git.commitApp("v-root-forks");
+        String sha =
+                RealInfra.git.commitDockerfile(
+                        """
+                        FROM scratch
+                        COPY busybox /bin/busybox
+                        RUN ["/bin/busybox", "sh", "-c", "/bin/busybox id -u; i=0; while [ $i -lt 100 ]; do /bin/busybox sleep 2 & i=$((i+1)); done; echo forked $i"]
+                        """,
+                        "a root step that forks 100 processes");
+        RealInfra.git.pushTo("busy");
+        String release = sender.send(request("busy", sha)).data().releaseId();
+        BuildFailed f = awaitFailure(release, BUILD);
+        assertTrue(f.reason().startsWith("build step failed: Step 3/"), f.reason());
+        assertTrue(f.reason().contains("can't fork"), f.reason());
+        // the step ran as root inside its container
+        // (each log line is "<time> <text>": id -u printed 0)
+        assertTrue(log(release).lines().anyMatch(l -> l.matches("\\S+ 0")), log(release));
+        assertFalse(log(release).contains("forked 100"), log(release));
+    }
+
+    @Test
     void aForgedCloneUrlIsNeverFetchedAndTheFleetsRepositoryIsBuilt() throws Exception {
         try (RecordingGitServer attacker = new RecordingGitServer()) {
             String sha = RealInfra.git.commitApp("v-forged-url");

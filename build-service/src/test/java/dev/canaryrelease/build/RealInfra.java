@@ -46,7 +46,7 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
             secrets = Files.createDirectories(dir.resolve("secrets"));
             Files.writeString(secrets.resolve("token"), SECRET);
             registry = RegistryServer.start();
-            engine = DockerEngine.start("docker0");
+            engine = DockerEngine.startWithUsernsRemap("docker0");
             dataDir =
                     Files.createDirectories(
                             Path.of("target", "build-data", dir.getFileName().toString()));

@@ -123,6 +123,54 @@ public class DockerEngineClient {
     }
 
     /**
+     * Checks that the engine runs its containers in a user namespace ({@code userns} or {@code
+     * rootless} among its security options), so that {@code nproc} bounds root steps too; {@code
+     * engine not isolated} otherwise, unless {@code canary.build.require-userns=false}.
+     */
+    public void checkIsolation(String app) throws BuildFailure {
+        if (!config.build().requireUserns()) {
+            return;
+        }
+        List<String> options;
+        try {
+            options = client().infoCmd().exec().getSecurityOptions();
+        } catch (RuntimeException e) {
+            throw new BuildFailure(
+                    Reasons.of(Reasons.ENGINE_UNREACHABLE, describe() + ": " + rootMessage(e)), e);
+        }
+        if (!isolated(options)) {
+            throw new BuildFailure(
+                    Reasons.of(
+                            Reasons.ENGINE_NOT_ISOLATED,
+                            describe()
+                                    + " runs build steps as the host's root (no --userns-remap,"
+                                    + " not rootless), where the kernel does not apply the pids"
+                                    + " limit (fleet: apps."
+                                    + app
+                                    + ".build.pids); start its dockerd with"
+                                    + " --userns-remap=default, or set"
+                                    + " canary.build.require-userns=false to accept it"));
+        }
+    }
+
+    /**
+     * Whether {@code docker info}'s security options name a user namespace or a rootless engine.
+     */
+    static boolean isolated(List<String> securityOptions) {
+        if (securityOptions == null) {
+            return false;
+        }
+        for (String o : securityOptions) {
+            for (String part : o.split(",")) {
+                if (part.equals("name=userns") || part.equals("name=rootless")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
      * Builds {@code context} (its Dockerfile is {@link ContextTar#DOCKERFILE}) tagged {@code
      * imageRef}, each step bounded by {@code limits}. Returns the image id.
      *
@@ -132,9 +180,10 @@ public class DockerEngineClient {
      * CFS quota of {@code cpus} cores ({@code cpuperiod} 100 ms, {@code cpuquota}) and the {@code
      * nproc} ulimit; its build options have no pids limit (moby {@code hostConfigFromOptions}
      * copies no {@code PidsLimit}), so {@code nproc} is the bound on processes the build API
-     * offers. The kernel applies {@code RLIMIT_NPROC} per user and not to uid 0 of the host, so it
-     * bounds steps that run as a non-root {@code USER}; the memory limit bounds a root step's
-     * processes too (their kernel memory is charged to the step).
+     * offers. The kernel applies {@code RLIMIT_NPROC} per user of the host and not to its uid 0, so
+     * it bounds root steps only on an engine whose containers run in a user namespace, which {@link
+     * #checkIsolation} requires. The count is per host uid: builds that run at once on one engine,
+     * and its other containers, share it.
      *
      * <p>A cancel (newer commit, deadline) closes the request: the engine cancels the build and
      * removes the step's container ({@code forcerm}); the containers this build started are then

@@ -42,6 +42,17 @@ public interface BuildConfig {
         @WithDefault("5s")
         Duration engineConnectTimeout();
 
+        /**
+         * Whether a build needs an engine whose containers run in a user namespace ({@code dockerd
+         * --userns-remap}, or a rootless engine). Only there do a root build step's processes count
+         * against the {@code nproc} ulimit that carries the app's pids limit ({@code
+         * apps[].build.pids}): the kernel exempts the host's uid 0 from it. On any other engine a
+         * build fails with reason {@code engine not isolated} before the engine sees it. {@code
+         * false} accepts such an engine, and with it root steps that the pids limit does not bound.
+         */
+        @WithDefault("true")
+        boolean requireUserns();
+
         /** How many of the last log lines a failed build step quotes in its reason. */
         @WithDefault("8")
         int reasonLogLines();

@@ -126,6 +126,7 @@ public class BuildRunner {
 
         log.linef("engine: %s", docker.describe());
         docker.ping();
+        docker.checkIsolation(app.name());
         cancel.check();
 
         log.linef("docker build -t %s -f %s %s", ref, app.dockerfile(), app.context());

@@ -30,6 +30,13 @@ public final class Reasons {
     public static final String BUILD_FAILED = "build failed";
     public static final String PUSH_REFUSED = "push refused";
     public static final String ENGINE_UNREACHABLE = "engine unreachable";
+
+    /**
+     * The build engine runs its containers as the host's root (no user namespace), so a root step
+     * would not be bounded by the app's pids limit; see {@code canary.build.require-userns}.
+     */
+    public static final String ENGINE_NOT_ISOLATED = "engine not isolated";
+
     public static final String TIMEOUT = "timeout";
     public static final String UNKNOWN_APP = "unknown app";
     public static final String INTERNAL = "internal error";

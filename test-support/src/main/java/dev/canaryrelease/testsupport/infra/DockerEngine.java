@@ -57,6 +57,7 @@ public final class DockerEngine implements AutoCloseable {
     private Daemon daemon;
     private final Thread shutdownHook;
     private final Map<String, String> registryAuths = new java.util.TreeMap<>();
+    private final boolean usernsRemap;
     private boolean closed;
 
     private DockerEngine(
@@ -67,8 +68,10 @@ public final class DockerEngine implements AutoCloseable {
             String hostAddress,
             int port,
             TlsFiles serverTls,
-            TlsFiles clientTls) {
+            TlsFiles clientTls,
+            boolean usernsRemap) {
         this.name = name;
+        this.usernsRemap = usernsRemap;
         this.slot = slot;
         this.dir = dir;
         this.bridge = bridge;
@@ -91,6 +94,23 @@ public final class DockerEngine implements AutoCloseable {
      * null.
      */
     public static DockerEngine start(String name, Pki pki) {
+        return start(name, pki, false);
+    }
+
+    /**
+     * Starts an engine named {@code name}, with its own CA, whose containers run in a user
+     * namespace ({@code --userns-remap=default}): their root is the unprivileged subordinate uid
+     * 100000 of the host's user {@code dockremap}, which dockerd creates on its first start. Such
+     * an engine is what build-service requires of a build host: the kernel applies the {@code
+     * nproc} ulimit to every build step, root ones included, and a step that breaks out of its
+     * container is not the host's root. Every remapped engine of this machine shares that uid, so
+     * their containers count against one another's {@code nproc}.
+     */
+    public static DockerEngine startWithUsernsRemap(String name) {
+        return start(name, null, true);
+    }
+
+    private static DockerEngine start(String name, Pki pki, boolean usernsRemap) {
         Path dockerd = Binaries.require("dockerd", "docker.io");
         Binaries.require("containerd", "containerd");
         Binaries.require("runc", "runc");
@@ -122,7 +142,8 @@ public final class DockerEngine implements AutoCloseable {
                         hostAddress,
                         FreePorts.pickOn(hostAddress),
                         server,
-                        client);
+                        client,
+                        usernsRemap);
         Runtime.getRuntime().addShutdownHook(engine.shutdownHook);
         try {
             engine.startDaemon(dockerd, ip, n);
@@ -149,42 +170,54 @@ public final class DockerEngine implements AutoCloseable {
             Files.createDirectories(dir.resolve("data"));
             Files.createDirectories(dir.resolve("exec"));
             Files.createDirectories(dir.resolve("config"));
+            if (usernsRemap) {
+                // the remapped root must traverse the data root's parents (o+x), and no more
+                for (Path p : List.of(dir, dir.resolve("data"))) {
+                    Files.setPosixFilePermissions(
+                            p,
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         List<String> cmd =
-                List.of(
-                        dockerd.toString(),
-                        "--data-root",
-                        dir.resolve("data").toString(),
-                        "--exec-root",
-                        dir.resolve("exec").toString(),
-                        "--pidfile",
-                        dir.resolve("dockerd.pid").toString(),
-                        "-H",
-                        "unix://" + unixSocket(),
-                        "-H",
-                        "tcp://" + hostAddress + ":" + port,
-                        "--tlsverify",
-                        "--tlscacert",
-                        serverTls.ca().toString(),
-                        "--tlscert",
-                        serverTls.cert().toString(),
-                        "--tlskey",
-                        serverTls.key().toString(),
-                        "--bridge",
-                        bridge,
-                        "--iptables=false",
-                        "--ip6tables=false",
-                        "--ip-forward=false",
-                        "--ip-masq=false",
-                        "--userland-proxy=true",
-                        "--shutdown-timeout",
-                        "5",
-                        "--storage-driver",
-                        "overlay2",
-                        "--config-file",
-                        writeConfig().toString());
+                new ArrayList<>(
+                        List.of(
+                                dockerd.toString(),
+                                "--data-root",
+                                dir.resolve("data").toString(),
+                                "--exec-root",
+                                dir.resolve("exec").toString(),
+                                "--pidfile",
+                                dir.resolve("dockerd.pid").toString(),
+                                "-H",
+                                "unix://" + unixSocket(),
+                                "-H",
+                                "tcp://" + hostAddress + ":" + port,
+                                "--tlsverify",
+                                "--tlscacert",
+                                serverTls.ca().toString(),
+                                "--tlscert",
+                                serverTls.cert().toString(),
+                                "--tlskey",
+                                serverTls.key().toString(),
+                                "--bridge",
+                                bridge,
+                                "--iptables=false",
+                                "--ip6tables=false",
+                                "--ip-forward=false",
+                                "--ip-masq=false",
+                                "--userland-proxy=true",
+                                "--shutdown-timeout",
+                                "5",
+                                "--storage-driver",
+                                "overlay2",
+                                "--config-file",
+                                writeConfig().toString()));
+        if (usernsRemap) {
+            cmd.add("--userns-remap=default");
+        }
         daemon = Daemon.start("dockerd " + name, cmd, dir.resolve("dockerd.log"), NO_HUB_ENV);
         daemon.awaitReady("API on " + unixSocket(), START_TIMEOUT, this::pingUnix);
         daemon.awaitReady("TLS API on " + hostAddress + ":" + port, START_TIMEOUT, this::tcpOpen);
@@ -226,6 +259,11 @@ public final class DockerEngine implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** Whether its containers run in a user namespace ({@link #startWithUsernsRemap}). */
+    public boolean usernsRemap() {
+        return usernsRemap;
     }
 
     /** The name given at start (the host it stands for, e.g. docker0). */
