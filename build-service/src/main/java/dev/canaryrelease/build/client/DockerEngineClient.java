@@ -206,6 +206,8 @@ public class DockerEngineClient {
                             .method(DockerHttpClient.Request.Method.POST)
                             .path("/build?" + buildQuery(imageRef, limits))
                             .putHeader("Content-Type", "application/x-tar")
+                            // XX                            .putHeader("X-Registry-Config",
+                            // registryConfig())
                             .body(tar)
                             .build();
             try (DockerHttpClient.Response response = http.execute(request)) {
@@ -259,6 +261,23 @@ public class DockerEngineClient {
                             Reasons.BUILD_FAILED, "the engine ended the build without an image"));
         }
         return cb.imageId;
+    }
+
+    /**
+     * The {@code X-Registry-Config} of {@code POST /build}: the service's registry credentials for
+     * the fleet's registry (base64url of {@code {"<address>": {"username", "password"}}}), so a
+     * {@code FROM <registry>/…} base the engine lacks is pulled as build-service; {@code {}} when
+     * pushes are anonymous. Sent to the engine only, never logged.
+     */
+    private String registryConfig() {
+        var auth = registryAuth.authConfig();
+        var node = JSON.createObjectNode();
+        if (auth != null) {
+            node.putObject(auth.getRegistryAddress())
+                    .put("username", auth.getUsername())
+                    .put("password", auth.getPassword());
+        }
+        return java.util.Base64.getUrlEncoder().encodeToString(node.toString().getBytes(UTF_8));
     }
 
     /** The query of {@code POST /build}: tag, Dockerfile, no pull, cleanup and the limits. */
