@@ -93,6 +93,11 @@ public class PushWorker {
                         r -> {
                             Thread t = new Thread(r, "push-worker-" + n.incrementAndGet());
                             t.setDaemon(true);
+                            // a worker is made by whichever thread first hands the pool work, the
+                            // JDK's delayer thread among them (a wait that timed out), whose
+                            // context loader may be another application's: the config lookups of
+                            // the publisher need this service's
+                            t.setContextClassLoader(PushWorker.class.getClassLoader());
                             return t;
                         });
     }
