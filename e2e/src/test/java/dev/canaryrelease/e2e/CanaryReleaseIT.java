@@ -486,4 +486,94 @@ class CanaryReleaseIT {
             assertNoDrops(load);
         }
     }
+
+    /**
+     * 12 reloads of HAProxy (SIGUSR2 to its master, as {@code systemctl reload} does) during a
+     * whole release, under {@code wrk}: keep-alive clients that never retry. (The JDK client of
+     * {@link LoadLoop} quietly retries a GET whose connection was closed, so it would hide a reload
+     * that closes idle connections under their clients.)
+     */
+    @Test
+    @Order(8)
+    void twelveHaproxyReloadsDuringAReleaseLoseNothing() throws Exception {
+        String master =
+                java.nio.file.Files.readString(suite.root.resolve(".canary/run/haproxy.pid"))
+                        .strip();
+        Path out = java.nio.file.Files.createTempFile("e2e-wrk-reloads-", ".txt");
+        Process wrk =
+                new ProcessBuilder(
+                                "wrk",
+                                "-t2",
+                                "-c16",
+                                "-d10m",
+                                "--timeout",
+                                "10s",
+                                suite.env("APP_URL") + "/")
+                        .redirectErrorStream(true)
+                        .redirectOutput(out.toFile())
+                        .start();
+        try {
+            String id = suite.pushChange(false);
+            String phase = state(id);
+            boolean promoted = false;
+            int reloads = 0;
+            String worker = workerPid();
+            // reload until the release is promoted and 12 reloads were made, one every 2.5 s (a
+            // pace: the release moves on meanwhile), each awaited until its new worker answers
+            while (reloads < 12 || !isFinal(phase)) {
+                assertEquals(
+                        0,
+                        Suite.run(suite.root, Duration.ofSeconds(5), "kill", "-USR2", master)
+                                .code());
+                String before = worker;
+                worker =
+                        Awaitility.await("a new HAProxy worker after reload " + (reloads + 1))
+                                .atMost(Duration.ofSeconds(30))
+                                .pollInterval(Duration.ofMillis(100))
+                                .until(
+                                        CanaryReleaseIT::workerPid,
+                                        w -> !w.isEmpty() && !w.equals(before));
+                reloads++;
+                Thread.sleep(2500);
+                phase = state(id);
+                if ("CANARY_LIVE".equals(phase) && !promoted) {
+                    command(id, "promote", "e2e: promoted between HAProxy reloads");
+                    promoted = true;
+                }
+                assertTrue(reloads < 60, "the release did not end: " + phase);
+            }
+            assertEquals("PROMOTED", state(id), release(id).prettify());
+            awaitAllOn(versions().get(canary()));
+            assertPoolHealthy();
+        } finally {
+            Suite.run(suite.root, Duration.ofSeconds(5), "kill", "-INT", String.valueOf(wrk.pid()));
+            wrk.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        String summary = java.nio.file.Files.readString(out);
+        System.out.println("haproxy reloads, wrk:\n" + summary);
+        assertTrue(summary.contains(" requests in "), summary);
+        // wrk prints these lines only when there was at least one
+        assertTrue(
+                !summary.contains("Socket errors"),
+                "connection errors at the front end: " + summary);
+        assertTrue(!summary.contains("Non-2xx"), "non-2xx answers at the front end: " + summary);
+    }
+
+    /** The pid of HAProxy's current worker, from its Runtime API; "" while it does not answer. */
+    static String workerPid() {
+        Suite.Result r =
+                Suite.run(
+                        suite.root,
+                        Duration.ofSeconds(10),
+                        false,
+                        "bash",
+                        "-c",
+                        "echo 'show info' | socat stdio UNIX-CONNECT:"
+                                + suite.env("HAPROXY_SOCKET"));
+        return Suite.lines(r.output()).stream()
+                .filter(l -> l.startsWith("Pid: "))
+                .map(l -> l.substring(5).strip())
+                .findFirst()
+                .orElse("");
+    }
 }
