@@ -90,7 +90,7 @@ public class DeployEngine {
     // --- start: replay -------------------------------------------------------------------------
 
     /**
-     * Rebuilds the state from history (sorted by time) without publishing, then carries out what
+     * Rebuilds the state from history (in ReplayOrder) without publishing, then carries out what
      * was decided but not done, and recovers interrupted swaps on every host.
      */
     public void replay(List<EventEnvelope<CanaryEvent>> history) {

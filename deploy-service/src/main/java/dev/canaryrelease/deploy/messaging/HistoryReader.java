@@ -3,7 +3,6 @@ package dev.canaryrelease.deploy.messaging;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -23,6 +22,7 @@ import org.jboss.logging.Logger;
 
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.ReplayOrder;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.CanaryEvent;
 
@@ -44,7 +44,11 @@ public class HistoryReader {
         this.config = config;
     }
 
-    /** Every readable event of the replay topics, ordered by CloudEvent time. */
+    /**
+     * Every readable event of the replay topics, in {@link ReplayOrder}: each partition in offset
+     * order, an event never before its cause, so producers' clock skew cannot reorder a host's
+     * drain and its request.
+     */
     public List<EventEnvelope<CanaryEvent>> read() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -56,7 +60,9 @@ public class HistoryReader {
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                 ByteArrayDeserializer.class.getName());
         Instant deadline = Instant.now().plus(config.replayTimeout());
-        List<EventEnvelope<CanaryEvent>> events = new ArrayList<>();
+        Map<TopicPartition, List<EventEnvelope<CanaryEvent>>> byPartition =
+                new java.util.LinkedHashMap<>();
+        int count = 0;
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
             List<TopicPartition> parts = new ArrayList<>();
             for (String topic : config.replayTopics()) {
@@ -64,6 +70,7 @@ public class HistoryReader {
                 if (infos == null) continue;
                 infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
             }
+            parts.forEach(tp -> byPartition.put(tp, new ArrayList<>()));
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
             Map<TopicPartition, Long> end = consumer.endOffsets(parts);
@@ -78,7 +85,13 @@ public class HistoryReader {
                 }
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     try {
-                        CloudEventCodec.decode(r.headers(), r.value()).ifPresent(events::add);
+                        var e = CloudEventCodec.decode(r.headers(), r.value());
+                        if (e.isPresent()) {
+                            byPartition
+                                    .get(new TopicPartition(r.topic(), r.partition()))
+                                    .add(e.get());
+                            count++;
+                        }
                     } catch (RuntimeException e) {
                         skipped++;
                     }
@@ -86,10 +99,9 @@ public class HistoryReader {
             }
             LOG.infof(
                     "replay: %d events from %s (%d unreadable records skipped)",
-                    events.size(), config.replayTopics(), skipped);
+                    count, config.replayTopics(), skipped);
         }
-        events.sort(Comparator.comparing(EventEnvelope::time));
-        return events;
+        return ReplayOrder.merge(new ArrayList<>(byPartition.values()));
     }
 
     private static boolean caughtUp(KafkaConsumer<?, ?> c, Map<TopicPartition, Long> end) {

@@ -2,6 +2,7 @@ package dev.canaryrelease.deploy.domain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -732,5 +733,60 @@ class ReleaseMachineTest {
         assertEquals(first.phase(), release("r1").phase());
         assertEquals(first.hosts(), release("r1").hosts());
         assertNull(release("r1").supersededBy());
+    }
+
+    /** One event of a history as a service wrote it: its id, its cause, its writer's clock. */
+    EventEnvelope<CanaryEvent> written(String id, String cause, long atMs, CanaryEvent data) {
+        return new EventEnvelope<>(
+                id,
+                dev.canaryrelease.events.EventType.of(data),
+                "/test",
+                data.releaseId(),
+                clock.plusMillis(atMs),
+                cause,
+                data);
+    }
+
+    @Test
+    void aHistoryWrittenWithClocksSkewedByFiveSecondsRebuildsTheSameState() {
+        // registry's clock true, lb's 5 s behind, deploy's and the gateway's 5 s ahead
+        var ip = written("ip", null, 0, new ImagePushed("r1", APP, "example-app", "t", V2));
+        var hur =
+                written(
+                        "hur",
+                        "ip",
+                        5_100,
+                        new HostUpdateRequested("r1", APP, "c0", Stage.CANARY, V2));
+        var hd =
+                written(
+                        "hd",
+                        "hur",
+                        -4_800,
+                        new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        var hu = written("hu", "hd", 6_000, new HostUpdated("r1", APP, "c0", Stage.CANARY, V2, V1));
+        var he = written("he", "hu", -3_900, new HostEnabled("r1", APP, "c0", Stage.CANARY));
+        var pr = written("pr", "he", 7_000, new PromotionRequested("r1", "alice", null));
+        List<EventEnvelope<CanaryEvent>> live = List.of(ip, hur, hd, hu, he, pr);
+        for (var e : live) rollouts.handle(e);
+        Release first = release("r1");
+        assertEquals(Phase.PROMOTING, first.phase());
+
+        // each topic in offset order: registry.events, lb.events, deploy.events, gateway.events
+        List<List<EventEnvelope<CanaryEvent>>> topics =
+                List.of(List.of(ip), List.of(hd, he), List.of(hur, hu), List.of(pr));
+        List<EventEnvelope<CanaryEvent>> replay =
+                dev.canaryrelease.events.ReplayOrder.merge(topics);
+        assertEquals(live, replay);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        for (var e : replay) rollouts.handle(e);
+        assertEquals(first.phase(), release("r1").phase());
+        assertEquals(first.hosts(), release("r1").hosts());
+
+        // sorted by time instead, the drain comes before the image and the release never starts
+        List<EventEnvelope<CanaryEvent>> byTime = new ArrayList<>(live);
+        byTime.sort(java.util.Comparator.comparing(EventEnvelope::time));
+        rollouts = new Rollouts(policy, Set.of(APP));
+        for (var e : byTime) rollouts.handle(e);
+        assertNotEquals(first.hosts(), release("r1").hosts());
     }
 }
