@@ -51,7 +51,7 @@ public class ReleaseStore {
     public record CommandTarget(
             String releaseId, String app, ReleaseState state, EventEnvelope<CanaryEvent> latest) {}
 
-    private record Recorded(long seq, String position, EventEnvelope<CanaryEvent> event) {}
+    record Recorded(long seq, String position, EventEnvelope<CanaryEvent> event) {}
 
     private static final Comparator<Recorded> TIME_ORDER =
             Comparator.comparing((Recorded r) -> r.event().time()).thenComparingLong(Recorded::seq);
@@ -197,13 +197,62 @@ public class ReleaseStore {
             }
         }
         Recorded rec = new Recorded(seq++, position, event);
-        int i = r.events.size();
-        while (i > 0 && TIME_ORDER.compare(r.events.get(i - 1), rec) > 0) {
-            i--;
-        }
-        r.events.add(i, rec);
+        r.events.add(insertionPoint(r.events, rec), rec);
         r.refold();
         return r.app;
+    }
+
+    /**
+     * Where {@code rec} goes among a release's events: after its cause and after the events before
+     * it in its own partition (offset order), before its effects and the later events of its
+     * partition, and by CloudEvent time between those bounds. So producers' clock skew, or the
+     * order in which a replay reads several topics, cannot put an event before the one that caused
+     * it (see {@code ReplayOrder} in events/).
+     */
+    static int insertionPoint(List<Recorded> events, Recorded rec) {
+        int lo = 0;
+        int hi = events.size();
+        for (int j = 0; j < events.size(); j++) {
+            Recorded x = events.get(j);
+            if (x.event().id().equals(rec.event().causationId()) || earlierInPartition(x, rec)) {
+                lo = Math.max(lo, j + 1);
+            }
+            if (rec.event().id().equals(x.event().causationId()) || earlierInPartition(rec, x)) {
+                hi = Math.min(hi, j);
+            }
+        }
+        if (hi < lo) {
+            return lo; // no order satisfies both: the cause wins
+        }
+        int i = hi;
+        while (i > lo && TIME_ORDER.compare(events.get(i - 1), rec) > 0) {
+            i--;
+        }
+        return i;
+    }
+
+    /**
+     * Whether {@code a} comes before {@code b} in the same partition ({@code
+     * topic:partition:offset}).
+     */
+    private static boolean earlierInPartition(Recorded a, Recorded b) {
+        if (a.position() == null || b.position() == null) {
+            return false;
+        }
+        int ia = a.position().lastIndexOf(':');
+        int ib = b.position().lastIndexOf(':');
+        if (ia < 0 || ib < 0 || !a.position().regionMatches(0, b.position(), 0, Math.max(ia, ib))) {
+            return false;
+        }
+        if (ia != ib) {
+            return false;
+        }
+        try {
+            return Long.parseLong(a.position().substring(ia + 1))
+                    < Long.parseLong(b.position().substring(ib + 1));
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private void updateHosts(EventEnvelope<CanaryEvent> event) {
