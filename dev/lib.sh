@@ -1,4 +1,4 @@
-# Shared by dev/up, dev/down, dev/status and dev/push-change. Source it; do not run it.
+# Shared by dev/up, dev/down, dev/status, dev/push-change and dev/test. Source it; do not run it.
 # Everything the local environment makes lives under $C (.canary/, git-ignored) and every process
 # it starts has a pid file in $C/run/ and names $C on its command line, so it is stopped by that
 # pid only, and only while the pid still belongs to it.
@@ -180,4 +180,47 @@ http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 registry_curl() {
   printf 'user = "dev-up:%s"\n' "$(cat "$C/secrets/registry-dev-up.password")" |
     curl -K - --cacert "$C/tls/ca.pem" "$@"
+}
+
+# The Debian packages of every binary the suite and its tests drive (dev/up, dev/test): missing
+# ones are installed with apt-get, their system services never started.
+ensure_packages() {
+  declare -A PKG=([dockerd]=docker.io [docker]=docker.io [containerd]=containerd [runc]=runc
+    [docker-registry]=docker-registry [haproxy]=haproxy [named]=bind9 [tsig-keygen]=bind9
+    [named-checkconf]=bind9-utils [dig]=bind9-dnsutils [nsupdate]=bind9-dnsutils
+    [sshd]=openssh-server [ssh]=openssh-client [ssh-keygen]=openssh-client [busybox]=busybox-static
+    [kcat]=kcat [wrk]=wrk [socat]=socat [openssl]=openssl [ip]=iproute2 [curl]=curl [git]=git
+    [java]=openjdk-17-jdk-headless [javac]=openjdk-17-jdk-headless [mvn]=maven [setsid]=util-linux
+    [python3]=python3 [column]=bsdextrautils [ss]=iproute2 [htpasswd]=apache2-utils [ps]=procps)
+  missing=()
+  for b in "${!PKG[@]}"; do
+    command -v "$b" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$b" >/dev/null 2>&1 ||
+      missing+=("${PKG[$b]}")
+  done
+  # the app image is FROM scratch: busybox must be the static one
+  if command -v busybox >/dev/null && ldd "$(command -v busybox)" >/dev/null 2>&1; then
+    missing+=(busybox-static)
+  fi
+  if ((${#missing[@]})); then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    command -v apt-get >/dev/null || die "missing Debian packages: ${missing[*]}"
+    step "installing ${missing[*]}"
+    # Debian would start the packaged daemons (the system dockerd would rewrite iptables): forbid
+    # service starts during the install with a policy-rc.d, removed right after
+    policy=/usr/sbin/policy-rc.d made_policy=false
+    if [[ ! -e "$policy" ]]; then
+      printf '#!/bin/sh\n# dev/up: no service starts while installing\nexit 101\n' >"$policy"
+      chmod +x "$policy"
+      made_policy=true
+    fi
+    install_ok=true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" ||
+      { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } ||
+      install_ok=false
+    $made_policy && rm -f "$policy"
+    $install_ok || die "could not install ${missing[*]}"
+    ok "installed ${missing[*]} (their system services were not started)"
+  else
+    same "all present"
+  fi
 }
