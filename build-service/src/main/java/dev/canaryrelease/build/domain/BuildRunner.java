@@ -13,6 +13,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import dev.canaryrelease.build.client.ContextTar;
 import dev.canaryrelease.build.client.DockerEngineClient;
 import dev.canaryrelease.build.client.GitClient;
+import dev.canaryrelease.events.ImageLabels;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.fleet.Fleet;
 
@@ -23,10 +24,6 @@ import dev.canaryrelease.fleet.Fleet;
  */
 @ApplicationScoped
 public class BuildRunner {
-    public static final String LABEL_REVISION = "org.opencontainers.image.revision";
-    public static final String LABEL_SOURCE = "org.opencontainers.image.source";
-    public static final String LABEL_RELEASE = "dev.canaryrelease.release-id";
-
     private final Fleet fleet;
     private final GitClient git;
     private final DockerEngineClient docker;
@@ -118,9 +115,9 @@ public class BuildRunner {
         String ref = image + ":" + tag;
         Map<String, String> labels =
                 Map.of(
-                        LABEL_REVISION, req.commitSha(),
-                        LABEL_SOURCE, Reasons.redactUrl(git.cloneUrl(app)),
-                        LABEL_RELEASE, req.releaseId());
+                        ImageLabels.REVISION, req.commitSha(),
+                        ImageLabels.SOURCE, Reasons.redactUrl(git.cloneUrl(app)),
+                        ImageLabels.RELEASE_ID, req.releaseId());
         // the context is checked before the engine hears of the build
         ContextTar tar = ContextTar.of(workspace, context, withLabels(text, labels));
 

@@ -5,6 +5,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.canaryrelease.events.ImageLabels;
+
 /**
  * What the swap needs to know about a container and to create its successor: its settings (image,
  * env, ports, labels, restart policy, network, command, hostname) and its state.
@@ -34,12 +36,6 @@ public record ContainerSpec(
         Instant created,
         Instant finishedAt) {
 
-    /** Label carrying the manifest digest a container runs (set on every container we create). */
-    public static final String DIGEST_LABEL = "dev.canaryrelease.digest";
-
-    /** Label carrying the digest the container replaced (the rollback target). */
-    public static final String PREVIOUS_LABEL = "dev.canaryrelease.previous-digest";
-
     /** A published port: {@code containerPort} like {@code 3000/tcp}; hostIp may be empty. */
     public record PortBinding(String containerPort, String hostIp, String hostPort) {}
 
@@ -58,11 +54,11 @@ public record ContainerSpec(
     /** The settings of this container with another image and digest labels. */
     public ContainerSpec successor(String image, String digest, String previousDigest) {
         Map<String, String> l = new HashMap<>(labels);
-        l.put(DIGEST_LABEL, digest);
+        l.put(ImageLabels.DIGEST, digest);
         if (previousDigest != null) {
-            l.put(PREVIOUS_LABEL, previousDigest);
+            l.put(ImageLabels.PREVIOUS_DIGEST, previousDigest);
         } else {
-            l.remove(PREVIOUS_LABEL);
+            l.remove(ImageLabels.PREVIOUS_DIGEST);
         }
         return new ContainerSpec(
                 null,

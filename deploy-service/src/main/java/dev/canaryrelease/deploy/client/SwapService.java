@@ -24,6 +24,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.deploy.domain.Reasons;
+import dev.canaryrelease.events.ImageLabels;
 import dev.canaryrelease.fleet.Fleet;
 
 /**
@@ -171,7 +172,7 @@ public class SwapService {
             if (current != null && current.running() && digest.equals(previous)) {
                 // Already there (a redelivery, or a swap finished before a crash).
                 String unhealthy = waitHealthy(engine, current.id(), host, app);
-                String before = current.labels().get(ContainerSpec.PREVIOUS_LABEL);
+                String before = current.labels().get(ImageLabels.PREVIOUS_DIGEST);
                 if (unhealthy == null) return Result.updated(digest, before);
                 String logs = engine.logs(current.id(), config.logLines());
                 if (before != null) restore(hostName, appName, before);
@@ -504,7 +505,7 @@ public class SwapService {
 
     /** The manifest digest a container runs: our label, its image reference, or the image's. */
     String digestOf(ContainerHost engine, ContainerSpec c, Fleet.App app) {
-        String label = c.labels().get(ContainerSpec.DIGEST_LABEL);
+        String label = c.labels().get(ImageLabels.DIGEST);
         if (label != null) return label;
         if (c.image() != null && c.image().contains("@sha256:")) {
             return c.image().substring(c.image().indexOf('@') + 1);

@@ -20,6 +20,7 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.StartupEvent;
 
 import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.ImageLabels;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
@@ -48,9 +49,6 @@ import dev.canaryrelease.registry.domain.TagStore;
  */
 @ApplicationScoped
 public class PushWorker {
-    /** The image label that ties a push to its release. */
-    public static final String RELEASE_LABEL = "dev.canaryrelease.release-id";
-
     private static final Logger LOG = Logger.getLogger(PushWorker.class);
 
     /** What became of one push. */
@@ -181,7 +179,7 @@ public class PushWorker {
             LOG.warnf("push %s ignored: %s (deleted since)", push, e.getMessage());
             return CompletableFuture.completedFuture(Outcome.IGNORED_GONE);
         }
-        String label = image.labels().get(RELEASE_LABEL);
+        String label = image.labels().get(ImageLabels.RELEASE_ID);
         Fleet.App a = app.get();
         if (label == null || label.isBlank()) {
             return unlabelled(push, a);
