@@ -156,12 +156,7 @@ public class DeployEngine {
     }
 
     private static String hostOf(CanaryEvent d) {
-        try {
-            var m = d.getClass().getMethod("host");
-            return (String) m.invoke(d);
-        } catch (ReflectiveOperationException e) {
-            return "";
-        }
+        return d instanceof dev.canaryrelease.events.model.OnHost h ? h.host() : "";
     }
 
     /** Blocks a listener until the replay is done (events are not acted on before). */

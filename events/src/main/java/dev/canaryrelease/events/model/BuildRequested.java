@@ -10,4 +10,4 @@ public record BuildRequested(
         String commitSha,
         String pusher,
         String deliveryId)
-        implements CanaryEvent {}
+        implements CanaryEvent, OfApp {}

@@ -9,4 +9,4 @@ public record BuildSucceeded(
         String digest,
         long durationMs,
         String logLocation)
-        implements CanaryEvent {}
+        implements CanaryEvent, OfApp {}

@@ -9,4 +9,4 @@ public record HostDrained(
         int sessionsAtDrain,
         long waitedMs,
         boolean forced)
-        implements CanaryEvent {}
+        implements CanaryEvent, OnHost {}

@@ -10,4 +10,4 @@ public record HostUpdateFailed(
         String previousDigest,
         String reason,
         String logTail)
-        implements CanaryEvent {}
+        implements CanaryEvent, OnHost, WithReason {}

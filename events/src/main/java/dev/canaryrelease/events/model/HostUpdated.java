@@ -8,4 +8,4 @@ public record HostUpdated(
         Stage stage,
         String digest,
         String previousDigest)
-        implements CanaryEvent {}
+        implements CanaryEvent, OnHost {}

@@ -8,7 +8,7 @@ package dev.canaryrelease.events.model;
  */
 public record ImagePushed(
         String releaseId, String app, String repository, String tag, String digest, String pushedBy)
-        implements CanaryEvent {
+        implements CanaryEvent, OfApp {
 
     /** An image pushed by nobody known (events and tests from before credentials). */
     public ImagePushed(String releaseId, String app, String repository, String tag, String digest) {

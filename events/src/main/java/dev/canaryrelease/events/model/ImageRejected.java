@@ -23,4 +23,4 @@ public record ImageRejected(
         String buildDigest,
         String pushedBy,
         String reason)
-        implements CanaryEvent {}
+        implements CanaryEvent, OfApp, WithReason {}

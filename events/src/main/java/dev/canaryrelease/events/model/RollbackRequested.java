@@ -5,4 +5,4 @@ package dev.canaryrelease.events.model;
  * trail.
  */
 public record RollbackRequested(String releaseId, String operator, String reason)
-        implements CanaryEvent {}
+        implements CanaryEvent, WithReason {}

@@ -24,12 +24,6 @@ import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.LbDriftCorrected;
-import dev.canaryrelease.events.model.PromotionRejected;
-import dev.canaryrelease.events.model.ReleaseAborted;
-import dev.canaryrelease.events.model.ReleaseFailed;
-import dev.canaryrelease.events.model.ReleasePromoted;
-import dev.canaryrelease.events.model.ReleaseRolledBack;
-import dev.canaryrelease.events.model.ReleaseSuperseded;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.gateway.domain.Views.HostStatus;
@@ -52,6 +46,17 @@ public class ReleaseStore {
             String releaseId, String app, ReleaseState state, EventEnvelope<CanaryEvent> latest) {}
 
     record Recorded(long seq, String position, EventEnvelope<CanaryEvent> event) {}
+
+    /** The events whose reason is the release's: how it ended, or why a promotion was refused. */
+    private static final java.util.Set<dev.canaryrelease.events.EventType> REASON_OF_RELEASE =
+            java.util.EnumSet.of(
+                    dev.canaryrelease.events.EventType.PROMOTION_REJECTED,
+                    dev.canaryrelease.events.EventType.RELEASE_FAILED,
+                    dev.canaryrelease.events.EventType.RELEASE_ABORTED,
+                    dev.canaryrelease.events.EventType.RELEASE_ROLLED_BACK,
+                    dev.canaryrelease.events.EventType.RELEASE_SUPERSEDED,
+                    dev.canaryrelease.events.EventType.RELEASE_PROMOTED,
+                    dev.canaryrelease.events.EventType.BUILD_FAILED);
 
     private static final Comparator<Recorded> TIME_ORDER =
             Comparator.comparing((Recorded r) -> r.event().time()).thenComparingLong(Recorded::seq);
@@ -109,20 +114,9 @@ public class ReleaseStore {
                         && b.stage() != Stage.ROLLBACK
                         && b.digest() != null) {
                     digest = b.digest();
-                } else if (d instanceof PromotionRejected b) {
-                    reason = b.reason();
-                } else if (d instanceof ReleaseFailed b) {
-                    reason = b.reason();
-                } else if (d instanceof ReleaseAborted b) {
-                    reason = b.reason();
-                } else if (d instanceof ReleaseRolledBack b) {
-                    reason = b.reason();
-                } else if (d instanceof ReleaseSuperseded b) {
-                    reason = b.reason();
-                } else if (d instanceof ReleasePromoted b) {
-                    reason = b.reason();
-                } else if (d instanceof dev.canaryrelease.events.model.BuildFailed b) {
-                    reason = b.reason();
+                } else if (d instanceof dev.canaryrelease.events.model.WithReason w
+                        && REASON_OF_RELEASE.contains(r.event().type())) {
+                    reason = w.reason();
                 }
                 String eventApp = appOf(d);
                 if (app == null && eventApp != null) {
@@ -153,30 +147,9 @@ public class ReleaseStore {
         this.fleet = fleet;
     }
 
-    private static final ClassValue<java.lang.reflect.Method> APP_ACCESSOR =
-            new ClassValue<>() {
-                @Override
-                protected java.lang.reflect.Method computeValue(Class<?> type) {
-                    try {
-                        java.lang.reflect.Method m = type.getMethod("app");
-                        return m.getReturnType() == String.class ? m : null;
-                    } catch (NoSuchMethodException e) {
-                        return null;
-                    }
-                }
-            };
-
     /** The {@code app} field of an event's data, when it has one. */
     public static String appOf(CanaryEvent d) {
-        java.lang.reflect.Method m = APP_ACCESSOR.get(d.getClass());
-        if (m == null) {
-            return null;
-        }
-        try {
-            return (String) m.invoke(d);
-        } catch (ReflectiveOperationException e) {
-            return null;
-        }
+        return d instanceof dev.canaryrelease.events.model.OfApp a ? a.app() : null;
     }
 
     /**
