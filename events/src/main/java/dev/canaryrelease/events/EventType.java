@@ -27,6 +27,7 @@ public enum EventType {
     HOST_UPDATE_FAILED("host.update-failed", HostUpdateFailed.class, Topics.DEPLOY),
     HOST_ENABLED("host.enabled", HostEnabled.class, Topics.LB),
     HOST_ENABLE_FAILED("host.enable-failed", HostEnableFailed.class, Topics.LB),
+    HOST_ANSWER_TIMED_OUT("host.answer-timed-out", HostAnswerTimedOut.class, Topics.DEPLOY),
     LB_DRIFT_CORRECTED("lb.drift-corrected", LbDriftCorrected.class, Topics.LB),
     CANARY_LIVE("canary.live", CanaryLive.class, Topics.DEPLOY),
     PROMOTION_REQUESTED("promotion.requested", PromotionRequested.class, Topics.GATEWAY),

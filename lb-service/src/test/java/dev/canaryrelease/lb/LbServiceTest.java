@@ -440,5 +440,17 @@ class LbServiceTest {
                         r -> r.record().topic().equals(Topics.deadLetter("lb-in")), EVENT);
         assertEquals("garbage", dead.record().key());
         assertNull(dead.header(CloudEventCodec.H_TYPE));
+        // counted by the topic it came from, for an operator's alert
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(
+                metrics.lines()
+                        .anyMatch(
+                                l ->
+                                        l.startsWith("canary_dead_letters_total{")
+                                                && l.contains("topic=\"deploy.events\"")
+                                                && Double.parseDouble(
+                                                                l.substring(l.lastIndexOf(' ') + 1))
+                                                        >= 1),
+                metrics);
     }
 }

@@ -14,6 +14,15 @@ public interface DeployConfig {
     @WithDefault("gateway.events,build.events,registry.events,lb.events,deploy.events")
     List<String> replayTopics();
 
+    /**
+     * How long the service waits for lb-service's answer ({@code host.drained}, {@code
+     * host.enabled}) beyond the fleet's drain (enable) deadline. Then it publishes {@code
+     * host.answer-timed-out} and compensates: the host is put back and the rollout fails. Long
+     * enough to outlast a restart of lb-service or a broker outage of several minutes.
+     */
+    @WithDefault("10m")
+    Duration lbAnswerMargin();
+
     /** How long the start-up replay may take before the service gives up starting. */
     @WithDefault("60s")
     Duration replayTimeout();

@@ -1,5 +1,6 @@
 package dev.canaryrelease.deploy.domain;
 
+import java.time.Duration;
 import java.time.Instant;
 
 import dev.canaryrelease.events.model.CanaryEvent;
@@ -23,6 +24,17 @@ public sealed interface Command {
      * what runs when {@code digest} is null; the result is {@code host.updated{stage=rollback}}.
      */
     record Restore(String releaseId, String app, String host, String digest, String replacedDigest)
+            implements Command {}
+
+    /**
+     * The deadline of lb-service's answer on {@code host}: if the host is still in {@code awaiting}
+     * at {@code at} (the triggering event's time plus {@code deadline}), the service publishes
+     * {@code host.answer-timed-out} and compensates. The engine waits at least {@code deadline}
+     * from when it carries the command out: an event handled late (a backlog, a restart) never
+     * shortens lb-service's time to answer.
+     */
+    record ScheduleAnswerDeadline(
+            String releaseId, String host, HostStep awaiting, Instant at, Duration deadline)
             implements Command {}
 
     /** Promote the release by itself at {@code at} if it is still CANARY_LIVE then. */

@@ -27,6 +27,18 @@ public enum HostStep {
     /** Going back failed; the reason is on the host. Needs a person. */
     REVERT_FAILED;
 
+    /**
+     * The answer of lb-service this step waits for ({@code host.drained} or {@code host.enabled}),
+     * or null when it waits for no one else.
+     */
+    public String awaitedAnswer() {
+        return switch (this) {
+            case DRAINING, REVERT_DRAINING -> "host.drained";
+            case ENABLING, REVERT_ENABLING -> "host.enabled";
+            default -> null;
+        };
+    }
+
     /** Out of the pool because of this release right now (counts against maxUnavailable). */
     public boolean inFlight() {
         return switch (this) {

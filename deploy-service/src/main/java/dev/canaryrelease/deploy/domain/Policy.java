@@ -18,10 +18,39 @@ public record Policy(
         int maxUnavailable,
         boolean autoPromote,
         Duration bakeTime,
-        Duration promotionDeadline) {
+        Duration promotionDeadline,
+        Duration drainAnswerDeadline,
+        Duration enableAnswerDeadline) {
 
     /** The fleet's default promotion deadline (30 minutes). */
     public static final Duration DEFAULT_PROMOTION_DEADLINE = Duration.ofMinutes(30);
+
+    /**
+     * How long deploy-service waits for lb-service's answer beyond the fleet's drain or enable
+     * deadline by default (the {@code canary.deploy.lb-answer-margin} default): long enough to
+     * outlast a restart of lb-service or a broker outage of several minutes.
+     */
+    public static final Duration DEFAULT_LB_ANSWER_MARGIN = Duration.ofMinutes(10);
+
+    public Policy(
+            List<String> canaryHosts,
+            List<String> productionHosts,
+            List<String> steps,
+            int maxUnavailable,
+            boolean autoPromote,
+            Duration bakeTime,
+            Duration promotionDeadline) {
+        this(
+                canaryHosts,
+                productionHosts,
+                steps,
+                maxUnavailable,
+                autoPromote,
+                bakeTime,
+                promotionDeadline,
+                DEFAULT_LB_ANSWER_MARGIN,
+                DEFAULT_LB_ANSWER_MARGIN);
+    }
 
     public Policy(
             List<String> canaryHosts,
@@ -48,6 +77,14 @@ public record Policy(
     }
 
     public static Policy of(Fleet fleet) {
+        return of(fleet, DEFAULT_LB_ANSWER_MARGIN);
+    }
+
+    /**
+     * The fleet's policy; lb-service's answers are awaited for the fleet's drain (enable) deadline
+     * plus {@code lbAnswerMargin}.
+     */
+    public static Policy of(Fleet fleet, Duration lbAnswerMargin) {
         Fleet.Rollout r = fleet.rollout();
         List<String> canary =
                 fleet.dockerHosts().stream()
@@ -61,7 +98,18 @@ public record Policy(
                 r.maxUnavailable(),
                 r.autoPromote(),
                 r.bakeTime(),
-                r.promotionTimeout());
+                r.promotionTimeout(),
+                r.drainTimeout().plus(lbAnswerMargin),
+                r.enableTimeout().plus(lbAnswerMargin));
+    }
+
+    /** How long a host may wait in {@code step} for lb-service's answer (null: no deadline). */
+    public Duration answerDeadline(HostStep step) {
+        String awaited = step.awaitedAnswer();
+        if (awaited == null) {
+            return null;
+        }
+        return awaited.equals("host.drained") ? drainAnswerDeadline : enableAnswerDeadline;
     }
 
     /**

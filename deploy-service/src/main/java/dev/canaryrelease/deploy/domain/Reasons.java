@@ -17,6 +17,8 @@ public final class Reasons {
     public static final String HOST_NOT_SWAPPING = "host is not being swapped";
     public static final String HOST_NOT_ENABLING = "host is not waiting to be enabled";
     public static final String NOT_HANDLED = "event type is not handled by the deploy service";
+    public static final String ANSWER_ALREADY_CAME =
+            "the host no longer waits for lb-service in that step (its answer came)";
     public static final String REJECTION_AFTER_ROLLOUT =
             "an image rejection only ends a release before any host was touched";
 
@@ -35,6 +37,9 @@ public final class Reasons {
     public static final String ROLLBACK_REQUESTED = "rollback requested by ";
     public static final String HEALTH_TIMEOUT = "not healthy within ";
     public static final String PREVIOUS_RESTORED = "previous container restarted";
+
+    /** Followed by the awaited type, the host and the deadline: see {@code answerTimedOut}. */
+    public static final String NO_LB_ANSWER = "no answer from lb-service: ";
 
     private Reasons() {}
 }

@@ -1,5 +1,6 @@
 package dev.canaryrelease.deploy.domain;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,6 +15,7 @@ import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostDrainFailed;
 import dev.canaryrelease.events.model.HostDrained;
 import dev.canaryrelease.events.model.HostEnableFailed;
@@ -55,7 +57,7 @@ public final class ReleaseMachine {
 
     /** Applies one event to a release. */
     public static Transition apply(Release r, EventEnvelope<? extends CanaryEvent> e, Policy p) {
-        Work w = new Work(r, e.time());
+        Work w = new Work(r, e.time(), p);
         CanaryEvent d = e.data();
         if (d instanceof BuildRequested) {
             return w.reject(Reasons.DUPLICATE_RELEASE);
@@ -190,6 +192,11 @@ public final class ReleaseMachine {
             } else {
                 return w.reject(Reasons.HOST_NOT_ENABLING);
             }
+        } else if (d instanceof HostAnswerTimedOut t) {
+            HostProgress h = r.host(t.host());
+            if (h == null) return w.reject(Reasons.HOST_NOT_IN_RELEASE);
+            if (!h.step().name().equals(t.step())) return w.reject(Reasons.ANSWER_ALREADY_CAME);
+            w.answerTimedOut(h, t.reason());
         } else {
             return w.reject(Reasons.NOT_HANDLED);
         }
@@ -199,7 +206,7 @@ public final class ReleaseMachine {
 
     /** A new image that must wait for the app's running rollout to end. */
     public static Transition queue(Release r, ImagePushed ip, Instant at) {
-        Work w = new Work(r, at);
+        Work w = new Work(r, at, null);
         if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);
         w.image(ip);
         w.phase = Phase.BUILT;
@@ -209,7 +216,7 @@ public final class ReleaseMachine {
 
     /** Starts the canary of a queued release (the app's slot is free now). */
     public static Transition start(Release r, Policy p, Instant at) {
-        Work w = new Work(r, at);
+        Work w = new Work(r, at, p);
         if (!r.phase().beforeRollout() || r.digest() == null) {
             return w.reject(Reasons.ALREADY_ROLLING_OUT);
         }
@@ -221,7 +228,7 @@ public final class ReleaseMachine {
 
     /** A newer image of the app replaces this release (canary stage or queued). */
     public static Transition supersede(Release r, String by, Policy p, Instant at) {
-        Work w = new Work(r, at);
+        Work w = new Work(r, at, p);
         if (!(r.phase().canary() || r.phase().beforeRollout())) {
             return w.reject(Reasons.ALREADY_ROLLING_OUT);
         }
@@ -249,6 +256,28 @@ public final class ReleaseMachine {
                         + p.promotionDeadline().toString().substring(2).toLowerCase());
     }
 
+    /**
+     * lb-service's answer on {@code host} is overdue (the caller checked that the host still
+     * waits): the event the service publishes, and then applies, to compensate.
+     */
+    public static HostAnswerTimedOut answerTimedOut(Release r, String host, Policy p) {
+        HostProgress h = r.host(host);
+        String awaited = h.step().awaitedAnswer();
+        return new HostAnswerTimedOut(
+                r.id(),
+                r.app(),
+                host,
+                h.stage(),
+                h.step().name(),
+                awaited,
+                Reasons.NO_LB_ANSWER
+                        + awaited
+                        + " for "
+                        + host
+                        + " within "
+                        + p.answerDeadline(h.step()).toString().substring(2).toLowerCase());
+    }
+
     /** Automatic promotion after the bake time: only if the release is still CANARY_LIVE. */
     public static PromotionRequested autoPromotion(Release r, Policy p) {
         return new PromotionRequested(
@@ -263,6 +292,7 @@ public final class ReleaseMachine {
     private static final class Work {
         final Release r;
         final Instant at;
+        final Policy policy;
         Phase phase;
         String digest;
         String repository;
@@ -277,9 +307,10 @@ public final class ReleaseMachine {
         String pushedBy;
         final List<Command> commands = new ArrayList<>();
 
-        Work(Release r, Instant at) {
+        Work(Release r, Instant at, Policy policy) {
             this.r = r;
             this.at = at;
+            this.policy = policy;
             phase = r.phase();
             digest = r.digest();
             repository = r.repository();
@@ -332,8 +363,20 @@ public final class ReleaseMachine {
             commands.add(new Command.Emit(data));
         }
 
+        /**
+         * Sets a host's progress; a host that starts waiting for lb-service's answer gets the
+         * deadline of that wait.
+         */
         void put(HostProgress h) {
-            hosts.put(h.host(), h);
+            HostProgress before = hosts.put(h.host(), h);
+            if (policy != null
+                    && h.step().awaitedAnswer() != null
+                    && (before == null || before.step() != h.step())) {
+                Duration deadline = policy.answerDeadline(h.step());
+                commands.add(
+                        new Command.ScheduleAnswerDeadline(
+                                r.id(), h.host(), h.step(), at.plus(deadline), deadline));
+            }
         }
 
         void image(ImagePushed ip) {
@@ -359,6 +402,61 @@ public final class ReleaseMachine {
             }
             commands.add(
                     new Command.SchedulePromotionDeadline(r.id(), at.plus(p.promotionDeadline())));
+        }
+
+        /**
+         * lb-service did not answer in time. Whatever it did meanwhile, the host is put back: a
+         * host whose container was not changed gets {@code host.update-failed} (lb-service
+         * re-enables a host on it, when it answers again; registry-service keeps its digests), a
+         * swapped host that was not enabled goes back to its previous container (as after {@code
+         * host.enable-failed}). The rollout fails with the reason; a revert that cannot finish is
+         * marked failed on the host.
+         */
+        void answerTimedOut(HostProgress h, String why) {
+            switch (h.step()) {
+                case DRAINING -> {
+                    put(h.to(HostStep.REVERT_ENABLING, Stage.ROLLBACK).withReason(why));
+                    emitPutBack(h, why);
+                    fail(why);
+                }
+                case ENABLING -> {
+                    put(h.to(HostStep.REVERT_SWAPPING, Stage.ROLLBACK).withReason(why));
+                    commands.add(
+                            new Command.Restore(
+                                    r.id(), r.app(), h.host(), h.previousDigest(), r.digest()));
+                    fail(why);
+                }
+                case REVERT_DRAINING -> {
+                    // Never swapped in this release: as it was, only back into the pool. Swapped:
+                    // it still serves the new image, so the revert failed on it.
+                    HostStep next =
+                            h.previousDigest() == null
+                                    ? HostStep.REVERT_ENABLING
+                                    : HostStep.REVERT_FAILED;
+                    put(h.to(next).withReason(why));
+                    emitPutBack(h, why);
+                }
+                case REVERT_ENABLING -> put(h.to(HostStep.REVERT_FAILED).withReason(why));
+                default -> {
+                    // not waiting for lb-service: the caller checked the step
+                }
+            }
+        }
+
+        /**
+         * Asks lb-service to put the host back into the pool as it is (it acts when it answers).
+         */
+        void emitPutBack(HostProgress h, String why) {
+            emit(
+                    new HostUpdateFailed(
+                            r.id(),
+                            r.app(),
+                            h.host(),
+                            Stage.ROLLBACK,
+                            digest,
+                            h.previousDigest(),
+                            why,
+                            ""));
         }
 
         /** Ends the rollout as failed (once) and sends every touched host back. */
@@ -397,8 +495,9 @@ public final class ReleaseMachine {
         }
 
         void request(HostProgress h, HostStep step, Stage stage, String wanted) {
-            put(h.to(step, stage));
+            // the request first: the wait (and its deadline) starts when it is sent
             emit(new HostUpdateRequested(r.id(), r.app(), h.host(), stage, wanted));
+            put(h.to(step, stage));
         }
 
         /** Starts what may start now and moves the phase on when a stage is complete. */

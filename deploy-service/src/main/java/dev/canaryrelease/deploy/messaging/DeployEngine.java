@@ -31,6 +31,7 @@ import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.Stage;
@@ -56,7 +57,8 @@ public class DeployEngine {
                     EventType.HOST_UPDATED,
                     EventType.HOST_UPDATE_FAILED,
                     EventType.PROMOTION_REQUESTED,
-                    EventType.ABORT_REQUESTED);
+                    EventType.ABORT_REQUESTED,
+                    EventType.HOST_ANSWER_TIMED_OUT);
 
     private final Fleet fleet;
     private final EventPublisher publisher;
@@ -78,7 +80,7 @@ public class DeployEngine {
         this.config = config;
         this.rollouts =
                 new Rollouts(
-                        Policy.of(fleet),
+                        Policy.of(fleet, config.lbAnswerMargin()),
                         fleet.apps().stream()
                                 .map(Fleet.App::name)
                                 .collect(java.util.stream.Collectors.toSet()));
@@ -118,6 +120,10 @@ public class DeployEngine {
             } else if (c instanceof Command.Restore rs) {
                 done = swapDone(doneKeys, p.cause().id(), rs.host());
             }
+            if (c instanceof Command.ScheduleAnswerDeadline a) {
+                // only the waits still open: a finished one needs no timer
+                done = !awaiting(a.releaseId(), a.host(), a.awaiting());
+            }
             if (!done) todo.add(p);
         }
         LOG.infof(
@@ -140,6 +146,13 @@ public class DeployEngine {
             for (Pending p : todo) execute(p.command(), p.cause());
         }
         ready.countDown();
+    }
+
+    private synchronized boolean awaiting(String releaseId, String host, HostStep step) {
+        return rollouts.release(releaseId)
+                .map(r -> r.host(host))
+                .filter(h -> h.step() == step)
+                .isPresent();
     }
 
     private static boolean swapDone(Set<String> doneKeys, String causeId, String host) {
@@ -238,6 +251,13 @@ public class DeployEngine {
                                     Phase.CANARY_LIVE,
                                     ReleaseMachine::autoPromotion,
                                     Logger.Level.INFO));
+        } else if (c instanceof Command.ScheduleAnswerDeadline a) {
+            java.time.Instant earliest = java.time.Instant.now().plus(a.deadline());
+            timers.at(
+                    a.at().isAfter(earliest) ? a.at() : earliest,
+                    a.releaseId(),
+                    "lb answer deadline of " + a.host() + " in " + a.awaiting(),
+                    () -> answerOverdue(a));
         } else if (c instanceof Command.SchedulePromotionDeadline d) {
             timers.at(
                     d.at(),
@@ -318,6 +338,20 @@ public class DeployEngine {
         LOG.logf(level, "release %s: the service itself publishes %s", releaseId, data);
         EventEnvelope<CanaryEvent> e =
                 publisher.publish(lastEvent.get(releaseId), data).toCompletableFuture().join();
+        handle(e);
+    }
+
+    /**
+     * lb-service's answer on a host is overdue: if the host still waits in the same step, publish
+     * {@code host.answer-timed-out} and apply it (the machine compensates).
+     */
+    private synchronized void answerOverdue(Command.ScheduleAnswerDeadline a) {
+        if (!awaiting(a.releaseId(), a.host(), a.awaiting())) return;
+        Release r = rollouts.release(a.releaseId()).orElseThrow();
+        CanaryEvent data = ReleaseMachine.answerTimedOut(r, a.host(), rollouts.policy());
+        LOG.warnf("release %s: %s", a.releaseId(), ((HostAnswerTimedOut) data).reason());
+        EventEnvelope<CanaryEvent> e =
+                publisher.publish(lastEvent.get(a.releaseId()), data).toCompletableFuture().join();
         handle(e);
     }
 

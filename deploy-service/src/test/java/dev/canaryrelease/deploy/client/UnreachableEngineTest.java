@@ -80,6 +80,11 @@ class UnreachableEngineTest {
         }
 
         @Override
+        public Duration lbAnswerMargin() {
+            return Duration.ofMinutes(10);
+        }
+
+        @Override
         public Duration replayTimeout() {
             return Duration.ofSeconds(60);
         }

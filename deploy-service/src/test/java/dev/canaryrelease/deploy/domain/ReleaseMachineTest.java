@@ -26,6 +26,7 @@ import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostDrainFailed;
 import dev.canaryrelease.events.model.HostDrained;
 import dev.canaryrelease.events.model.HostEnableFailed;
@@ -396,6 +397,99 @@ class ReleaseMachineTest {
         assertEquals(HostStep.REVERT_DRAINING, release("r1").host("p2").step());
         assertEquals(Stage.ROLLBACK, release("r1").host("c0").stage());
         assertEquals(Stage.ROLLBACK, release("r1").host("p1").stage());
+    }
+
+    // --- lb-service does not answer ------------------------------------------------------------
+
+    /** What the engine publishes when the deadline of {@code host}'s wait passes. */
+    void answerOverdue(String id, String host) {
+        send(ReleaseMachine.answerTimedOut(release(id), host, policy));
+    }
+
+    @Test
+    void everyWaitForLbServiceGetsItsDeadline() {
+        pushed("r1", V2);
+        Command.ScheduleAnswerDeadline drain =
+                commands(Command.ScheduleAnswerDeadline.class).get(0);
+        assertEquals("c0", drain.host());
+        assertEquals(HostStep.DRAINING, drain.awaiting());
+        assertEquals(clock.plus(policy.drainAnswerDeadline()), drain.at());
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        assertTrue(commands(Command.ScheduleAnswerDeadline.class).isEmpty(), "swapping: no wait");
+        send(new HostUpdated("r1", APP, "c0", Stage.CANARY, V2, V1));
+        Command.ScheduleAnswerDeadline enable =
+                commands(Command.ScheduleAnswerDeadline.class).get(0);
+        assertEquals(HostStep.ENABLING, enable.awaiting());
+        assertEquals(clock.plus(policy.enableAnswerDeadline()), enable.at());
+    }
+
+    @Test
+    void noDrainAnswerFailsTheReleaseAndAsksTheLbToPutTheUntouchedHostBack() {
+        pushed("r1", V2);
+        answerOverdue("r1", "c0");
+        Release r = release("r1");
+        assertEquals(Phase.FAILED, r.phase());
+        assertEquals("no answer from lb-service: host.drained for c0 within 10m", r.reason());
+        assertEquals(r.reason(), emitted(ReleaseFailed.class).get(0).reason());
+        // nothing was swapped; host.update-failed is lb-service's cue to re-enable it
+        assertTrue(commands(Command.Swap.class).isEmpty());
+        HostUpdateFailed back = emitted(HostUpdateFailed.class).get(0);
+        assertEquals("c0", back.host());
+        assertEquals(Stage.ROLLBACK, back.stage());
+        assertEquals(r.reason(), back.reason());
+        assertEquals(HostStep.REVERT_ENABLING, r.host("c0").step());
+        // when lb-service answers again
+        send(new HostEnabled("r1", APP, "c0", Stage.ROLLBACK));
+        assertEquals(HostStep.REVERTED, release("r1").host("c0").step());
+        assertTrue(release("r1").settled());
+    }
+
+    @Test
+    void aLateDrainAnswerAfterTheDeadlineSwapsNothing() {
+        pushed("r1", V2);
+        answerOverdue("r1", "c0");
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        assertTrue(commands(Command.Swap.class).isEmpty());
+        assertEquals(HostStep.REVERT_ENABLING, release("r1").host("c0").step());
+    }
+
+    @Test
+    void aDeadlineAfterTheAnswerCameChangesNothing() {
+        pushed("r1", V2);
+        HostAnswerTimedOut stale = ReleaseMachine.answerTimedOut(release("r1"), "c0", policy);
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        Rollouts.Outcome o = send(stale);
+        assertEquals(List.of("r1: " + Reasons.ANSWER_ALREADY_CAME), o.rejections());
+        assertEquals(HostStep.SWAPPING, release("r1").host("c0").step());
+        assertEquals(Phase.CANARY_UPDATING, release("r1").phase());
+    }
+
+    @Test
+    void noEnableAnswerRestoresThePreviousContainerAndFails() {
+        pushed("r1", V2);
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        send(new HostUpdated("r1", APP, "c0", Stage.CANARY, V2, V1));
+        answerOverdue("r1", "c0");
+        assertEquals(Phase.FAILED, release("r1").phase());
+        assertTrue(release("r1").reason().startsWith(Reasons.NO_LB_ANSWER + "host.enabled"));
+        assertEquals(
+                List.of(new Command.Restore("r1", APP, "c0", V1, V2)),
+                commands(Command.Restore.class));
+    }
+
+    @Test
+    void noAnswerDuringARevertMarksTheRevertFailedAndStillAsksForThePool() {
+        String id = reach(Phase.ROLLING_BACK);
+        String host =
+                release(id).hosts().values().stream()
+                        .filter(h -> h.step() == HostStep.REVERT_DRAINING)
+                        .findFirst()
+                        .orElseThrow()
+                        .host();
+        answerOverdue(id, host);
+        // it still serves the new image: the revert failed on it, lb-service may re-enable it
+        assertEquals(HostStep.REVERT_FAILED, release(id).host(host).step());
+        assertEquals(host, emitted(HostUpdateFailed.class).get(0).host());
     }
 
     @Test

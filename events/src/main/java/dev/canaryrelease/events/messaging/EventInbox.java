@@ -10,6 +10,7 @@ import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Metrics;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 import dev.canaryrelease.events.EventEnvelope;
@@ -21,10 +22,14 @@ import dev.canaryrelease.events.model.CanaryEvent;
  * The receiving side of the contract for {@code @Incoming} methods taking {@code Message<byte[]>}:
  * unknown types are acknowledged and skipped; unreadable records and handler failures are nacked,
  * so the channel's {@code dead-letter-queue} failure strategy moves them aside and the service
- * keeps going.
+ * keeps going. Each record sent to dead letters is counted in {@value #DEAD_LETTERS} (Prometheus
+ * {@code canary_dead_letters_total}) by the topic it came from.
  */
 public final class EventInbox {
     private static final Logger LOG = Logger.getLogger(EventInbox.class);
+
+    /** The counter of records sent to dead letters, tagged {@code topic} (where they came from). */
+    public static final String DEAD_LETTERS = "canary.dead.letters";
 
     private EventInbox() {}
 
@@ -35,6 +40,17 @@ public final class EventInbox {
                 msg.getMetadata(IncomingKafkaRecordMetadata.class);
         Headers headers = meta.map(IncomingKafkaRecordMetadata::getHeaders).orElse(null);
         return CloudEventCodec.decode(headers, msg.getPayload());
+    }
+
+    /** Nacks the record (the channel's failure strategy dead-letters it) and counts it. */
+    private static CompletionStage<Void> deadLetter(Message<byte[]> msg, Throwable why) {
+        @SuppressWarnings("rawtypes")
+        String topic =
+                msg.getMetadata(IncomingKafkaRecordMetadata.class)
+                        .map(IncomingKafkaRecordMetadata::getTopic)
+                        .orElse("unknown");
+        Metrics.counter(DEAD_LETTERS, "topic", topic).increment();
+        return msg.nack(why);
     }
 
     /** Runs a synchronous handler (call it from a {@code @Blocking} method). */
@@ -57,7 +73,7 @@ public final class EventInbox {
             event = decode(msg);
         } catch (PoisonEventException e) {
             LOG.warnf("poison record sent to dead letters: %s", e.getMessage());
-            return msg.nack(e);
+            return deadLetter(msg, e);
         }
         if (event.isEmpty()) {
             return msg.ack();
@@ -67,7 +83,7 @@ public final class EventInbox {
             result = handler.apply(event.get());
         } catch (RuntimeException e) {
             LOG.errorf(e, "handler failed for %s: sent to dead letters", event.get());
-            return msg.nack(e);
+            return deadLetter(msg, e);
         }
         return result.handle(
                         (ok, err) -> {
@@ -78,7 +94,7 @@ public final class EventInbox {
                                     err,
                                     "handler failed for %s: sent to dead letters",
                                     event.get());
-                            return msg.nack(err);
+                            return deadLetter(msg, err);
                         })
                 .thenCompose(Function.identity());
     }

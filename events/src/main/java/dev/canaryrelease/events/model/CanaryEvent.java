@@ -18,6 +18,7 @@ public sealed interface CanaryEvent
                 HostUpdateFailed,
                 HostEnabled,
                 HostEnableFailed,
+                HostAnswerTimedOut,
                 CanaryLive,
                 PromotionRequested,
                 AbortRequested,

@@ -76,4 +76,14 @@ public interface GatewayConfig {
     /** Largest page size of {@code GET /releases}. */
     @WithDefault("200")
     int maxPageSize();
+
+    /**
+     * The dead-letter topics {@code GET /dead-letters} reads: one per incoming channel of the suite
+     * ({@code dead-letter-topic-<channel>}). A topic that does not exist (yet) is skipped.
+     */
+    @WithDefault(
+            "dead-letter-topic-gateway-in,dead-letter-topic-build-in,dead-letter-topic-registry-in,"
+                    + "dead-letter-topic-lb-in,dead-letter-topic-lb-state,"
+                    + "dead-letter-topic-deploy-in,dead-letter-topic-dns-in")
+    java.util.List<String> deadLetterTopics();
 }

@@ -27,6 +27,7 @@ public class WantedStates {
     private final Map<ServerKey, ReentrantLock> operations = new ConcurrentHashMap<>();
     private final Map<ServerKey, ReentrantLock> commands = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> backends = new ConcurrentHashMap<>();
+    private final PendingRequests pending = new PendingRequests();
 
     /** Keeps {@code w} unless a newer decision is already kept. */
     public void apply(ServerKey key, Wanted w) {
@@ -48,6 +49,11 @@ public class WantedStates {
 
     public Map<ServerKey, Wanted> snapshot() {
         return Map.copyOf(wanted);
+    }
+
+    /** deploy-service's requests not answered yet: a held server is never raised to ready. */
+    public PendingRequests pending() {
+        return pending;
     }
 
     public ReentrantLock operation(ServerKey key) {

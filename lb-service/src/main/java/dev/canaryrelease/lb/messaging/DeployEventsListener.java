@@ -29,7 +29,8 @@ import dev.canaryrelease.lb.domain.HostCycle;
  * drain may wait for its deadline); the records of one host run one after the other, in the order
  * of the topic, on that host's own thread: after a crash the unacknowledged records come back as a
  * burst, and a redelivered {@code host.update-requested} must not overtake the {@code host.updated}
- * that followed it (the host would end drained).
+ * that followed it (the host would end drained). Nothing is done before the start-up replay of the
+ * wanted states ({@link LbReplay}) is done.
  */
 @ApplicationScoped
 public class DeployEventsListener {
@@ -38,10 +39,12 @@ public class DeployEventsListener {
 
     private final HostCycle cycle;
     private final EventPublisher publisher;
+    private final LbReplay replay;
 
-    public DeployEventsListener(HostCycle cycle, EventPublisher publisher) {
+    public DeployEventsListener(HostCycle cycle, EventPublisher publisher, LbReplay replay) {
         this.cycle = cycle;
         this.publisher = publisher;
+        this.replay = replay;
     }
 
     private final Map<String, ExecutorService> lanes = new ConcurrentHashMap<>();
@@ -73,7 +76,22 @@ public class DeployEventsListener {
                                             t.setDaemon(true);
                                             return t;
                                         }));
-        return CompletableFuture.supplyAsync(() -> handle(event), lane).thenCompose(stage -> stage);
+        return CompletableFuture.supplyAsync(() -> afterReplay(event), lane)
+                .thenCompose(stage -> stage);
+    }
+
+    /**
+     * Waits on the host's lane until the wanted states are replayed (so a drain or an enable never
+     * starts from, or is overwritten by, half-applied history), then handles the event.
+     */
+    private CompletionStage<Void> afterReplay(EventEnvelope<CanaryEvent> event) {
+        try {
+            replay.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(e);
+        }
+        return handle(event);
     }
 
     @PreDestroy

@@ -32,7 +32,9 @@ import dev.canaryrelease.lb.domain.WantedStates.Wanted;
  * {@code canary.lb.watch-interval}; when the process id changed or the uptime went back (a reload
  * or a restart, which reset runtime states), or every {@code canary.lb.reconcile-interval}, it
  * compares {@code show servers state} with the wanted states, puts back what drifted and emits
- * {@code lb.drift-corrected}. A drained canary never comes back into rotation by a reload.
+ * {@code lb.drift-corrected}. A drained canary never comes back into rotation by a reload. Idle
+ * until the start-up replay is done ({@link LbReplay}), and never raises to ready a server with an
+ * unanswered request of deploy-service.
  */
 @ApplicationScoped
 public class Reconciler {
@@ -41,6 +43,7 @@ public class Reconciler {
     private final LoadBalancerPool pool;
     private final WantedStates wanted;
     private final EventPublisher publisher;
+    private final LbReplay replay;
     private final Duration reconcileInterval;
     private final Duration watchInterval;
     private java.util.concurrent.ScheduledExecutorService timer;
@@ -48,10 +51,15 @@ public class Reconciler {
     private final Map<String, Long> lastFull = new ConcurrentHashMap<>();
 
     public Reconciler(
-            LoadBalancerPool pool, WantedStates wanted, EventPublisher publisher, LbConfig config) {
+            LoadBalancerPool pool,
+            WantedStates wanted,
+            EventPublisher publisher,
+            LbReplay replay,
+            LbConfig config) {
         this.pool = pool;
         this.wanted = wanted;
         this.publisher = publisher;
+        this.replay = replay;
         this.reconcileInterval = config.reconcileInterval();
         this.watchInterval = config.watchInterval();
     }
@@ -87,6 +95,11 @@ public class Reconciler {
     }
 
     void watch() {
+        if (!replay.done()) {
+            // The wanted states are history half replayed: acting on them could put back a state
+            // that a later event of the same server overrode.
+            return;
+        }
         for (HaproxyInstance lb : pool.instances()) {
             try {
                 ProcessInfo info = lb.info();
@@ -122,7 +135,7 @@ public class Reconciler {
         int corrected = 0;
         for (Map.Entry<ServerKey, Wanted> w : want.entrySet()) {
             AdminState f = found.get(w.getKey());
-            if (f == null || f == w.getValue().state()) {
+            if (f == null || f == w.getValue().state() || heldUp(w.getKey(), w.getValue())) {
                 continue;
             }
             if (correct(lb, w.getKey())) {
@@ -130,6 +143,15 @@ public class Reconciler {
             }
         }
         return corrected;
+    }
+
+    /**
+     * A server with a request of deploy-service still unanswered is never raised to ready by
+     * reconciliation: that request decides (e.g. a drain interrupted by a restart is resumed by its
+     * redelivery). Lowering it (a reload made it ready) is still done.
+     */
+    private boolean heldUp(ServerKey key, Wanted w) {
+        return w.state() == AdminState.READY && wanted.pending().held(key);
     }
 
     private boolean correct(HaproxyInstance lb, ServerKey key) {
@@ -146,7 +168,7 @@ public class Reconciler {
             // Read again under the lock: a handler may just have applied a new decision.
             Wanted w = wanted.get(key).orElse(null);
             AdminState f = lb.adminStates().get(key);
-            if (w == null || f == null || f == w.state()) {
+            if (w == null || f == null || f == w.state() || heldUp(key, w)) {
                 return false;
             }
             lb.setState(key, w.state());
