@@ -13,4 +13,4 @@ public record HostAnswerTimedOut(
         String step,
         String awaited,
         String reason)
-        implements CanaryEvent {}
+        implements CanaryEvent, OnHost, WithReason {}
