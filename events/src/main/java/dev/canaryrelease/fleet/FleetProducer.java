@@ -31,7 +31,16 @@ public class FleetProducer {
     @Produces
     @Singleton
     Fleet fleet() {
-        Fleet fleet = FleetLoader.load(Path.of(path));
+        Fleet fleet;
+        try {
+            fleet = FleetLoader.load(Path.of(path));
+        } catch (FleetException e) {
+            // the start fails on it; an asynchronous console (the gateway's) can lose its last
+            // lines when the process exits at once, so the operator's error goes to stderr too
+            System.err.println(e.getMessage());
+            System.err.flush();
+            throw e;
+        }
         LOG.infof(
                 "fleet %s: domain %s, %d hosts, %d apps, canary %s",
                 fleet.source(),
