@@ -223,29 +223,6 @@ class BuildServiceTest {
     }
 
     @Test
-    void aBaseImageFromTheFleetsRegistryIsPulledWithTheServicesCredentials() throws Exception {
-        // a first build puts example-app:<tag> in the registry (which refuses anonymous pulls)
-        String base = RealInfra.git.commitApp("v-base");
-        awaitSuccess(sender.send(request(base)).data().releaseId(), BUILD);
-        String baseRef = RealInfra.registry.address() + "/example-app:" + base.substring(0, 12);
-        // the engine no longer has it: the next build must pull it from the registry
-        RealInfra.engine.docker("rmi", "-f", baseRef).orThrow();
-        String sha =
-                RealInfra.git.commitDockerfile(
-                        "FROM " + baseRef + "\nLABEL stage=on-the-base\n",
-                        "an image on a base of the fleet's registry");
-        String release = sender.send(request(sha)).data().releaseId();
-        BuildSucceeded s = awaitSuccess(release, BUILD).data();
-        assertTrue(s.digest().matches("sha256:[0-9a-f]{64}"), s.digest());
-        assertPushed("example-app", sha, release);
-        // the credentials went to the engine only: not into the build's log
-        String password =
-                Files.readString(RealInfra.registry.credentials("build-service").passwordFile())
-                        .strip();
-        assertFalse(log(release).contains(password));
-    }
-
-    @Test
     void brokenDockerfileNamesTheFailingStepAndItsLastLines() {
         RealInfra.git.commitApp("v-broken");
         String sha =
