@@ -488,6 +488,76 @@ class CanaryReleaseIT {
     }
 
     /**
+     * The broker is stopped right after the canary's update was requested, under load, for {@code
+     * e2e.broker-outage} (60 s; 300 s by hand), then started again: the release goes on by itself
+     * once the broker is back, each host is swapped exactly once, no record is dead-lettered and no
+     * server is left out of the pool.
+     */
+    @Test
+    @Order(9)
+    void brokerDownDuringTheCanaryThenBackTheReleaseCompletes() throws Exception {
+        Duration outage = Duration.parse(System.getProperty("e2e.broker-outage", "PT60S"));
+        int deadBefore = deadLetters().size();
+        try (LoadLoop load = load()) {
+            String id = suite.pushChange(false);
+            capture.await(
+                    e ->
+                            e.releaseId().equals(id)
+                                    && e.type() == EventType.HOST_UPDATE_REQUESTED
+                                    && ((HostUpdateRequested) e.data()).stage() == Stage.CANARY,
+                    RELEASE_STEP);
+            suite.crash("kafka");
+            long downAt = System.nanoTime();
+            System.out.println("broker outage: kafka killed, down for " + outage);
+            // the outage itself: nothing to poll for while the broker is down
+            Thread.sleep(outage.toMillis());
+            suite.upAgain();
+            System.out.printf(
+                    "broker outage: back after %d s%n",
+                    Duration.ofNanos(System.nanoTime() - downAt).toSeconds());
+            awaitState(id, Set.of("CANARY_LIVE"));
+            command(id, "promote", "e2e: after a broker outage of " + outage);
+            awaitState(id, Set.of("PROMOTED"));
+            awaitAllOn(versions().get(canary()));
+            assertPoolHealthy();
+            String digest = release(id).getString("digest");
+            for (Fleet.Host h : fleet.dockerHosts()) {
+                long swaps =
+                        capture.events(id).stream()
+                                .filter(e -> e.type() == EventType.HOST_UPDATED)
+                                .filter(e -> ((HostUpdated) e.data()).host().equals(h.name()))
+                                .map(EventEnvelope::id)
+                                .distinct()
+                                .count();
+                assertEquals(1, swaps, h.name() + " reported one swap: " + capture.events(id));
+                assertEquals(
+                        1,
+                        containersWith(h, digest),
+                        h.name() + " was swapped exactly once (one container of " + digest + ")");
+            }
+            List<Object> dead = deadLetters();
+            assertEquals(
+                    deadBefore,
+                    dead.size(),
+                    "records dead-lettered during the broker outage: "
+                            + dead.subList(0, dead.size() - deadBefore));
+            load.close();
+            System.out.println("broker outage load: " + load);
+            assertNoDrops(load);
+        }
+    }
+
+    /** Every dead-lettered record the gateway serves (newest first, one page of 200). */
+    static List<Object> deadLetters() {
+        HttpResponse<String> r =
+                suite.get(
+                        suite.env("GATEWAY_URL") + "/dead-letters?limit=200",
+                        suite.env("VIEWER_TOKEN"));
+        assertEquals(200, r.statusCode(), "GET /dead-letters: " + r.body());
+        return JsonPath.from(r.body()).getList("deadLetters");
+    }
+
+    /**
      * 12 reloads of HAProxy (SIGUSR2 to its master, as {@code systemctl reload} does) during a
      * whole release, under {@code wrk}: keep-alive clients that never retry. (The JDK client of
      * {@link LoadLoop} quietly retries a GET whose connection was closed, so it would hide a reload

@@ -29,6 +29,7 @@ import dev.canaryrelease.deploy.domain.ReleaseMachine;
 import dev.canaryrelease.deploy.domain.Rollouts;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.messaging.EventOutbox;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.HostAnswerTimedOut;
@@ -62,6 +63,7 @@ public class DeployEngine {
 
     private final Fleet fleet;
     private final EventPublisher publisher;
+    private final EventOutbox outbox;
     private final SwapService swaps;
     private final DeployConfig config;
     private final Rollouts rollouts;
@@ -76,6 +78,15 @@ public class DeployEngine {
             Fleet fleet, EventPublisher publisher, SwapService swaps, DeployConfig config) {
         this.fleet = fleet;
         this.publisher = publisher;
+        // decisions never wait for the broker: their events go out in order from the outbox,
+        // sent again until acknowledged (150 s: longer than the producer's delivery timeout)
+        this.outbox =
+                new EventOutbox(
+                        publisher,
+                        "deploy-outbox",
+                        Duration.ofSeconds(1),
+                        Duration.ofSeconds(30),
+                        Duration.ofSeconds(150));
         this.swaps = swaps;
         this.config = config;
         this.rollouts =
@@ -208,8 +219,7 @@ public class DeployEngine {
 
     private void execute(Command c, EventEnvelope<?> cause) {
         if (c instanceof Command.Emit em) {
-            EventEnvelope<?> sent =
-                    publisher.publish(cause, em.data()).toCompletableFuture().join();
+            EventEnvelope<?> sent = outbox.publish(cause, em.data());
             lastEvent.put(sent.releaseId(), sent);
             LOG.infof(
                     "release %s: %s%s",
@@ -305,21 +315,14 @@ public class DeployEngine {
                                 r.previousDigest(),
                                 r.reason(),
                                 r.logTail());
-        try {
-            EventEnvelope<CanaryEvent> e =
-                    publisher.publish(cause, data).toCompletableFuture().join();
-            LOG.infof(
-                    "release %s: %s %s%s",
-                    releaseId, e.type().shortName(), host, r.ok() ? "" : ": " + r.reason());
-            handle(e);
-        } catch (RuntimeException ex) {
-            LOG.errorf(
-                    ex,
-                    "release %s: cannot publish the result of %s on %s",
-                    releaseId,
-                    stage,
-                    host);
-        }
+        // the machine takes the result at once; its event follows from the outbox (after a
+        // crash before it is acknowledged, the replay finds the swap without a result and the
+        // swap, idempotent on a host that already runs the digest, is made again)
+        EventEnvelope<CanaryEvent> e = outbox.publish(cause, data);
+        LOG.infof(
+                "release %s: %s %s%s",
+                releaseId, e.type().shortName(), host, r.ok() ? "" : ": " + r.reason());
+        handle(e);
     }
 
     /**
@@ -336,9 +339,7 @@ public class DeployEngine {
         if (r == null || r.phase() != phase) return;
         CanaryEvent data = decision.apply(r, rollouts.policy());
         LOG.logf(level, "release %s: the service itself publishes %s", releaseId, data);
-        EventEnvelope<CanaryEvent> e =
-                publisher.publish(lastEvent.get(releaseId), data).toCompletableFuture().join();
-        handle(e);
+        handle(outbox.publish(lastEvent.get(releaseId), data));
     }
 
     /**
@@ -350,9 +351,7 @@ public class DeployEngine {
         Release r = rollouts.release(a.releaseId()).orElseThrow();
         CanaryEvent data = ReleaseMachine.answerTimedOut(r, a.host(), rollouts.policy());
         LOG.warnf("release %s: %s", a.releaseId(), ((HostAnswerTimedOut) data).reason());
-        EventEnvelope<CanaryEvent> e =
-                publisher.publish(lastEvent.get(a.releaseId()), data).toCompletableFuture().join();
-        handle(e);
+        handle(outbox.publish(lastEvent.get(a.releaseId()), data));
     }
 
     private synchronized ExecutorService worker(String host) {
@@ -381,9 +380,15 @@ public class DeployEngine {
         return busy;
     }
 
+    /** The events decided and not yet acknowledged by Kafka. */
+    public EventOutbox outbox() {
+        return outbox;
+    }
+
     @PreDestroy
     void stop() {
         timers.shutdownNow();
+        outbox.close(Duration.ofSeconds(5));
         synchronized (this) {
             workers.values().forEach(ExecutorService::shutdown);
         }
