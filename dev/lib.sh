@@ -182,6 +182,21 @@ registry_curl() {
     curl -K - --cacert "$C/tls/ca.pem" "$@"
 }
 
+# The user a dockerd started with --userns-remap=default maps its containers' root to, made the
+# way dockerd makes it on its first start (a system user and group dockremap, 65536 subordinate
+# ids after the highest range already given): made here first so that dev/up can give .canary to
+# its group before that dockerd starts (dockerd refuses a data root its remapped root cannot reach).
+ensure_dockremap() {
+  id dockremap >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin --user-group dockremap
+  local f start
+  for f in /etc/subuid /etc/subgid; do
+    touch "$f"
+    grep -q '^dockremap:' "$f" && continue
+    start=$(awk -F: 'BEGIN { m = 100000 } { e = $2 + $3; if (e > m) m = e } END { print m }' "$f")
+    echo "dockremap:$start:65536" >>"$f"
+  done
+}
+
 # The Debian packages of every binary the suite and its tests drive (dev/up, dev/test): missing
 # ones are installed with apt-get, their system services never started.
 ensure_packages() {

@@ -113,22 +113,38 @@ public class SwapService {
     }
 
     /**
-     * Runs {@code once} up to {@code canary.deploy.swap-attempts} times while the engine cannot be
-     * reached, pausing {@code retry-pause} (doubled each time) in between.
+     * Runs {@code once} again while the engine cannot be reached, pausing {@code retry-pause}
+     * (doubled each time, at most 5 s) in between: at least {@code canary.deploy.swap-attempts}
+     * times, and for as long as {@code canary.deploy.engine-wait} since the first attempt.
      */
     private Result attempts(String hostName, String what, Supplier<Result> once) {
         int max = Math.max(1, config.swapAttempts());
         long pause = config.retryPause().toMillis();
+        long start = System.nanoTime();
+        long waitNanos = config.engineWait().toNanos();
         for (int attempt = 1; ; attempt++) {
             try {
-                return once.get();
+                Result r = once.get();
+                if (attempt > 1) {
+                    LOG.infof(
+                            "%s: %s: the engine answered again at attempt %d",
+                            hostName, what, attempt);
+                }
+                return r;
             } catch (Unreachable e) {
-                if (attempt >= max) {
+                long waited = System.nanoTime() - start;
+                if (attempt >= max && waited >= waitNanos) {
+                    long s = Duration.ofNanos(waited).toSeconds();
                     LOG.warnf(
-                            "%s: %s: engine not reached in %d attempts: %s",
-                            hostName, what, attempt, e.getMessage());
+                            "%s: %s: engine not reached in %d attempts over %d s: %s",
+                            hostName, what, attempt, s, e.getMessage());
                     return Result.failed(
-                            e.getMessage() + " (engine not reached in " + attempt + " attempts)",
+                            e.getMessage()
+                                    + " (engine not reached in "
+                                    + attempt
+                                    + " attempts over "
+                                    + s
+                                    + " s)",
                             "",
                             null);
                 }
@@ -138,8 +154,14 @@ public class SwapService {
                         .register(metrics)
                         .increment();
                 LOG.warnf(
-                        "%s: %s: attempt %d of %d did not reach the engine (%s); next in %d ms",
-                        hostName, what, attempt, max, e.getMessage(), pause);
+                        "%s: %s: attempt %d did not reach the engine (%s); next in %d ms (the host"
+                                + " stays drained; trying for %d s)",
+                        hostName,
+                        what,
+                        attempt,
+                        e.getMessage(),
+                        pause,
+                        config.engineWait().toSeconds());
                 try {
                     Thread.sleep(pause); // back-off before reaching the engine again
                 } catch (InterruptedException ie) {

@@ -55,6 +55,15 @@ public interface DeployConfig {
     @WithDefault("500ms")
     Duration retryPause();
 
+    /**
+     * How long a swap or restore keeps trying an engine it cannot reach (after at least {@link
+     * #swapAttempts()} attempts): the host stays drained meanwhile, and when the engine answers
+     * again the next attempt completes or undoes what the last one left and carries on, without a
+     * restart of the service. Past it, the swap fails saying the engine was not reached.
+     */
+    @WithDefault("10m")
+    Duration engineWait();
+
     /** Lines of the failed container's log put in {@code host.update-failed}. */
     @WithDefault("20")
     int logLines();

@@ -5,21 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -28,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
+import dev.canaryrelease.deploy.EngineRelay;
 import dev.canaryrelease.deploy.Infra;
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.fleet.Fleet;
@@ -42,14 +34,14 @@ import dev.canaryrelease.fleet.FleetLoader;
 class UnreachableEngineTest {
     static final String APP = "example";
 
-    static Relay relay;
+    static EngineRelay relay;
     static Path fleetFile;
 
     @BeforeAll
     static void start() throws IOException {
         Infra.start();
         Infra.resetToV1();
-        relay = new Relay(Infra.docker0.hostAddress(), Infra.docker0.port());
+        relay = new EngineRelay(Infra.docker0.hostAddress(), Infra.docker0.port());
         String rollout =
                 """
                 canary: [docker0]
@@ -73,7 +65,12 @@ class UnreachableEngineTest {
         Infra.resetToV1();
     }
 
-    record Config(int swapAttempts, Duration retryPause) implements DeployConfig {
+    record Config(int swapAttempts, Duration retryPause, Duration engineWait)
+            implements DeployConfig {
+        Config(int swapAttempts, Duration retryPause) {
+            this(swapAttempts, retryPause, Duration.ZERO);
+        }
+
         @Override
         public List<String> replayTopics() {
             return List.of();
@@ -203,79 +200,5 @@ class UnreachableEngineTest {
                 "the reason names the refused host key: " + r.reason());
         assertEquals(0.0, retries(metrics, "docker1"), "a refused host key is not tried again");
         assertTrue(Infra.page(Infra.docker1).contains("v1"), Infra.page(Infra.docker1));
-    }
-
-    /** A TCP relay to the engine that closes every new connection while {@link #cut} is set. */
-    static final class Relay implements AutoCloseable {
-        final AtomicBoolean cut = new AtomicBoolean();
-        final AtomicInteger refused = new AtomicInteger();
-        private final ServerSocket server;
-        private final String host;
-        private final int target;
-
-        Relay(String host, int target) throws IOException {
-            this.host = host;
-            this.target = target;
-            this.server = new ServerSocket();
-            server.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
-            Thread accept = new Thread(this::accept, "relay-accept");
-            accept.setDaemon(true);
-            accept.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket client = server.accept();
-                    if (cut.get()) {
-                        refused.incrementAndGet();
-                        client.setSoLinger(true, 0); // a reset, as a dropped link gives
-                        client.close();
-                        continue;
-                    }
-                    Socket engine = new Socket(host, target);
-                    pipe(client, engine);
-                    pipe(engine, client);
-                } catch (IOException e) {
-                    if (!server.isClosed()) throw new UncheckedIOException(e);
-                }
-            }
-        }
-
-        private static void pipe(Socket from, Socket to) {
-            Thread t =
-                    new Thread(
-                            () -> {
-                                try (InputStream in = from.getInputStream();
-                                        OutputStream out = to.getOutputStream()) {
-                                    in.transferTo(out);
-                                } catch (IOException e) {
-                                    // one side closed
-                                } finally {
-                                    try {
-                                        from.close();
-                                        to.close();
-                                    } catch (IOException e) {
-                                        // closing
-                                    }
-                                }
-                            },
-                            "relay-pipe");
-            t.setDaemon(true);
-            t.start();
-        }
-
-        @Override
-        public void close() {
-            try {
-                server.close();
-            } catch (IOException e) {
-                // closing
-            }
-        }
     }
 }

@@ -344,6 +344,35 @@ public final class DockerEngine implements AutoCloseable {
     }
 
     /**
+     * Starts the docker CLI against this engine as {@link #docker(String...)} does, without waiting
+     * for it (a stream such as {@code docker events}); its output is read from the process, stderr
+     * merged into it. The caller ends it.
+     */
+    public Process dockerInBackground(String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(docker.toString());
+        cmd.addAll(
+                List.of(
+                        "--tlsverify",
+                        "--tlscacert",
+                        clientTls.ca().toString(),
+                        "--tlscert",
+                        clientTls.cert().toString(),
+                        "--tlskey",
+                        clientTls.key().toString(),
+                        "-H",
+                        tcpEndpoint()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(cliEnv());
+        try {
+            return pb.start();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot start " + cmd, e);
+        }
+    }
+
+    /**
      * Writes (or, with {@code basicAuth} null, removes) the CLI's credentials for {@code registry}
      * in this engine's private CLI config ({@code <dir>/config/config.json}, mode 0600), the file
      * {@code docker login} writes: the CLI sends them with every push and pull to that registry.
