@@ -178,8 +178,10 @@ class DeployFlowTest {
                 played.drain(played.requested(rel, "docker0", Stage.CANARY));
         assertEquals(EventType.HOST_UPDATE_FAILED, answer.type());
         HostUpdateFailed f = (HostUpdateFailed) answer.data();
-        assertTrue(f.reason().contains("not healthy within 5s"), f.reason());
-        assertTrue(f.reason().contains("404"), f.reason());
+        // the app answers 404: a definite no, failed without waiting for the 5 s deadline
+        assertTrue(f.reason().startsWith("unhealthy (a definite answer): GET http://"), f.reason());
+        assertTrue(f.reason().contains("/health answered 404 "), f.reason());
+        assertTrue(f.reason().contains(" times in a row over "), f.reason());
         assertEquals(Infra.v1, f.previousDigest());
         // the previous container serves again, and it is the only one running
         Infra.awaitPage(Infra.docker0, "v1");

@@ -426,6 +426,12 @@ public class SwapService {
 
     // --- helpers -------------------------------------------------------------------------------
 
+    /**
+     * Error answers (4xx/5xx) in a row, over {@code definite-failure-after}, that fail a health
+     * check.
+     */
+    static final int DEFINITE_ANSWERS = 3;
+
     /** How long a start waits for the host port the previous container held to be free. */
     static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
 
@@ -613,6 +619,9 @@ public class SwapService {
         Instant deadline = Instant.now().plus(timeout);
         String last = "no answer";
         long pause = 25;
+        int errors = 0; // answers >= 400 in a row
+        Instant firstError = null;
+        Duration definite = config.definiteFailureAfter();
         while (true) {
             ContainerSpec c = engine.inspect(id);
             if (!c.running()) {
@@ -639,7 +648,28 @@ public class SwapService {
                 last = "GET " + uri + " → " + r.statusCode();
                 if (http2xx && (c.health() == null || "healthy".equals(c.health()))) return null;
                 if (http2xx) last = last + ", Docker healthcheck " + c.health();
+                if (r.statusCode() >= 400) {
+                    if (errors++ == 0) firstError = Instant.now();
+                    Duration over = Duration.between(firstError, Instant.now());
+                    // the app answers, and says no: a definite failure, no need to wait for the
+                    // deadline (silence and refused connections still get all of it)
+                    if (errors >= DEFINITE_ANSWERS && over.compareTo(definite) >= 0) {
+                        return Reasons.HEALTH_DEFINITE
+                                + "GET "
+                                + uri
+                                + " answered "
+                                + r.statusCode()
+                                + " "
+                                + errors
+                                + " times in a row over "
+                                + over.toMillis()
+                                + " ms";
+                    }
+                } else {
+                    errors = 0;
+                }
             } catch (IOException e) {
+                errors = 0;
                 last = "GET " + uri + " → " + e.getClass().getSimpleName();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

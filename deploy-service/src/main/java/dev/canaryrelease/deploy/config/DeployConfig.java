@@ -64,6 +64,13 @@ public interface DeployConfig {
     @WithDefault("10m")
     Duration engineWait();
 
+    /**
+     * A health check fails before its deadline when the app answered 4xx/5xx three times in a row
+     * over at least this long (a definite no); silence and refused connections wait the deadline.
+     */
+    @WithDefault("1s")
+    Duration definiteFailureAfter();
+
     /** Lines of the failed container's log put in {@code host.update-failed}. */
     @WithDefault("20")
     int logLines();

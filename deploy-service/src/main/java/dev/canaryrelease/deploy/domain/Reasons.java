@@ -36,6 +36,7 @@ public final class Reasons {
     public static final String ABORTED = "aborted by ";
     public static final String ROLLBACK_REQUESTED = "rollback requested by ";
     public static final String HEALTH_TIMEOUT = "not healthy within ";
+    public static final String HEALTH_DEFINITE = "unhealthy (a definite answer): ";
     public static final String PREVIOUS_RESTORED = "previous container restarted";
 
     /** Followed by the awaited type, the host and the deadline: see {@code answerTimedOut}. */

@@ -72,6 +72,11 @@ class UnreachableEngineTest {
         }
 
         @Override
+        public Duration definiteFailureAfter() {
+            return Duration.ofSeconds(1);
+        }
+
+        @Override
         public List<String> replayTopics() {
             return List.of();
         }
