@@ -453,4 +453,38 @@ class LbServiceTest {
                                                         >= 1),
                 metrics);
     }
+
+    @Test
+    void aRecordFromAnotherSourceThanTheTopicsWriterIsDeadLetteredCountedAndNotActedOn() {
+        // deploy-service's principal may write deploy.events; this record says it is the gateway's
+        String release = release();
+        try (EventSender liar =
+                new EventSender(
+                        KafkaTestResource.bootstrapServers(), "gateway", "deploy-service")) {
+            liar.send(new HostUpdateRequested(release, "example", "docker1", Stage.CANARY, DIGEST));
+        }
+        EventCapture.Captured dead =
+                capture.awaitRecord(
+                        r ->
+                                r.record().topic().equals(Topics.deadLetter("lb-in"))
+                                        && release.equals(r.record().key()),
+                        EVENT);
+        assertEquals("/canary-release/gateway", dead.header(CloudEventCodec.H_SOURCE));
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(
+                metrics.lines()
+                        .anyMatch(
+                                l ->
+                                        l.startsWith("canary_events_foreign_source_total{")
+                                                && l.contains("topic=\"deploy.events\"")
+                                                && Double.parseDouble(
+                                                                l.substring(l.lastIndexOf(' ') + 1))
+                                                        >= 1),
+                metrics);
+        // the next genuine request is answered, and nothing ever answered the forged one
+        EventEnvelope<HostUpdateRequested> req = requestDrain(release(), "docker9");
+        causedBy(req, EventType.HOST_DRAIN_FAILED);
+        assertTrue(capture.events(release).isEmpty(), capture.events(release).toString());
+        assertStatusOnBoth("docker1", "UP");
+    }
 }
