@@ -204,7 +204,9 @@ class ChannelFailureExitTest {
         assertTrue(output.contains("channel 'lb-in' failed and reads nothing any more"), output);
         assertTrue(output.contains("has waited for 1 seconds to be acknowledged"), output);
         assertTrue(output.contains("exiting with code 75"), output);
-        // long before the held drain's 20 s deadline: the failure ended it, not the drain
-        assertTrue(tookMs < 60_000, "took " + tookMs + " ms");
+        // the failure ended it, not the held drain's 20 s deadline (the launch includes this
+        // class loader's own TLS broker, its certificates and HAProxy, over 60 s on a loaded
+        // 2-core machine): the log line above says which channel failed and why
+        assertTrue(tookMs < 120_000, "took " + tookMs + " ms");
     }
 }
