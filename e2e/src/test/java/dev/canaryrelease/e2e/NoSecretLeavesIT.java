@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
+import dev.canaryrelease.events.acl.KafkaPrincipals;
+import dev.canaryrelease.testsupport.KafkaClients;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -375,15 +376,15 @@ class NoSecretLeavesIT {
     /** Every record of every topic, from the beginning: key, headers and value, as text. */
     static List<Said> topics(String bootstrap) throws Exception {
         Set<String> topics;
-        try (Admin admin =
-                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        // as the read-only monitor principal of .canary/env, which sees every topic
+        try (Admin admin = Admin.create(KafkaClients.config(bootstrap, KafkaPrincipals.MONITOR))) {
             topics = admin.listTopics().names().get();
         }
         assertTrue(
                 topics.containsAll(List.of("gateway.events", "build.events")), "topics " + topics);
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-no-secret-" + UUID.randomUUID());
+        p.putAll(KafkaClients.config(bootstrap, KafkaPrincipals.MONITOR));
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "monitor-e2e-no-secret-" + UUID.randomUUID());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<Said> out = new ArrayList<>();

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
@@ -26,6 +25,7 @@ import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 
 import dev.canaryrelease.events.Channels;
 import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
@@ -59,11 +59,7 @@ class DurableEventsTest {
     void theDeadLetterProducerIsIdempotent() throws Exception {
         String deadLetters = Topics.deadLetter("gateway-in");
         String key = "durable-" + UUID.randomUUID();
-        try (Admin admin =
-                        Admin.create(
-                                Map.of(
-                                        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                        KafkaTestResource.bootstrapServers()));
+        try (Admin admin = Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER));
                 EventSender sender =
                         new EventSender(KafkaTestResource.bootstrapServers(), "gateway");
                 EventCapture dead =

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,6 +22,7 @@ import io.quarkus.test.junit.main.LaunchResult;
 import io.quarkus.test.junit.main.QuarkusMainLauncher;
 import io.quarkus.test.junit.main.QuarkusMainTest;
 
+import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.TestFleet;
 
@@ -68,10 +68,7 @@ class TopicCheckAtStartTest {
         @Override
         public Map<String, String> start() {
             try (Admin admin =
-                    Admin.create(
-                            Map.of(
-                                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                    KafkaTestResource.bootstrapServers()))) {
+                    Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER))) {
                 if (!admin.listTopics().names().get(10, TimeUnit.SECONDS).contains(TOPIC)) {
                     admin.createTopics(
                                     List.of(

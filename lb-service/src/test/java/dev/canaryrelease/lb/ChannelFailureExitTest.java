@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.acl.AclOperation;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,6 +33,7 @@ import io.quarkus.test.junit.main.QuarkusMainTest;
 
 import dev.canaryrelease.common.messaging.ChannelWatchdog;
 import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.Stage;
@@ -61,7 +62,7 @@ class ChannelFailureExitTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of(
                     "mp.messaging.incoming.lb-in.topics", TOPIC,
-                    "mp.messaging.incoming.lb-in.group.id", "channel-failure-test",
+                    "mp.messaging.incoming.lb-in.group.id", "lb-service-channel-failure-test",
                     "mp.messaging.incoming.lb-in.throttled.unprocessed-record-max-age.ms", "1000",
                     "mp.messaging.incoming.lb-in.auto.commit.interval.ms", "200",
                     // the test's own topic is not in the suite's catalogue
@@ -95,8 +96,12 @@ class ChannelFailureExitTest {
                                     .server("docker0", "127.0.0.1", one.port())
                                     .server("docker1", "127.0.0.1", two.port()));
             String bootstrap = KafkaTestResource.bootstrapServers();
+            // the test's own topic: lb-service reads it, deploy-service writes it
+            KafkaTestResource.allow("lb-service", TOPIC, AclOperation.READ, AclOperation.DESCRIBE);
+            KafkaTestResource.allow(
+                    "deploy-service", TOPIC, AclOperation.WRITE, AclOperation.DESCRIBE);
             try (Admin admin =
-                    Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                    Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER))) {
                 if (!admin.listTopics().names().get(10, TimeUnit.SECONDS).contains(TOPIC)) {
                     admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1)))
                             .all()
@@ -199,7 +204,9 @@ class ChannelFailureExitTest {
         assertTrue(output.contains("channel 'lb-in' failed and reads nothing any more"), output);
         assertTrue(output.contains("has waited for 1 seconds to be acknowledged"), output);
         assertTrue(output.contains("exiting with code 75"), output);
-        // long before the held drain's 20 s deadline: the failure ended it, not the drain
-        assertTrue(tookMs < 60_000, "took " + tookMs + " ms");
+        // the failure ended it, not the held drain's 20 s deadline (the launch includes this
+        // class loader's own TLS broker, its certificates and HAProxy, over 60 s on a loaded
+        // 2-core machine): the log line above says which channel failed and why
+        assertTrue(tookMs < 120_000, "took " + tookMs + " ms");
     }
 }

@@ -390,7 +390,10 @@ class LbServiceTest {
         // As a previous run of lb-service would have left them on lb.events: the state listener
         // reads them and the reconciler applies them to every instance.
         String release = release();
-        sender.send(new HostDrained(release, "example", "docker1", Stage.CANARY, 0, 0, false));
+        // written as lb-service (the one writer of lb.events, its principal and its source)
+        EventSender previousRun =
+                new EventSender(KafkaTestResource.bootstrapServers(), "lb-service");
+        previousRun.send(new HostDrained(release, "example", "docker1", Stage.CANARY, 0, 0, false));
         Awaitility.await()
                 .atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertStatusOnBoth("docker1", "MAINT"));
@@ -401,7 +404,8 @@ class LbServiceTest {
                                 && c.server().equals("docker1")
                                 && c.wanted().equals("maint"),
                 EVENT);
-        sender.send(new HostEnabled(release, "example", "docker1", Stage.CANARY));
+        previousRun.send(new HostEnabled(release, "example", "docker1", Stage.CANARY));
+        previousRun.close();
         Awaitility.await()
                 .atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertStatusOnBoth("docker1", "UP"));
@@ -452,5 +456,45 @@ class LbServiceTest {
                                                                 l.substring(l.lastIndexOf(' ') + 1))
                                                         >= 1),
                 metrics);
+    }
+
+    @Test
+    void aRecordFromAnotherSourceThanTheTopicsWriterIsDeadLetteredCountedAndNotActedOn() {
+        // deploy-service's principal may write deploy.events; this record says it is the gateway's
+        String release = release();
+        try (EventSender liar =
+                new EventSender(
+                        KafkaTestResource.bootstrapServers(), "gateway", "deploy-service")) {
+            liar.send(new HostUpdateRequested(release, "example", "docker1", Stage.CANARY, DIGEST));
+        }
+        EventCapture.Captured dead =
+                capture.awaitRecord(
+                        r ->
+                                r.record().topic().equals(Topics.deadLetter("lb-in"))
+                                        && release.equals(r.record().key()),
+                        EVENT);
+        assertEquals("/canary-release/gateway", dead.header(CloudEventCodec.H_SOURCE));
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(
+                metrics.lines()
+                        .anyMatch(
+                                l ->
+                                        l.startsWith("canary_events_foreign_source_total{")
+                                                && l.contains("topic=\"deploy.events\"")
+                                                && Double.parseDouble(
+                                                                l.substring(l.lastIndexOf(' ') + 1))
+                                                        >= 1),
+                metrics);
+        // the next genuine request is answered, and nothing ever answered the forged one
+        EventEnvelope<HostUpdateRequested> req = requestDrain(release(), "docker9");
+        causedBy(req, EventType.HOST_DRAIN_FAILED);
+        assertTrue(
+                capture.records().stream()
+                        .noneMatch(
+                                r ->
+                                        r.record().topic().equals(Topics.LB)
+                                                && release.equals(r.record().key())),
+                "lb-service answered the forged request");
+        assertStatusOnBoth("docker1", "UP");
     }
 }

@@ -21,12 +21,14 @@ import org.awaitility.Awaitility;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.CanaryEvent;
 
 /**
  * Reads topics from their beginning with a plain Kafka consumer, as a monitoring tool would, and
- * keeps every record for assertions. Poll with {@link #await}; never sleep.
+ * keeps every record for assertions. Poll with {@link #await}; never sleep. It reads as the
+ * read-only {@code monitor} principal.
  */
 public final class EventCapture implements AutoCloseable {
     /** One record as read from Kafka, with its decoded CloudEvent when it is one. */
@@ -50,8 +52,10 @@ public final class EventCapture implements AutoCloseable {
 
     private EventCapture(String bootstrap, List<String> topics) {
         Properties p = new Properties();
+        p.putAll(KafkaClients.config(bootstrap, KafkaPrincipals.MONITOR));
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "capture-" + UUID.randomUUID());
+        // the monitor principal may join only groups named monitor-…
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "monitor-capture-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, "500");

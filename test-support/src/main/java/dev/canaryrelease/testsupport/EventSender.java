@@ -2,7 +2,6 @@ package dev.canaryrelease.testsupport;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,7 +9,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -31,15 +29,27 @@ import dev.canaryrelease.events.topics.TopicsConfig;
  * broker creates no topic by itself: a suite topic that does not exist yet (history written before
  * the service under test starts) is first created as the services create it ({@link TopicGuard},
  * the single-broker defaults).
+ *
+ * <p>It produces as the principal named by {@code source} (a service's name is its principal and
+ * its CloudEvent source), so the broker's ACLs hold for tests too: a sender for {@code "gateway"}
+ * can only write {@code gateway.events}, as the gateway can.
  */
 public final class EventSender implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final String source;
     private final String bootstrap;
+    private final String principal;
     private final Set<String> ensured = ConcurrentHashMap.newKeySet();
 
     public EventSender(String bootstrap, String source) {
+        this(bootstrap, source, source);
+    }
+
+    /** A sender of events with source {@code source}, producing as {@code principal}. */
+    public EventSender(String bootstrap, String source, String principal) {
         Properties p = new Properties();
+        p.putAll(KafkaClients.config(bootstrap, principal));
+        this.principal = principal;
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -91,15 +101,12 @@ public final class EventSender implements AutoCloseable {
         } catch (IllegalArgumentException notOurs) {
             return; // not a suite topic: the send fails if it does not exist, as it should
         }
-        new TopicGuard(
-                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-                        catalogue,
-                        Duration.ofSeconds(30))
+        new TopicGuard(KafkaClients.config(bootstrap, principal), catalogue, Duration.ofSeconds(30))
                 .ensure(List.of(topic));
     }
 
     /** {@link TopicsConfig}'s defaults: the single broker of the tests and of dev/up. */
-    enum SingleBrokerTopics implements TopicsConfig {
+    public enum SingleBrokerTopics implements TopicsConfig {
         INSTANCE;
 
         @Override

@@ -1,29 +1,106 @@
 package dev.canaryrelease.testsupport;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.smallrye.reactive.messaging.kafka.companion.test.EmbeddedKafkaBroker;
 
+import dev.canaryrelease.events.acl.KafkaPrincipals;
+
 /**
  * A real single-node KRaft Kafka broker on 127.0.0.1 for {@code @QuarkusTest}s (no Dev Services, no
  * Docker). One broker per test JVM, shared by every test class that names this resource.
+ *
+ * <p>It runs as {@code dev/up}'s does: mutual TLS only, the {@code StandardAuthorizer} with the
+ * ACLs of {@link dev.canaryrelease.events.acl.KafkaPrincipals} ({@link KafkaTls}, {@link
+ * KafkaAcls}). Each service's application reads its certificate from {@code
+ * ${canary.kafka.tls-dir}/${canary.service.name}/}; this resource sets {@code canary.kafka.tls-dir}
+ * to the test broker's folder, so a {@code @QuarkusTest} is its service's own principal. Test-side
+ * clients get a principal's settings from {@link #clientConfig(String)}.
  */
 public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
     private static EmbeddedKafkaBroker broker;
+    private static KafkaTls tls;
 
     /** Starts the shared broker if needed and returns its bootstrap servers. */
     public static synchronized String bootstrapServers() {
         if (broker == null) {
-            broker =
+            try {
+                tls = KafkaTls.create(Files.createTempDirectory("kafka-tls-"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            EmbeddedKafkaBroker started =
                     new EmbeddedKafkaBroker()
                             .withKafkaHost("127.0.0.1")
                             .withDeleteLogDirsOnClose(true)
-                            .withAdditionalProperties(KafkaTestResource::singleNodeDefaults)
+                            .withAdditionalProperties(
+                                    p -> {
+                                        singleNodeDefaults(p);
+                                        tls.secureBroker(p);
+                                    })
                             .start();
-            Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "kafka-stop"));
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "kafka-stop"));
+            String bootstrap = started.getAdvertisedListeners();
+            KafkaClients.register(bootstrap, tls);
+            try {
+                KafkaAcls.apply(bootstrap, tls, Duration.ofSeconds(60));
+            } catch (RuntimeException e) {
+                started.close(); // never a broker without its ACLs
+                throw e;
+            }
+            broker = started;
         }
         return broker.getAdvertisedListeners();
+    }
+
+    /** The test broker's certificates. */
+    public static synchronized KafkaTls tls() {
+        bootstrapServers();
+        return tls;
+    }
+
+    /**
+     * Lets {@code principal} do {@code ops} on a test's own topic (one the suite's table does not
+     * name), e.g. a service under test reading a topic no other test shares. The next broker start
+     * removes it.
+     */
+    public static void allow(String principal, String topic, AclOperation... ops) {
+        List<AclBinding> acls = new ArrayList<>();
+        for (AclOperation op : ops) {
+            acls.add(
+                    new AclBinding(
+                            new ResourcePattern(ResourceType.TOPIC, topic, PatternType.LITERAL),
+                            new AccessControlEntry(
+                                    "User:" + principal, "*", op, AclPermissionType.ALLOW)));
+        }
+        try (Admin admin = Admin.create(clientConfig(KafkaPrincipals.BROKER))) {
+            admin.createAcls(acls).all().get(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot allow " + principal + " on " + topic, e);
+        }
+    }
+
+    /** Bootstrap servers and mutual TLS as {@code principal}, for a plain Kafka client. */
+    public static Map<String, Object> clientConfig(String principal) {
+        return KafkaClients.config(bootstrapServers(), principal);
     }
 
     /**
@@ -44,7 +121,10 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        return Map.of("kafka.bootstrap.servers", bootstrapServers());
+        Map<String, String> c = new HashMap<>();
+        c.put("kafka.bootstrap.servers", bootstrapServers());
+        c.put("canary.kafka.tls-dir", tls.dir().toString());
+        return c;
     }
 
     @Override

@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -26,6 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.events.topics.Retention;
 import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
@@ -68,11 +68,7 @@ class TopicGuardTest {
 
     @BeforeEach
     void connect() throws Exception {
-        admin =
-                Admin.create(
-                        Map.of(
-                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                KafkaTestResource.bootstrapServers()));
+        admin = Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER));
         deleteTopics();
     }
 
@@ -99,9 +95,7 @@ class TopicGuardTest {
     private static TopicGuard guard(int partitions, int rf, int minInsync) {
         Settings s = new Settings(partitions, (short) rf, minInsync);
         return new TopicGuard(
-                Map.of(
-                        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        KafkaTestResource.bootstrapServers()),
+                KafkaTestResource.clientConfig(KafkaPrincipals.BROKER),
                 new TopicCatalogue(s),
                 s.startTimeout());
     }
@@ -210,15 +204,17 @@ class TopicGuardTest {
         assertEquals("-1", configs(EVENTS).get("retention.ms").value());
     }
 
+    private static Map<String, Object> withMaxBlock(Map<String, Object> c) {
+        Map<String, Object> m = new java.util.HashMap<>(c);
+        m.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000);
+        return m;
+    }
+
     @Test
     void theBrokerNeverCreatesATopicOnFirstUse() throws Exception {
         try (KafkaProducer<String, String> p =
                 new KafkaProducer<>(
-                        Map.of(
-                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                KafkaTestResource.bootstrapServers(),
-                                ProducerConfig.MAX_BLOCK_MS_CONFIG,
-                                2000),
+                        withMaxBlock(KafkaTestResource.clientConfig("gateway")),
                         new StringSerializer(),
                         new StringSerializer())) {
             assertThrows(

@@ -20,9 +20,12 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.smallrye.common.annotation.Identifier;
+
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.ReplayOrder;
+import dev.canaryrelease.events.acl.KafkaClientSecurity;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.CanaryEvent;
 
@@ -35,12 +38,15 @@ public class HistoryReader {
     private static final Logger LOG = Logger.getLogger(HistoryReader.class);
 
     private final String bootstrap;
+    private final Map<String, Object> security;
     private final DeployConfig config;
 
     public HistoryReader(
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
             DeployConfig config) {
         this.bootstrap = bootstrap;
+        this.security = KafkaClientSecurity.of(kafka);
         this.config = config;
     }
 
@@ -51,6 +57,7 @@ public class HistoryReader {
      */
     public List<EventEnvelope<CanaryEvent>> read() {
         Properties p = new Properties();
+        p.putAll(security); // as deploy-service's principal, like its channels
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "deploy-service-replay-" + UUID.randomUUID());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

@@ -23,7 +23,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 
+import dev.canaryrelease.events.acl.KafkaClientSecurity;
 import dev.canaryrelease.gateway.domain.ReplayProgress;
 import dev.canaryrelease.gateway.domain.StreamCursor;
 
@@ -37,6 +39,7 @@ public class ReplayTracker {
 
     private final ReplayProgress progress = new ReplayProgress();
     private final String bootstrap;
+    private final Map<String, Object> security;
     private final List<String> topics;
     private final long startedAt = System.nanoTime();
     private final CompletableFuture<Void> readyFuture = new CompletableFuture<>();
@@ -44,8 +47,10 @@ public class ReplayTracker {
 
     public ReplayTracker(
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
-            @ConfigProperty(name = "mp.messaging.incoming.gateway-in.topics") String topics) {
+            @ConfigProperty(name = "mp.messaging.incoming.gateway-in.topics") String topics,
+            @Identifier("default-kafka-broker") Map<String, Object> kafka) {
         this.bootstrap = bootstrap;
+        this.security = KafkaClientSecurity.of(kafka);
         this.topics = Arrays.stream(topics.split(",")).map(String::trim).toList();
     }
 
@@ -58,12 +63,11 @@ public class ReplayTracker {
     private void readEndOffsets() {
         Duration backoff = Duration.ofMillis(200);
         while (true) {
-            try (Admin admin =
-                    Admin.create(
-                            Map.of(
-                                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10000,
-                                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000))) {
+            Map<String, Object> c = new java.util.HashMap<>(security);
+            c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10000);
+            c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000);
+            try (Admin admin = Admin.create(c)) {
                 Set<String> existing = admin.listTopics().names().get(20, TimeUnit.SECONDS);
                 List<String> present = topics.stream().filter(existing::contains).toList();
                 Map<String, TopicDescription> described =

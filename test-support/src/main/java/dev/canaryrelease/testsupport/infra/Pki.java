@@ -111,7 +111,15 @@ public final class Pki {
      * read.
      */
     private TlsFiles issue(String file, String cn, String extensions) {
-        Path folder = dir.resolve(file);
+        return issueInto(dir.resolve(file), cn, extensions);
+    }
+
+    /**
+     * Issues a certificate for {@code cn} into {@code folder} ({@code ca.pem}, {@code cert.pem},
+     * {@code key.pem}), unless it is already there; {@code extensions} are openssl x509 extension
+     * lines added to the key usage.
+     */
+    public synchronized TlsFiles issueInto(Path folder, String cn, String extensions) {
         Path ca = folder.resolve("ca.pem");
         Path cert = folder.resolve("cert.pem");
         Path key = folder.resolve("key.pem");
