@@ -188,6 +188,17 @@ public final class ReplayBench {
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
         }
+        // the service's own account of its start
+        for (String l : Files.readAllLines(work.resolve(s.name() + ".log"))) {
+            if (l.contains("release index read")
+                    || l.contains("caught up")
+                    || l.contains("started in")) {
+                System.out.println("  " + s.name() + " log: " + l);
+            }
+        }
+        Files.move(
+                work.resolve(s.name() + ".log"),
+                work.resolve(s.name() + "-" + kind.replaceAll("\\W+", "-") + ".log"));
         return new Start(s.name(), kind, ready, mem[0], mem[1], note);
     }
 
