@@ -62,9 +62,15 @@ public final class KafkaPrincipals {
             List.of(
                     new Grant(
                             "gateway",
-                            Set.of(Topics.GATEWAY, Topics.deadLetter("gateway-in")),
-                            // the read model folds every topic; GET /dead-letters reads them all
-                            union(Set.copyOf(Topics.ALL), Set.of(Topics.deadLetter("*"))),
+                            union(
+                                    Set.of(Topics.GATEWAY, Topics.deadLetter("gateway-in")),
+                                    // its read model's snapshots (compacted)
+                                    Set.copyOf(Topics.SNAPSHOTS)),
+                            // the read model folds every topic and reads back its snapshots;
+                            // GET /dead-letters reads every dead-letter topic
+                            union(
+                                    union(Set.copyOf(Topics.ALL), Set.copyOf(Topics.SNAPSHOTS)),
+                                    Set.of(Topics.deadLetter("*"))),
                             // gateway-in's group is gateway-<uuid>
                             Set.of("gateway-")),
                     new Grant(

@@ -16,6 +16,9 @@ import dev.canaryrelease.events.Topics;
  *   <li>{@code <service>.events}: {@code delete}, retention {@code
  *       canary.kafka.topics.events-retention} (forever by default: every service rebuilds its state
  *       by replaying them; compaction would keep only the last event of each release).
+ *   <li>{@code gateway.releases}, {@code gateway.release-details} ({@link Topics#SNAPSHOTS}):
+ *       {@code compact}, retention forever: the latest record of each key is the state, kept
+ *       whatever the event topics' retention.
  *   <li>{@code dead-letter-topic-<channel>}: {@code delete}, retention {@code
  *       canary.kafka.topics.dead-letter-retention} (30 days: long enough for an operator to look).
  * </ul>
@@ -39,6 +42,9 @@ public final class TopicCatalogue {
     public TopicSpec wanted(String topic) {
         if (Topics.ALL.contains(topic)) {
             return spec(topic, TopicSpec.DELETE, config.eventsRetention());
+        }
+        if (Topics.SNAPSHOTS.contains(topic)) {
+            return spec(topic, TopicSpec.COMPACT, Retention.FOREVER);
         }
         if (topic.startsWith(Topics.deadLetter(""))) {
             return spec(topic, TopicSpec.DELETE, config.deadLetterRetention());

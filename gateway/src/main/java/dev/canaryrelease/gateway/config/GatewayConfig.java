@@ -69,6 +69,38 @@ public interface GatewayConfig {
      */
     Optional<Boolean> apiDocs();
 
+    /**
+     * How many releases the gateway keeps in memory with their whole timeline (least recently
+     * changed or read forgotten first, once written to {@code gateway.release-details}); every
+     * other release is a summary of about 300 bytes in memory and its detail is read from {@code
+     * gateway.release-details} when asked for.
+     */
+    @WithDefault("200")
+    int cacheReleases();
+
+    /**
+     * Most events of one release's timeline the gateway keeps (in memory and in its stored detail);
+     * past it the oldest are folded into the release's state and dropped from the timeline (a
+     * release of a fleet of a hundred hosts has about 600 events).
+     */
+    @WithDefault("2000")
+    int timelineEvents();
+
+    /**
+     * How many events {@code GET /events} can replay to a client that connects or resumes: the most
+     * recent ones the gateway read. A client whose cursor is older resumes at the oldest kept.
+     */
+    @WithDefault("10000")
+    int streamBuffer();
+
+    /**
+     * How often the gateway writes the releases that changed to {@code gateway.releases} and {@code
+     * gateway.release-details}, then the checkpoint of the events they cover. A restart replays
+     * only the events after the checkpoint.
+     */
+    @WithDefault("1s")
+    Duration snapshotInterval();
+
     /** Page size of {@code GET /releases} when none is asked. */
     @WithDefault("20")
     int defaultPageSize();

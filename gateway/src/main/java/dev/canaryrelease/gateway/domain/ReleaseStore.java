@@ -2,16 +2,28 @@ package dev.canaryrelease.gateway.domain;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
 
 import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
@@ -26,6 +38,7 @@ import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.LbDriftCorrected;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.gateway.config.GatewayConfig;
 import dev.canaryrelease.gateway.domain.Views.HostStatus;
 import dev.canaryrelease.gateway.domain.Views.Page;
 import dev.canaryrelease.gateway.domain.Views.ReleaseDetail;
@@ -33,19 +46,47 @@ import dev.canaryrelease.gateway.domain.Views.ReleaseSummary;
 import dev.canaryrelease.gateway.domain.Views.TimelineEntry;
 
 /**
- * The release read model: every event of every release, folded in event-time order (a replay reads
- * the six topics in any interleaving, so arrival order across topics means nothing), and the
- * current digest and load-balancer state of every (app, host). All methods are synchronized: one
- * consumer thread writes, REST threads read snapshots.
+ * The release read model, bounded: an index of every release (a {@link Stored.Summary} each, about
+ * 300 bytes), the whole timeline of only the {@code canary.gateway.cache-releases} most recently
+ * changed or read releases, and the current digest and load-balancer state of every (app, host). A
+ * release's events are folded in event-time order (a replay reads the six topics in any
+ * interleaving, so arrival order across topics means nothing).
+ *
+ * <p>What changed is written by {@code ReleaseSnapshots} to the compacted topics ({@link
+ * #takeChanges}, then {@link #stored}); only a release whose latest version is stored leaves
+ * memory, and it is read back from {@code gateway.release-details} ({@link DetailSource}) when an
+ * event for it arrives or it is asked for. All methods are synchronized: one consumer thread
+ * writes, REST threads read snapshots.
  */
 @ApplicationScoped
 public class ReleaseStore {
+    private static final Logger LOG = Logger.getLogger(ReleaseStore.class);
 
     /** What an operator command needs: the state and the event to name as the cause. */
     public record CommandTarget(
             String releaseId, String app, ReleaseState state, EventEnvelope<CanaryEvent> latest) {}
 
     record Recorded(long seq, String position, EventEnvelope<CanaryEvent> event) {}
+
+    /** Reads a release's stored detail (the durable store). */
+    public interface DetailSource {
+        /**
+         * @return the detail, or empty when it cannot be found
+         * @throws RuntimeException when the store cannot be read now
+         */
+        Optional<Stored.Detail> load(Stored.Summary summary);
+    }
+
+    /** What changed since the last {@link #takeChanges}, serialised under the store's lock. */
+    public record Changes(
+            List<ChangedRelease> releases, List<Stored.Hosts> hosts, Map<String, Long> checkpoint) {
+        public boolean isEmpty() {
+            return releases.isEmpty() && hosts.isEmpty();
+        }
+    }
+
+    /** One changed release: its detail record and the version it is. */
+    public record ChangedRelease(String id, long version, byte[] detail) {}
 
     /** The events whose reason is the release's: how it ended, or why a promotion was refused. */
     private static final java.util.Set<dev.canaryrelease.events.EventType> REASON_OF_RELEASE =
@@ -61,9 +102,15 @@ public class ReleaseStore {
     private static final Comparator<Recorded> TIME_ORDER =
             Comparator.comparing((Recorded r) -> r.event().time()).thenComparingLong(Recorded::seq);
 
-    private static final class Release {
-        final String id;
-        final List<Recorded> events = new ArrayList<>();
+    /** Newest first, then by id: the order of {@code GET /releases}. */
+    private record Order(Instant createdAt, String id) {}
+
+    private static final Comparator<Order> NEWEST_FIRST =
+            Comparator.comparing(Order::createdAt, Comparator.reverseOrder())
+                    .thenComparing(Order::id);
+
+    /** A release's fields, folded from its events one at a time. */
+    static final class Fold {
         String app;
         String repository;
         String ref;
@@ -74,56 +121,122 @@ public class ReleaseStore {
         String tag;
         String digest;
         String reason;
-        ReleaseState state = ReleaseState.PENDING;
+        ReleaseState state;
+        Instant firstAt;
+        Instant lastAt;
+
+        Fold copy() {
+            return of(stored());
+        }
+
+        Stored.Fold stored() {
+            return new Stored.Fold(
+                    app,
+                    repository,
+                    ref,
+                    commitSha,
+                    pusher,
+                    deliveryId,
+                    image,
+                    tag,
+                    digest,
+                    reason,
+                    state,
+                    firstAt,
+                    lastAt);
+        }
+
+        static Fold of(Stored.Fold s) {
+            Fold f = new Fold();
+            if (s == null) {
+                return f;
+            }
+            f.app = s.app();
+            f.repository = s.repository();
+            f.ref = s.ref();
+            f.commitSha = s.commitSha();
+            f.pusher = s.pusher();
+            f.deliveryId = s.deliveryId();
+            f.image = s.image();
+            f.tag = s.tag();
+            f.digest = s.digest();
+            f.reason = s.reason();
+            f.state = s.state();
+            f.firstAt = s.firstAt();
+            f.lastAt = s.lastAt();
+            return f;
+        }
+
+        void apply(Recorded r) {
+            CanaryEvent d = r.event().data();
+            state = ReleaseStateMachine.next(state, d);
+            if (firstAt == null) {
+                firstAt = r.event().time();
+            }
+            lastAt = r.event().time();
+            if (d instanceof BuildRequested b) {
+                app = b.app();
+                repository = b.repository();
+                ref = b.ref();
+                commitSha = b.commitSha();
+                pusher = b.pusher();
+                deliveryId = b.deliveryId();
+            } else if (d instanceof BuildSucceeded b) {
+                image = b.image();
+                tag = b.tag();
+                digest = b.digest();
+            } else if (d instanceof ImagePushed b) {
+                image = b.repository();
+                tag = b.tag();
+                digest = b.digest();
+            } else if (d instanceof CanaryLive b && b.digest() != null) {
+                digest = b.digest();
+            } else if (d instanceof HostUpdateRequested b
+                    && b.stage() != Stage.ROLLBACK
+                    && b.digest() != null) {
+                digest = b.digest();
+            } else if (d instanceof dev.canaryrelease.events.model.WithReason w
+                    && REASON_OF_RELEASE.contains(r.event().type())) {
+                reason = w.reason();
+            }
+            String eventApp = appOf(d);
+            if (app == null && eventApp != null) {
+                app = eventApp;
+            }
+        }
+
+        ReleaseState stateOrPending() {
+            return state == null ? ReleaseState.PENDING : state;
+        }
+    }
+
+    private static final class Release {
+        final String id;
+        final List<Recorded> events = new ArrayList<>();
+        final Map<String, Long> positions = new HashMap<>();
+        Fold base = new Fold();
+        int dropped;
+        Fold now = new Fold();
+        long version;
 
         Release(String id) {
             this.id = id;
         }
 
+        void refold() {
+            Fold f = base.copy();
+            for (Recorded r : events) {
+                f.apply(r);
+            }
+            now = f;
+        }
+
         Instant createdAt() {
-            return events.get(0).event().time();
+            return now.firstAt == null ? Instant.EPOCH : now.firstAt;
         }
 
         Instant updatedAt() {
-            return events.get(events.size() - 1).event().time();
-        }
-
-        void refold() {
-            ReleaseState s = null;
-            for (Recorded r : events) {
-                CanaryEvent d = r.event().data();
-                s = ReleaseStateMachine.next(s, d);
-                if (d instanceof BuildRequested b) {
-                    app = b.app();
-                    repository = b.repository();
-                    ref = b.ref();
-                    commitSha = b.commitSha();
-                    pusher = b.pusher();
-                    deliveryId = b.deliveryId();
-                } else if (d instanceof BuildSucceeded b) {
-                    image = b.image();
-                    tag = b.tag();
-                    digest = b.digest();
-                } else if (d instanceof ImagePushed b) {
-                    image = b.repository();
-                    tag = b.tag();
-                    digest = b.digest();
-                } else if (d instanceof CanaryLive b && b.digest() != null) {
-                    digest = b.digest();
-                } else if (d instanceof HostUpdateRequested b
-                        && b.stage() != Stage.ROLLBACK
-                        && b.digest() != null) {
-                    digest = b.digest();
-                } else if (d instanceof dev.canaryrelease.events.model.WithReason w
-                        && REASON_OF_RELEASE.contains(r.event().type())) {
-                    reason = w.reason();
-                }
-                String eventApp = appOf(d);
-                if (app == null && eventApp != null) {
-                    app = eventApp;
-                }
-            }
-            state = s == null ? ReleaseState.PENDING : s;
+            return now.lastAt == null ? createdAt() : now.lastAt;
         }
     }
 
@@ -139,12 +252,41 @@ public class ReleaseStore {
     }
 
     private final Fleet fleet;
-    private final Map<String, Release> releases = new HashMap<>();
+    private final int cacheReleases;
+    private final int timelineEvents;
+    private final Map<String, Stored.Summary> index = new HashMap<>();
+    private final TreeSet<Order> order = new TreeSet<>(NEWEST_FIRST);
+    private final LinkedHashMap<String, Release> hot = new LinkedHashMap<>(16, 0.75f, true);
+    private final Set<String> dirty = new LinkedHashSet<>();
+    private final Set<String> dirtyHosts = new LinkedHashSet<>();
+    private final Map<String, Long> applied = new HashMap<>();
     private final Map<String, Map<String, HostState>> hosts = new HashMap<>();
+    private DetailSource source;
     private long seq;
 
+    /** Unbounded (every release stays in memory): for tests of the fold. */
     public ReleaseStore(Fleet fleet) {
+        this(fleet, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    @Inject
+    public ReleaseStore(Fleet fleet, GatewayConfig config) {
+        this(fleet, config.cacheReleases(), config.timelineEvents());
+    }
+
+    public ReleaseStore(Fleet fleet, int cacheReleases, int timelineEvents) {
+        if (cacheReleases < 1 || timelineEvents < 1) {
+            throw new IllegalArgumentException(
+                    "canary.gateway.cache-releases and timeline-events must be at least 1");
+        }
         this.fleet = fleet;
+        this.cacheReleases = cacheReleases;
+        this.timelineEvents = timelineEvents;
+    }
+
+    /** Where evicted releases are read back from; without one, no release leaves memory. */
+    public synchronized void source(DetailSource source) {
+        this.source = source;
     }
 
     /** The {@code app} field of an event's data, when it has one. */
@@ -153,8 +295,18 @@ public class ReleaseStore {
     }
 
     /**
-     * Adds one event (idempotent by event id).
+     * A record of an event topic was read (applied, skipped or dead-lettered): the checkpoint moves
+     * past it.
+     */
+    public synchronized void passed(String topic, int partition, long offset) {
+        applied.merge(topic + ":" + partition, offset, Math::max);
+    }
+
+    /**
+     * Adds one event (idempotent: by event id, and by position for a release read back from the
+     * store).
      *
+     * @param position {@code topic:partition:offset}, or null
      * @return the app of the event's release, when known
      */
     public synchronized String apply(EventEnvelope<CanaryEvent> event, String position) {
@@ -163,16 +315,310 @@ public class ReleaseStore {
         if (CanaryEvent.NO_RELEASE.equals(event.releaseId())) {
             return appOf(d);
         }
-        Release r = releases.computeIfAbsent(event.releaseId(), Release::new);
+        Release r = hotOrLoad(event.releaseId());
+        String partitionKey = null;
+        long offset = -1;
+        if (position != null) {
+            int i = position.lastIndexOf(':');
+            try {
+                offset = Long.parseLong(position.substring(i + 1));
+                partitionKey = position.substring(0, i);
+            } catch (RuntimeException e) {
+                partitionKey = null;
+            }
+        }
+        if (partitionKey != null && r.positions.getOrDefault(partitionKey, -1L) >= offset) {
+            return r.now.app; // already applied before the snapshot this release was read from
+        }
         for (Recorded x : r.events) {
             if (x.event().id().equals(event.id())) {
-                return r.app;
+                return r.now.app;
             }
         }
         Recorded rec = new Recorded(seq++, position, event);
         r.events.add(insertionPoint(r.events, rec), rec);
+        if (partitionKey != null) {
+            r.positions.merge(partitionKey, offset, Math::max);
+        }
+        while (r.events.size() > timelineEvents) {
+            r.base.apply(r.events.remove(0));
+            r.dropped++;
+        }
         r.refold();
-        return r.app;
+        r.version++;
+        index(r);
+        dirty.add(r.id);
+        evict();
+        return r.now.app;
+    }
+
+    private Release hotOrLoad(String id) {
+        Release r = hot.get(id);
+        if (r != null) {
+            return r;
+        }
+        Stored.Summary s = index.get(id);
+        r = new Release(id);
+        if (s != null && s.stored() && source != null) {
+            try {
+                Optional<Stored.Detail> d = source.load(s);
+                if (d.isPresent()) {
+                    r = fromStored(d.get());
+                } else {
+                    LOG.warnf(
+                            "release %s: its stored detail is missing; its timeline restarts", id);
+                    r.base = foldOf(s);
+                }
+            } catch (RuntimeException e) {
+                LOG.warnf(
+                        "release %s: cannot read its stored detail (%s); its timeline restarts",
+                        id, e.toString());
+                r.base = foldOf(s);
+            }
+            r.refold();
+        }
+        hot.put(id, r);
+        return r;
+    }
+
+    private static Fold foldOf(Stored.Summary s) {
+        Fold f = new Fold();
+        f.app = s.app();
+        f.repository = s.repository();
+        f.ref = s.ref();
+        f.commitSha = s.commitSha();
+        f.pusher = s.pusher();
+        f.deliveryId = s.deliveryId();
+        f.digest = s.digest();
+        f.state = s.state();
+        f.firstAt = s.createdAt();
+        f.lastAt = s.updatedAt();
+        return f;
+    }
+
+    private void index(Release r) {
+        Stored.Summary old = index.get(r.id);
+        Stored.Summary s =
+                new Stored.Summary(
+                        r.id,
+                        r.now.app,
+                        r.now.stateOrPending(),
+                        r.now.repository,
+                        r.now.ref,
+                        r.now.commitSha,
+                        r.now.pusher,
+                        r.now.deliveryId,
+                        r.now.digest,
+                        r.createdAt(),
+                        r.updatedAt(),
+                        old == null ? -1 : old.detailPartition(),
+                        old == null ? -1 : old.detailOffset());
+        put(s);
+    }
+
+    private void put(Stored.Summary s) {
+        Stored.Summary old = index.put(s.id(), s);
+        if (old != null) {
+            order.remove(new Order(old.createdAt(), old.id()));
+        }
+        order.add(new Order(s.createdAt(), s.id()));
+    }
+
+    /** Drops the least recently used releases whose latest version is stored. */
+    private void evict() {
+        if (hot.size() <= cacheReleases || source == null) {
+            return;
+        }
+        Iterator<Map.Entry<String, Release>> it = hot.entrySet().iterator();
+        while (hot.size() > cacheReleases && it.hasNext()) {
+            Map.Entry<String, Release> e = it.next();
+            Stored.Summary s = index.get(e.getKey());
+            if (!dirty.contains(e.getKey()) && s != null && s.stored()) {
+                it.remove();
+            }
+        }
+    }
+
+    private static Release fromStored(Stored.Detail d) {
+        Release r = new Release(d.id());
+        r.base = Fold.of(d.base());
+        r.dropped = d.dropped();
+        if (d.positions() != null) {
+            r.positions.putAll(d.positions());
+        }
+        for (Stored.Event e : d.events()) {
+            EventType type =
+                    EventType.ofType(e.type())
+                            .orElseThrow(
+                                    () -> new IllegalStateException("unknown type " + e.type()));
+            CanaryEvent data;
+            try {
+                data = CloudEventCodec.JSON.treeToValue(e.data(), type.dataClass());
+            } catch (JsonProcessingException ex) {
+                throw new IllegalStateException("stored event " + e.id() + ": " + ex, ex);
+            }
+            r.events.add(
+                    new Recorded(
+                            e.seq(),
+                            e.position(),
+                            new EventEnvelope<>(
+                                    e.id(),
+                                    type,
+                                    e.source(),
+                                    e.subject(),
+                                    e.time(),
+                                    e.causationId(),
+                                    data)));
+        }
+        r.refold();
+        return r;
+    }
+
+    private static Stored.Detail toStored(Release r) {
+        List<Stored.Event> events = new ArrayList<>(r.events.size());
+        for (Recorded x : r.events) {
+            EventEnvelope<CanaryEvent> e = x.event();
+            events.add(
+                    new Stored.Event(
+                            x.seq(),
+                            x.position(),
+                            e.id(),
+                            e.type().type(),
+                            e.source(),
+                            e.subject(),
+                            e.time(),
+                            e.causationId(),
+                            CloudEventCodec.JSON.valueToTree(e.data())));
+        }
+        return new Stored.Detail(
+                r.id, r.base.stored(), r.dropped, new HashMap<>(r.positions), events);
+    }
+
+    /** Parses a detail record. */
+    public static Stored.Detail parseDetail(byte[] json) {
+        try {
+            return CloudEventCodec.JSON.readValue(json, Stored.Detail.class);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("unreadable release detail: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What changed since the last call (the details serialised now), and the checkpoint they cover:
+     * every record passed so far.
+     */
+    public synchronized Changes takeChanges() {
+        List<ChangedRelease> rs = new ArrayList<>();
+        for (String id : dirty) {
+            Release r = hot.get(id);
+            if (r == null) {
+                continue;
+            }
+            try {
+                rs.add(
+                        new ChangedRelease(
+                                id,
+                                r.version,
+                                CloudEventCodec.JSON.writeValueAsBytes(toStored(r))));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("cannot serialise release " + id, e);
+            }
+        }
+        List<Stored.Hosts> hs = new ArrayList<>();
+        for (String app : dirtyHosts) {
+            hs.add(hostsOf(app));
+        }
+        dirtyHosts.clear();
+        Map<String, Long> next = new HashMap<>();
+        applied.forEach((k, v) -> next.put(k, v + 1));
+        return new Changes(rs, hs, next);
+    }
+
+    /** The hosts of {@code app} were not written: write them next time. */
+    public synchronized void hostsNotStored(Collection<String> apps) {
+        dirtyHosts.addAll(apps);
+    }
+
+    /**
+     * A release's detail record is acknowledged at this offset.
+     *
+     * @return its summary for the index, with where its detail is
+     */
+    public synchronized Stored.Summary stored(String id, long version, int partition, long offset) {
+        Stored.Summary s = index.get(id);
+        if (s == null) {
+            return null;
+        }
+        Stored.Summary w = s.withDetail(partition, offset);
+        put(w);
+        Release r = hot.get(id);
+        if (r == null || r.version == version) {
+            dirty.remove(id);
+        }
+        evict();
+        return w;
+    }
+
+    /** Restores the index and the hosts read from {@code gateway.releases} at start. */
+    public synchronized void restore(
+            Collection<Stored.Summary> summaries,
+            Collection<Stored.Hosts> hostsOfApps,
+            Map<String, Long> checkpoint) {
+        summaries.forEach(this::put);
+        for (Stored.Hosts h : hostsOfApps) {
+            Map<String, HostState> m = hosts.computeIfAbsent(h.app(), a -> new HashMap<>());
+            h.hosts()
+                    .forEach(
+                            (name, x) -> {
+                                HostState s = new HostState();
+                                s.digest = x.digest();
+                                s.previousDigest = x.previousDigest();
+                                s.digestAt = x.digestAt() == null ? Instant.MIN : x.digestAt();
+                                s.lbState = x.lbState() == null ? "UNKNOWN" : x.lbState();
+                                s.lbAt = x.lbAt() == null ? Instant.MIN : x.lbAt();
+                                s.lastStage = x.lastStage();
+                                s.lastReleaseId = x.lastReleaseId();
+                                s.updatedAt = x.updatedAt();
+                                m.put(name, s);
+                            });
+        }
+        checkpoint.forEach((k, v) -> applied.merge(k, v - 1, Math::max));
+    }
+
+    private Stored.Hosts hostsOf(String app) {
+        Map<String, Stored.Host> m = new java.util.TreeMap<>();
+        hosts.getOrDefault(app, Map.of())
+                .forEach(
+                        (name, h) ->
+                                m.put(
+                                        name,
+                                        new Stored.Host(
+                                                h.digest,
+                                                h.previousDigest,
+                                                h.digestAt == Instant.MIN ? null : h.digestAt,
+                                                h.lbState,
+                                                h.lbAt == Instant.MIN ? null : h.lbAt,
+                                                h.lastStage,
+                                                h.lastReleaseId,
+                                                h.updatedAt)));
+        return new Stored.Hosts(app, m);
+    }
+
+    /** Every summary, oldest first (to refill the push dedupe). */
+    public synchronized List<Stored.Summary> summariesOldestFirst() {
+        List<Stored.Summary> all = new ArrayList<>(index.size());
+        order.descendingIterator().forEachRemaining(o -> all.add(index.get(o.id())));
+        return all;
+    }
+
+    /** Releases in the index. */
+    public synchronized int size() {
+        return index.size();
+    }
+
+    /** Releases held with their timeline. */
+    public synchronized int cached() {
+        return hot.size();
     }
 
     /**
@@ -265,6 +711,7 @@ public class ReleaseStore {
     }
 
     private HostState host(String app, String host) {
+        dirtyHosts.add(app);
         return hosts.computeIfAbsent(app, a -> new HashMap<>())
                 .computeIfAbsent(host, h -> new HostState());
     }
@@ -301,58 +748,90 @@ public class ReleaseStore {
 
     /** The app of a release, when known. */
     public synchronized Optional<String> appOfRelease(String releaseId) {
-        Release r = releases.get(releaseId);
-        return r == null ? Optional.empty() : Optional.ofNullable(r.app);
+        Stored.Summary s = index.get(releaseId);
+        return s == null ? Optional.empty() : Optional.ofNullable(s.app());
     }
 
     public synchronized Optional<CommandTarget> commandTarget(String releaseId) {
-        Release r = releases.get(releaseId);
-        if (r == null) {
+        if (!index.containsKey(releaseId)) {
+            return Optional.empty();
+        }
+        Release r = hotOrLoad(releaseId);
+        evict();
+        if (r.events.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(
-                new CommandTarget(r.id, r.app, r.state, r.events.get(r.events.size() - 1).event()));
+                new CommandTarget(
+                        r.id,
+                        r.now.app,
+                        r.now.stateOrPending(),
+                        r.events.get(r.events.size() - 1).event()));
     }
 
     public synchronized Page<ReleaseSummary> list(
             String app, Set<ReleaseState> states, int page, int size) {
-        List<Release> matching =
-                releases.values().stream()
-                        .filter(r -> app == null || app.equals(r.app))
-                        .filter(r -> states == null || states.isEmpty() || states.contains(r.state))
-                        .sorted(
-                                Comparator.comparing(Release::createdAt)
-                                        .reversed()
-                                        .thenComparing(r -> r.id))
-                        .toList();
-        int from = (int) Math.min((long) page * size, matching.size());
-        int to = Math.min(from + size, matching.size());
-        List<ReleaseSummary> items =
-                matching.subList(from, to).stream()
-                        .map(
-                                r ->
-                                        new ReleaseSummary(
-                                                r.id,
-                                                r.app,
-                                                r.state,
-                                                r.ref,
-                                                r.commitSha,
-                                                r.pusher,
-                                                r.digest,
-                                                r.createdAt(),
-                                                r.updatedAt()))
-                        .toList();
-        return new Page<>(items, page, size, matching.size());
+        long from = (long) page * size;
+        long total = 0;
+        List<ReleaseSummary> items = new ArrayList<>();
+        for (Order o : order) {
+            Stored.Summary r = index.get(o.id());
+            if ((app != null && !app.equals(r.app()))
+                    || (states != null && !states.isEmpty() && !states.contains(r.state()))) {
+                continue;
+            }
+            if (total >= from && items.size() < size) {
+                items.add(
+                        new ReleaseSummary(
+                                r.id(),
+                                r.app(),
+                                r.state(),
+                                r.ref(),
+                                r.commitSha(),
+                                r.pusher(),
+                                r.digest(),
+                                r.createdAt(),
+                                r.updatedAt()));
+            }
+            total++;
+        }
+        return new Page<>(items, page, size, total);
     }
 
-    public synchronized Optional<ReleaseDetail> detail(String releaseId) {
-        Release r = releases.get(releaseId);
-        if (r == null) {
+    /**
+     * One release with its timeline: from memory, or read from the durable store (outside the lock)
+     * for a release no longer held.
+     */
+    public Optional<ReleaseDetail> detail(String releaseId) {
+        Stored.Summary s;
+        DetailSource src;
+        synchronized (this) {
+            Release r = hot.get(releaseId);
+            if (r != null) {
+                return Optional.of(view(r));
+            }
+            s = index.get(releaseId);
+            src = source;
+        }
+        if (s == null || src == null || !s.stored()) {
             return Optional.empty();
         }
+        Optional<Stored.Detail> d = src.load(s);
+        if (d.isEmpty()) {
+            return Optional.empty();
+        }
+        Release r = fromStored(d.get());
+        synchronized (this) {
+            Release now = hot.get(releaseId);
+            return Optional.of(view(now != null ? now : r));
+        }
+    }
+
+    private ReleaseDetail view(Release r) {
         List<HostStatus> hostViews = new ArrayList<>();
+        Fold f = r.now;
         Map<String, HostState> ofApp =
-                r.app == null ? Map.of() : hosts.getOrDefault(r.app, Map.of());
+                f.app == null ? Map.of() : hosts.getOrDefault(f.app, Map.of());
         for (Fleet.Host h : fleet.dockerHosts()) {
             HostState s = ofApp.get(h.name());
             String role = fleet.rollout().canary().contains(h.name()) ? "canary" : "production";
@@ -368,7 +847,7 @@ public class ReleaseStore {
                                 s.digest,
                                 s.previousDigest,
                                 s.lbState,
-                                r.digest != null && r.digest.equals(s.digest),
+                                f.digest != null && f.digest.equals(s.digest),
                                 s.lastStage,
                                 s.lastReleaseId,
                                 s.updatedAt));
@@ -387,23 +866,23 @@ public class ReleaseStore {
                                                 x.position(),
                                                 x.event().data()))
                         .toList();
-        return Optional.of(
-                new ReleaseDetail(
-                        r.id,
-                        r.app,
-                        r.state,
-                        r.repository,
-                        r.ref,
-                        r.commitSha,
-                        r.pusher,
-                        r.deliveryId,
-                        r.image,
-                        r.tag,
-                        r.digest,
-                        r.reason,
-                        r.createdAt(),
-                        r.updatedAt(),
-                        hostViews,
-                        timeline));
+        return new ReleaseDetail(
+                r.id,
+                f.app,
+                f.stateOrPending(),
+                f.repository,
+                f.ref,
+                f.commitSha,
+                f.pusher,
+                f.deliveryId,
+                f.image,
+                f.tag,
+                f.digest,
+                f.reason,
+                r.createdAt(),
+                r.updatedAt(),
+                hostViews,
+                timeline,
+                r.dropped);
     }
 }

@@ -21,7 +21,11 @@ public final class Views {
             Instant createdAt,
             Instant updatedAt) {}
 
-    /** {@code GET /releases/{id}}. */
+    /**
+     * {@code GET /releases/{id}}. {@code earlierEvents}: how many of the release's oldest events
+     * are folded into its fields but no longer in {@code timeline} ({@code
+     * canary.gateway.timeline-events}); 0 for almost every release.
+     */
     public record ReleaseDetail(
             String id,
             String app,
@@ -38,7 +42,8 @@ public final class Views {
             Instant createdAt,
             Instant updatedAt,
             List<HostStatus> hosts,
-            List<TimelineEntry> timeline) {}
+            List<TimelineEntry> timeline,
+            int earlierEvents) {}
 
     /**
      * A docker host of the fleet as the events describe it now, for the release's app: the digest

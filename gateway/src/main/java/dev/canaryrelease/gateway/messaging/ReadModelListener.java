@@ -24,8 +24,9 @@ import dev.canaryrelease.gateway.domain.EventLog;
 import dev.canaryrelease.gateway.domain.ReleaseStore;
 
 /**
- * Reads every {@code *.events} topic from the beginning (a fresh consumer group per start) into the
- * release read model, the delivery index and the live event log.
+ * Reads every {@code *.events} topic into the release read model, the delivery index and the live
+ * event log: from the checkpoint of the gateway's snapshot ({@link ReleaseSnapshots}), or from the
+ * beginning when there is none (a fresh consumer group per start, nothing committed).
  */
 @ApplicationScoped
 public class ReadModelListener {
@@ -68,6 +69,7 @@ public class ReadModelListener {
                             }
                         });
         if (meta != null) {
+            store.passed(meta.getTopic(), meta.getPartition(), meta.getOffset());
             replay.read(meta.getTopic(), meta.getPartition(), meta.getOffset());
         }
         return done;

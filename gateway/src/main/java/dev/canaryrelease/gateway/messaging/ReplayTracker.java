@@ -45,12 +45,16 @@ public class ReplayTracker {
     private final CompletableFuture<Void> readyFuture = new CompletableFuture<>();
     private volatile boolean logged;
 
+    private final ReleaseSnapshots snapshots;
+
     public ReplayTracker(
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
             @ConfigProperty(name = "mp.messaging.incoming.gateway-in.topics") String topics,
-            @Identifier("default-kafka-broker") Map<String, Object> kafka) {
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
+            ReleaseSnapshots snapshots) {
         this.bootstrap = bootstrap;
         this.security = KafkaClientSecurity.of(kafka);
+        this.snapshots = snapshots;
         this.topics = Arrays.stream(topics.split(",")).map(String::trim).toList();
     }
 
@@ -77,16 +81,19 @@ public class ReplayTracker {
                                         .allTopicNames()
                                         .get(20, TimeUnit.SECONDS);
                 Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
+                Map<TopicPartition, OffsetSpec> askStart = new HashMap<>();
                 described.forEach(
                         (name, d) ->
                                 d.partitions()
                                         .forEach(
-                                                p ->
-                                                        ask.put(
-                                                                new TopicPartition(
-                                                                        name, p.partition()),
-                                                                OffsetSpec.latest())));
+                                                p -> {
+                                                    TopicPartition tp =
+                                                            new TopicPartition(name, p.partition());
+                                                    ask.put(tp, OffsetSpec.latest());
+                                                    askStart.put(tp, OffsetSpec.earliest());
+                                                }));
                 Map<String, Long> ends = new HashMap<>();
+                Map<String, Long> starts = new HashMap<>();
                 if (!ask.isEmpty()) {
                     admin.listOffsets(ask)
                             .all()
@@ -96,8 +103,30 @@ public class ReplayTracker {
                                             ends.put(
                                                     StreamCursor.key(tp.topic(), tp.partition()),
                                                     info.offset()));
+                    admin.listOffsets(askStart)
+                            .all()
+                            .get(20, TimeUnit.SECONDS)
+                            .forEach(
+                                    (tp, info) ->
+                                            starts.put(
+                                                    StreamCursor.key(tp.topic(), tp.partition()),
+                                                    info.offset()));
                 }
-                LOG.infof("replaying the read model up to %s", ends);
+                // the replay starts at the checkpoint of the snapshot, or at the first record
+                // retention left: what is before it counts as read
+                Map<String, Long> resume = snapshots.checkpoint();
+                starts.forEach(
+                        (k, first) -> {
+                            long from = Math.max(first, resume.getOrDefault(k, 0L));
+                            if (from > 0) {
+                                int i = k.lastIndexOf(':');
+                                progress.read(
+                                        k.substring(0, i),
+                                        Integer.parseInt(k.substring(i + 1)),
+                                        from - 1);
+                            }
+                        });
+                LOG.infof("replaying the read model from %s up to %s", resume, ends);
                 progress.targets(ends);
                 logReadyOnce();
                 return;

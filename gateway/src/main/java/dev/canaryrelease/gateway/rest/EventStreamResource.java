@@ -163,7 +163,7 @@ public class EventStreamResource {
         private final Sse sse;
         private final StreamCursor cursor;
         private final Filter filter;
-        private int index;
+        private long index;
         // true until the opening comment is sent: appends before that wait for start()
         private boolean sending = true;
         private boolean closed;
@@ -209,6 +209,9 @@ public class EventStreamResource {
                 synchronized (this) {
                     if (closed) {
                         return;
+                    }
+                    if (index < log.first()) {
+                        index = log.first(); // older entries left the buffer
                     }
                     e = log.get(index);
                     if (e == null) {

@@ -1,0 +1,457 @@
+package dev.canaryrelease.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.model.BuildRequested;
+import dev.canaryrelease.events.model.BuildStarted;
+import dev.canaryrelease.events.model.BuildSucceeded;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.HostEnabled;
+import dev.canaryrelease.events.model.HostUpdateRequested;
+import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ReleasePromoted;
+import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.topics.Retention;
+import dev.canaryrelease.events.topics.TopicCatalogue;
+import dev.canaryrelease.events.topics.TopicGuard;
+import dev.canaryrelease.events.topics.TopicsConfig;
+
+/**
+ * {@code bench/replay}: seeds RELEASES releases of history into a real broker (KafkaBrokerMain, its
+ * own process), then starts each service twice and prints the time to ready and the RSS of each
+ * start: the first start builds the service's snapshot from the event topics (the first start
+ * after an upgrade), the second is a restart. A service is a {@link Service}: add deploy-service's
+ * with its jar, its environment, its readiness URL and the events its state needs (its own {@link
+ * Seeder}).
+ *
+ * <pre>ReplayBench &lt;work dir&gt; &lt;kafka classpath&gt; &lt;gateway jar&gt; [releases]</pre>
+ */
+public final class ReplayBench {
+    /** Writes a service's history: one release's events per call. */
+    interface Seeder {
+        void release(int n, Emit emit);
+    }
+
+    interface Emit {
+        EventEnvelope<?> send(EventEnvelope<?> cause, String source, CanaryEvent data);
+    }
+
+    /** One service under the bench. */
+    record Service(String name, Path jar, Map<String, String> env, String readyPath) {}
+
+    /** One start of a service. */
+    record Start(String service, String kind, long readyMillis, long rssKb, long hwmKb, String note) {}
+
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final String JVM_OPTS =
+            System.getProperty(
+                    "bench.jvm", "-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
+
+    private ReplayBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Path work = Path.of(args[0]);
+        String kafkaCp = args[1];
+        Path gatewayJar = Path.of(args[2]);
+        int releases = args.length > 3 ? Integer.parseInt(args[3]) : 10_000;
+        List<Process> started = new ArrayList<>();
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(() -> started.forEach(Process::destroyForcibly)));
+
+        int kafkaPort = freePort();
+        Process kafka =
+                new ProcessBuilder(
+                                "java", "-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-cp", kafkaCp,
+                                "dev.canaryrelease.testsupport.KafkaBrokerMain",
+                                Integer.toString(kafkaPort), Integer.toString(freePort()),
+                                work.resolve("kafka").toString())
+                        .redirectErrorStream(true)
+                        .redirectOutput(work.resolve("kafka.log").toFile())
+                        .start();
+        started.add(kafka);
+        awaitLog(work.resolve("kafka.log"), "kafka ready", Duration.ofSeconds(60));
+        String bootstrap = "127.0.0.1:" + kafkaPort;
+
+        long t0 = System.nanoTime();
+        long events = seed(bootstrap, releases, List.of(ReplayBench::gatewayRelease));
+        System.out.printf(
+                "seeded %d releases (%d events) in %d ms%n",
+                releases, events, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+
+        Path files = work.resolve("gateway");
+        Files.createDirectories(files);
+        Files.writeString(files.resolve("webhook-secret"), "bench-secret-" + UUID.randomUUID() + "\n");
+        Files.writeString(files.resolve("tokens"), "viewer bench bench-" + UUID.randomUUID() + "\n");
+        String token = Files.readString(files.resolve("tokens")).trim().split(" ")[2];
+        Path fleet = fleet(work);
+        Service gateway =
+                new Service(
+                        "gateway",
+                        gatewayJar,
+                        Map.of(
+                                "CANARY_FLEET", fleet.toString(),
+                                "KAFKA_BOOTSTRAP", bootstrap,
+                                "CANARY_GATEWAY_WEBHOOK_SECRET_FILE",
+                                        files.resolve("webhook-secret").toString(),
+                                "CANARY_GATEWAY_TOKENS_FILE", files.resolve("tokens").toString()),
+                        "/q/health/ready");
+
+        List<Start> results = new ArrayList<>();
+        for (Service s : List.of(gateway)) {
+            results.add(run(s, work, "first start (from the event topics)", token, started));
+            results.add(run(s, work, "restart", token, started));
+        }
+        System.out.println();
+        System.out.printf(
+                "%-10s %-36s %12s %10s %10s  %s%n",
+                "service", "start", "ready ms", "RSS MB", "peak MB", "");
+        for (Start r : results) {
+            System.out.printf(
+                    "%-10s %-36s %12d %10d %10d  %s%n",
+                    r.service(), r.kind(), r.readyMillis(), r.rssKb() / 1024, r.hwmKb() / 1024,
+                    r.note());
+        }
+        kafka.destroy();
+        kafka.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    private static Start run(Service s, Path work, String kind, String token, List<Process> started)
+            throws Exception {
+        int port = freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add("java");
+        cmd.addAll(List.of(JVM_OPTS.trim().split("\\s+")));
+        cmd.add("-Dquarkus.http.port=" + port);
+        cmd.add("-jar");
+        cmd.add(s.jar().toString());
+        ProcessBuilder pb =
+                new ProcessBuilder(cmd)
+                        .directory(work.toFile())
+                        .redirectErrorStream(true)
+                        .redirectOutput(
+                                ProcessBuilder.Redirect.appendTo(
+                                        work.resolve(s.name() + ".log").toFile()));
+        pb.environment().putAll(s.env());
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        started.add(p);
+        String base = "http://127.0.0.1:" + port;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (status(base + s.readyPath(), null) != 200) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException(s.name() + " did not get ready: see " + work);
+            }
+            Thread.sleep(20);
+        }
+        long ready = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        // what an operator does next: the newest page, and one old release (read from the store)
+        int list = status(base + "/releases?size=200", token);
+        String oldest = oldest(base, token);
+        int old = oldest == null ? -1 : status(base + "/releases/" + oldest, token);
+        Thread.sleep(3000); // the snapshot of a first start is written at its next interval
+        long[] mem = memory(p.pid());
+        String note = "GET /releases " + list + ", GET oldest release " + old;
+        p.destroy(); // SIGTERM: the gateway writes its last snapshot and stops
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+        // the service's own account of its start
+        for (String l : Files.readAllLines(work.resolve(s.name() + ".log"))) {
+            if (l.contains("release index read")
+                    || l.contains("caught up")
+                    || l.contains("started in")) {
+                System.out.println("  " + s.name() + " log: " + l);
+            }
+        }
+        Files.move(
+                work.resolve(s.name() + ".log"),
+                work.resolve(s.name() + "-" + kind.replaceAll("\\W+", "-") + ".log"));
+        return new Start(s.name(), kind, ready, mem[0], mem[1], note);
+    }
+
+    private static String oldest(String base, String token) throws Exception {
+        HttpResponse<String> first =
+                HTTP.send(
+                        HttpRequest.newBuilder(URI.create(base + "/releases?size=1"))
+                                .header("Authorization", "Bearer " + token)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        var total = CloudEventCodec.JSON.readTree(first.body()).get("total").asLong();
+        HttpResponse<String> last =
+                HTTP.send(
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                base + "/releases?size=1&page=" + (total - 1)))
+                                .header("Authorization", "Bearer " + token)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        var items = CloudEventCodec.JSON.readTree(last.body()).get("items");
+        return items.isEmpty() ? null : items.get(0).get("id").asText();
+    }
+
+    private static int status(String url, String token) {
+        try {
+            HttpRequest.Builder b =
+                    HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5));
+            if (token != null) b.header("Authorization", "Bearer " + token);
+            return HTTP.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** VmRSS and VmHWM of the process, kB. */
+    private static long[] memory(long pid) throws IOException {
+        long rss = -1;
+        long hwm = -1;
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith("VmRSS:")) rss = Long.parseLong(l.replaceAll("\\D", ""));
+            if (l.startsWith("VmHWM:")) hwm = Long.parseLong(l.replaceAll("\\D", ""));
+        }
+        return new long[] {rss, hwm};
+    }
+
+    /** A promoted release over three hosts, as the suite writes one: 19 events on 5 topics. */
+    static void gatewayRelease(int n, Emit emit) {
+        String id = UUID.randomUUID().toString();
+        String sha = String.format("%040x", (long) n * 7919 + 1);
+        String digest = "sha256:" + String.format("%064x", (long) n * 104729 + 3);
+        EventEnvelope<?> e =
+                emit.send(
+                        null,
+                        "gateway",
+                        new BuildRequested(
+                                id,
+                                "example",
+                                "proserveau/example-app",
+                                "https://github.com/proserveau/example-app.git",
+                                "refs/heads/main",
+                                sha,
+                                "octocat",
+                                UUID.randomUUID().toString()));
+        e = emit.send(e, "build-service", new BuildStarted(id, "example", sha, null));
+        e =
+                emit.send(
+                        e,
+                        "build-service",
+                        new BuildSucceeded(
+                                id, "example", "example", sha.substring(0, 12), digest, 900, null));
+        e =
+                emit.send(
+                        e,
+                        "registry-service",
+                        new ImagePushed(id, "example", "example", sha.substring(0, 12), digest));
+        e = host(emit, e, id, "docker0", Stage.CANARY, digest);
+        e = emit.send(e, "deploy-service", new CanaryLive(id, "example", List.of("docker0"), digest));
+        e =
+                emit.send(
+                        e,
+                        "gateway",
+                        new PromotionRequested(id, "operator-" + (n % 7), "bench release " + n));
+        e = host(emit, e, id, "docker1", Stage.PROMOTION, digest);
+        e = host(emit, e, id, "docker2", Stage.PROMOTION, digest);
+        emit.send(e, "deploy-service", new ReleasePromoted(id, "example", digest, "promoted"));
+    }
+
+    private static EventEnvelope<?> host(
+            Emit emit, EventEnvelope<?> e, String id, String host, Stage stage, String digest) {
+        e = emit.send(e, "deploy-service", new HostUpdateRequested(id, "example", host, stage, digest));
+        e = emit.send(e, "lb-service", new HostDrained(id, "example", host, stage, 1, 40, false));
+        e = emit.send(e, "deploy-service", new HostUpdated(id, "example", host, stage, digest, null));
+        return emit.send(e, "lb-service", new HostEnabled(id, "example", host, stage));
+    }
+
+    /**
+     * Writes {@code releases} releases of each seeder, spread over the past (one every 10 minutes,
+     * each event a second after its cause), and returns the number of events.
+     */
+    static long seed(String bootstrap, int releases, List<Seeder> seeders) throws Exception {
+        new TopicGuard(
+                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                        new TopicCatalogue(BenchTopics.INSTANCE),
+                        Duration.ofSeconds(60))
+                .ensure(Topics.ALL);
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        long[] count = {0};
+        Instant start = Instant.now().minus(Duration.ofMinutes(10L * releases + 60));
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p)) {
+            List<Future<RecordMetadata>> last = new ArrayList<>();
+            for (int n = 0; n < releases; n++) {
+                Instant[] clock = {start.plus(Duration.ofMinutes(10L * n))};
+                Emit emit =
+                        (cause, source, data) -> {
+                            clock[0] = clock[0].plusSeconds(1);
+                            EventEnvelope<CanaryEvent> ev =
+                                    new EventEnvelope<>(
+                                            UUID.randomUUID().toString(),
+                                            EventType.of(data),
+                                            EventEnvelope.sourceOf(source),
+                                            data.releaseId(),
+                                            clock[0].truncatedTo(ChronoUnit.MICROS),
+                                            cause == null ? null : cause.id(),
+                                            data);
+                            CloudEventCodec.Encoded enc = CloudEventCodec.encode(ev);
+                            last.add(
+                                    producer.send(
+                                            new ProducerRecord<>(
+                                                    ev.type().topic(),
+                                                    null,
+                                                    enc.key(),
+                                                    enc.value(),
+                                                    enc.headers())));
+                            count[0]++;
+                            return ev;
+                        };
+                for (Seeder s : seeders) {
+                    s.release(n, emit);
+                }
+                if (last.size() > 20_000) {
+                    for (Future<RecordMetadata> f : last) f.get();
+                    last.clear();
+                }
+            }
+            producer.flush();
+            for (Future<RecordMetadata> f : last) f.get();
+        }
+        return count[0];
+    }
+
+    private static Path fleet(Path work) throws IOException {
+        Path dir = work.resolve("fleet");
+        for (String f :
+                new String[] {
+                    "tls/ca.pem", "tls/cert.pem", "tls/key.pem", "ssh/id", "ssh/known_hosts",
+                    "tsig.key"
+                }) {
+            Path p = dir.resolve(f);
+            Files.createDirectories(p.getParent());
+            Files.writeString(p, "placeholder\n");
+        }
+        Path yaml = dir.resolve("fleet.yaml");
+        Files.writeString(
+                yaml,
+                """
+                domain: proserveau.local
+                registry: {address: "127.0.0.1:5000"}
+                dns:
+                  server: "127.0.0.1:5353"
+                  tsig: {name: canary-release, secretFile: tsig.key}
+                hosts:
+                  - {name: cfgmgr, address: 127.0.0.10}
+                  - name: docker0
+                    address: 127.0.0.11
+                    role: canary
+                    docker: {driver: docker-api, endpoint: "tcp://127.0.0.11:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
+                  - name: docker1
+                    address: 127.0.0.12
+                    docker: {driver: docker-api, endpoint: "tcp://127.0.0.12:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
+                  - name: docker2
+                    address: 127.0.0.13
+                    docker: {driver: docker-api, endpoint: "tcp://127.0.0.13:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
+                loadBalancers:
+                  - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-replay-bench.sock", frontend: "http://127.0.0.10:8000"}
+                apps:
+                  - {name: example, repository: proserveau/example-app, branch: main, port: 3000}
+                rollout:
+                  canary: [docker0]
+                """);
+        return yaml;
+    }
+
+    private static void awaitLog(Path log, String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log) && Files.readString(log).contains(text)) return;
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("no '" + text + "' in " + log);
+    }
+
+    private static int freePort() throws IOException {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The single broker's topic settings (TopicsConfig's defaults). */
+    enum BenchTopics implements TopicsConfig {
+        INSTANCE;
+
+        @Override
+        public int partitions() {
+            return 1;
+        }
+
+        @Override
+        public short replicationFactor() {
+            return 1;
+        }
+
+        @Override
+        public int minInsyncReplicas() {
+            return 1;
+        }
+
+        @Override
+        public Retention eventsRetention() {
+            return Retention.FOREVER;
+        }
+
+        @Override
+        public Retention deadLetterRetention() {
+            return Retention.of("30d");
+        }
+
+        @Override
+        public Duration startTimeout() {
+            return Duration.ofSeconds(60);
+        }
+
+        @Override
+        public boolean checkAtStart() {
+            return true;
+        }
+    }
+}

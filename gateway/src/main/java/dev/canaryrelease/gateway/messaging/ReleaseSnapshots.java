@@ -1,0 +1,458 @@
+package dev.canaryrelease.gateway.messaging;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Default;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
+
+import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.topics.TopicCatalogue;
+import dev.canaryrelease.events.topics.TopicGuard;
+import dev.canaryrelease.events.topics.TopicsAtStart;
+import dev.canaryrelease.events.topics.TopicsConfig;
+import dev.canaryrelease.gateway.config.GatewayConfig;
+import dev.canaryrelease.gateway.domain.DeliveryIndex;
+import dev.canaryrelease.gateway.domain.ReleaseStore;
+import dev.canaryrelease.gateway.domain.Stored;
+
+/**
+ * The gateway's durable state, in two compacted topics it alone writes ({@link
+ * Topics#GATEWAY_RELEASES}, {@link Topics#GATEWAY_RELEASE_DETAILS}), so release history, its audit
+ * trail and the push dedupe outlive the event topics' retention and a restart replays only what
+ * came after the last checkpoint.
+ *
+ * <ul>
+ *   <li>Every {@code canary.gateway.snapshot-interval}, the releases that changed are written:
+ *       first each one's detail (timeline, audit) to {@code gateway.release-details}, then, once
+ *       acknowledged, its summary with the detail's offset to {@code gateway.releases}, the hosts
+ *       of the apps that changed, and last the {@code checkpoint}: the next offset of every event
+ *       partition those records cover.
+ *   <li>At start (before the channels start), {@code gateway.releases} is read whole into the
+ *       store's index, the hosts and the push dedupe; the incoming channel then seeks each
+ *       partition to the checkpoint (this class is its rebalance listener). With no checkpoint (the
+ *       first start, or the first after an upgrade) the channel replays the event topics from their
+ *       beginning once, and what it builds is written at the next interval.
+ *   <li>A release the store no longer holds is read back from {@code gateway.release-details}:
+ *       assign, seek to its offset, read its record.
+ * </ul>
+ *
+ * A crash between a release's records and the checkpoint replays some events again: the store skips
+ * those by the positions each release records.
+ */
+@ApplicationScoped
+@Default // also injected plainly
+@Identifier(ReleaseSnapshots.NAME)
+public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, ReleaseStore.DetailSource {
+    /** The name in {@code mp.messaging.incoming.gateway-in.consumer-rebalance-listener.name}. */
+    public static final String NAME = "gateway-in-resume";
+
+    /** Runs after the topics are checked ({@link TopicsAtStart#PRIORITY}), before the channels. */
+    public static final int PRIORITY = TopicsAtStart.PRIORITY + 50;
+
+    static final String RELEASE_KEY = "release:";
+    static final String HOSTS_KEY = "hosts:";
+    static final String CHECKPOINT_KEY = "checkpoint";
+
+    private static final Logger LOG = Logger.getLogger(ReleaseSnapshots.class);
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ReleaseStore store;
+    private final DeliveryIndex deliveries;
+    private final Map<String, Object> kafka;
+    private final TopicsConfig topics;
+    private final Duration interval;
+    private final Map<String, Long> resumeAt = new ConcurrentHashMap<>();
+    private volatile Map<String, Long> checkpoint = Map.of();
+    private Map<String, Long> written = Map.of();
+    private KafkaProducer<String, byte[]> producer;
+    private KafkaConsumer<String, byte[]> reader;
+    private ScheduledExecutorService flusher;
+    private final Object readLock = new Object();
+    private volatile boolean opened;
+    private volatile long loadMillis = -1;
+
+    @Inject
+    public ReleaseSnapshots(
+            ReleaseStore store,
+            DeliveryIndex deliveries,
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
+            TopicsConfig topics,
+            GatewayConfig config) {
+        this(store, deliveries, kafka, topics, config.snapshotInterval());
+    }
+
+    public ReleaseSnapshots(
+            ReleaseStore store,
+            DeliveryIndex deliveries,
+            Map<String, Object> kafka,
+            TopicsConfig topics,
+            Duration interval) {
+        this.store = store;
+        this.deliveries = deliveries;
+        this.kafka = kafka;
+        this.topics = topics;
+        this.interval = interval;
+    }
+
+    void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
+        open();
+        flusher =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "gateway-snapshots");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        flusher.scheduleWithFixedDelay(
+                this::flushQuietly,
+                interval.toMillis(),
+                interval.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (flusher != null) {
+            flusher.shutdown();
+            try {
+                flusher.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (opened) {
+            flushQuietly();
+        }
+        close();
+    }
+
+    /**
+     * Creates (or checks) the two topics, reads {@code gateway.releases} into the store and the
+     * push dedupe, and makes the store read evicted releases from here.
+     */
+    public synchronized void open() {
+        long t0 = System.nanoTime();
+        if (topics.checkAtStart()) {
+            new TopicGuard(kafka, new TopicCatalogue(topics), topics.startTimeout())
+                    .ensure(Topics.SNAPSHOTS);
+        }
+        Map<String, Object> p = clientConfig(ProducerConfig.configNames());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "gateway-snapshots");
+        producer = new KafkaProducer<>(p);
+        reader = consumer("gateway-snapshot-reader", 256 * 1024);
+        load();
+        store.source(this);
+        opened = true;
+        loadMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        LOG.infof(
+                "release index read from %s in %d ms: %d releases, checkpoint %s",
+                Topics.GATEWAY_RELEASES,
+                loadMillis,
+                store.size(),
+                checkpoint.isEmpty()
+                        ? "none (the event topics are replayed from the beginning)"
+                        : checkpoint);
+    }
+
+    private Map<String, Object> clientConfig(Set<String> known) {
+        Map<String, Object> c = new HashMap<>();
+        kafka.forEach(
+                (k, v) -> {
+                    if (known.contains(k)) c.put(k, v);
+                });
+        return c;
+    }
+
+    private KafkaConsumer<String, byte[]> consumer(String clientId, int fetchBytes) {
+        Map<String, Object> c = clientConfig(ConsumerConfig.configNames());
+        c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        c.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, fetchBytes);
+        return new KafkaConsumer<>(c);
+    }
+
+    /** Reads {@code gateway.releases} from its beginning to its end. */
+    private void load() {
+        Map<String, Stored.Summary> summaries = new HashMap<>();
+        Map<String, Stored.Hosts> hosts = new HashMap<>();
+        Map<String, Long> next = Map.of();
+        try (KafkaConsumer<String, byte[]> c = consumer("gateway-snapshot-load", 4 * 1024 * 1024)) {
+            List<TopicPartition> parts = partitions(c, Topics.GATEWAY_RELEASES);
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = new HashMap<>(c.endOffsets(parts, READ_TIMEOUT));
+            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos() * 4;
+            while (!caughtUp(c, end)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(
+                            "cannot read " + Topics.GATEWAY_RELEASES + " to its end " + end);
+                }
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    String k = r.key();
+                    if (k == null) {
+                        continue;
+                    }
+                    if (k.startsWith(RELEASE_KEY)) {
+                        String id = k.substring(RELEASE_KEY.length());
+                        if (r.value() == null) {
+                            summaries.remove(id);
+                        } else {
+                            summaries.put(id, read(r.value(), Stored.Summary.class));
+                        }
+                    } else if (k.startsWith(HOSTS_KEY) && r.value() != null) {
+                        Stored.Hosts h = read(r.value(), Stored.Hosts.class);
+                        hosts.put(h.app(), h);
+                    } else if (k.equals(CHECKPOINT_KEY) && r.value() != null) {
+                        next = read(r.value(), Stored.Checkpoint.class).next();
+                    }
+                }
+            }
+        }
+        store.restore(summaries.values(), hosts.values(), next);
+        // the push dedupe: oldest first, so the most recent stay in its LRU
+        for (Stored.Summary s : store.summariesOldestFirst()) {
+            if (s.deliveryId() != null || s.commitSha() != null) {
+                deliveries.remember(
+                        new DeliveryIndex.Accepted(
+                                s.id(), s.app(), s.ref(), s.commitSha(), s.deliveryId()));
+            }
+        }
+        checkpoint = Map.copyOf(next);
+        written = checkpoint;
+        resumeAt.putAll(next);
+    }
+
+    private static boolean caughtUp(Consumer<?, ?> c, Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (c.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static List<TopicPartition> partitions(Consumer<?, ?> c, String topic) {
+        List<TopicPartition> parts = new ArrayList<>();
+        for (PartitionInfo p : c.partitionsFor(topic, READ_TIMEOUT)) {
+            parts.add(new TopicPartition(topic, p.partition()));
+        }
+        if (parts.isEmpty()) {
+            throw new IllegalStateException("topic " + topic + " has no partitions");
+        }
+        return parts;
+    }
+
+    private static <T> T read(byte[] json, Class<T> type) {
+        try {
+            return CloudEventCodec.JSON.readValue(json, type);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(
+                    "unreadable " + type.getSimpleName() + " in the gateway's snapshot: " + e, e);
+        }
+    }
+
+    private static byte[] json(Object o) {
+        try {
+            return CloudEventCodec.JSON.writeValueAsBytes(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise " + o, e);
+        }
+    }
+
+    /**
+     * The checkpoint read at start: per {@code topic:partition}, the next offset to read (empty:
+     * replay from the beginning).
+     */
+    public Map<String, Long> checkpoint() {
+        return checkpoint;
+    }
+
+    /** How long reading the index took at start, in ms (-1 before). */
+    public long loadMillis() {
+        return loadMillis;
+    }
+
+    @Override
+    public void onPartitionsAssigned(
+            Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        // on the channel's polling thread: seek each partition once, to the checkpoint
+        for (TopicPartition tp : partitions) {
+            Long at = resumeAt.remove(tp.topic() + ":" + tp.partition());
+            if (at != null) {
+                consumer.seek(tp, at);
+            }
+        }
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            LOG.warnf("cannot write the release snapshot now (retried): %s", e.toString());
+        }
+    }
+
+    /**
+     * Writes what changed: details, then summaries and hosts, then the checkpoint; each step only
+     * once the one before is acknowledged.
+     */
+    public synchronized void flush() {
+        ReleaseStore.Changes ch = store.takeChanges();
+        if (ch.isEmpty() && ch.checkpoint().equals(written)) {
+            return;
+        }
+        List<String> hostApps = ch.hosts().stream().map(Stored.Hosts::app).toList();
+        try {
+            List<Future<RecordMetadata>> details = new ArrayList<>();
+            for (ReleaseStore.ChangedRelease r : ch.releases()) {
+                details.add(
+                        producer.send(
+                                new ProducerRecord<>(
+                                        Topics.GATEWAY_RELEASE_DETAILS, r.id(), r.detail())));
+            }
+            producer.flush();
+            List<Future<RecordMetadata>> index = new ArrayList<>();
+            for (int i = 0; i < details.size(); i++) {
+                ReleaseStore.ChangedRelease r = ch.releases().get(i);
+                RecordMetadata m = get(details.get(i));
+                Stored.Summary s = store.stored(r.id(), r.version(), m.partition(), m.offset());
+                if (s != null) {
+                    index.add(send(RELEASE_KEY + r.id(), s));
+                }
+            }
+            for (Stored.Hosts h : ch.hosts()) {
+                index.add(send(HOSTS_KEY + h.app(), h));
+            }
+            producer.flush();
+            for (Future<RecordMetadata> f : index) {
+                get(f);
+            }
+            if (!ch.checkpoint().equals(written)) {
+                get(
+                        send(
+                                CHECKPOINT_KEY,
+                                new Stored.Checkpoint(new LinkedHashMap<>(ch.checkpoint()))));
+                written = ch.checkpoint();
+            }
+        } catch (RuntimeException e) {
+            store.hostsNotStored(hostApps);
+            throw e;
+        }
+    }
+
+    private Future<RecordMetadata> send(String key, Object value) {
+        return producer.send(new ProducerRecord<>(Topics.GATEWAY_RELEASES, key, json(value)));
+    }
+
+    private static RecordMetadata get(Future<RecordMetadata> f) {
+        try {
+            return f.get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("snapshot write failed: " + e.getCause(), e);
+        }
+    }
+
+    /**
+     * Reads a release's detail record: from its offset on, the first record of its key (a newer
+     * one, if the stored offset was compacted away).
+     */
+    @Override
+    public Optional<Stored.Detail> load(Stored.Summary summary) {
+        // not the lock of flush(): the store calls this holding its own lock, and flush() takes
+        // the store's lock holding this object's
+        synchronized (readLock) {
+            return read(summary);
+        }
+    }
+
+    private Optional<Stored.Detail> read(Stored.Summary summary) {
+        if (reader == null) {
+            throw new IllegalStateException("the snapshot store is closed");
+        }
+        TopicPartition tp =
+                new TopicPartition(Topics.GATEWAY_RELEASE_DETAILS, summary.detailPartition());
+        reader.assign(List.of(tp));
+        reader.seek(tp, summary.detailOffset());
+        long end = reader.endOffsets(List.of(tp), READ_TIMEOUT).get(tp);
+        long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+        while (reader.position(tp) < end && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(100))) {
+                if (summary.id().equals(r.key()) && r.value() != null) {
+                    return Optional.of(ReleaseStore.parseDetail(r.value()));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Flushes nothing; closes the clients. */
+    public synchronized void close() {
+        opened = false;
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+            producer = null;
+        }
+        synchronized (readLock) {
+            if (reader != null) {
+                reader.close(Duration.ofSeconds(5));
+                reader = null;
+            }
+        }
+    }
+}
