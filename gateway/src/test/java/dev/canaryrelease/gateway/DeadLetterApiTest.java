@@ -119,7 +119,9 @@ class DeadLetterApiTest {
     void everyServicesDeadLettersAreServedNewestFirstAPageAtATime() {
         // as lb-service's dead-letter producer writes a failed handler's record
         String lbKey = "rel-" + UUID.randomUUID();
-        build.sendRaw(
+        // as lb-service's principal: the only one that may write its dead letters
+        EventSender lbSender = new EventSender(KafkaTestResource.bootstrapServers(), "lb-service");
+        lbSender.sendRaw(
                 Topics.deadLetter("lb-in"),
                 lbKey,
                 "{}".getBytes(StandardCharsets.UTF_8),
@@ -131,6 +133,7 @@ class DeadLetterApiTest {
                         new RecordHeader("dead-letter-offset", "41".getBytes()),
                         new RecordHeader(
                                 "ce_type", "dev.canaryrelease.host.update-requested".getBytes())));
+        lbSender.close();
         JsonPath all = page("?limit=200");
         assertTrue(all.getList("deadLetters.key").contains(lbKey), all.prettify());
         JsonPath lb = page("?topic=" + Topics.deadLetter("lb-in") + "&limit=200");
