@@ -192,8 +192,8 @@ class RetentionRestartTest {
 
     /** The newest record of {@code id} in {@code gateway.release-details}. */
     static String lastDetail(String id) {
-        Map<String, Object> c = new HashMap<>();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.bootstrapServers());
+        // a monitoring tool's view: the read-only principal
+        Map<String, Object> c = new HashMap<>(KafkaTestResource.clientConfig("monitor"));
         c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         c.put(
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,

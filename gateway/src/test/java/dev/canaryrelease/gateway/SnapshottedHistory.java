@@ -9,7 +9,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -23,6 +22,7 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.BuildStarted;
@@ -82,7 +82,7 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
     public Map<String, String> start() {
         String b = KafkaTestResource.bootstrapServers();
         new TopicGuard(
-                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b),
+                        KafkaTestResource.clientConfig(KafkaPrincipals.BROKER),
                         new TopicCatalogue(topics()),
                         Duration.ofSeconds(30))
                 .ensure(Topics.ALL);
@@ -169,12 +169,12 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
                 new ReleaseSnapshots(
                         store,
                         deliveries,
-                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b),
+                        KafkaTestResource.clientConfig("gateway"),
                         topics(),
                         Duration.ofSeconds(1));
         snapshots.open();
-        Map<String, Object> c = new HashMap<>();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, b);
+        // as the gateway's principal, which reads every event topic
+        Map<String, Object> c = new HashMap<>(KafkaTestResource.clientConfig("gateway"));
         c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         c.put(
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
@@ -216,7 +216,8 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
     }
 
     private static void deleteEventRecords(String b) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b))) {
+        // retention's part, done by the broker's own principal
+        try (Admin admin = Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER))) {
             Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
             admin.describeTopics(Topics.ALL)
                     .allTopicNames()
