@@ -27,8 +27,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.apache.kafka.clients.admin.Admin;
-import dev.canaryrelease.events.acl.KafkaPrincipals;
-import dev.canaryrelease.testsupport.KafkaClients;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,6 +36,9 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+
+import dev.canaryrelease.events.acl.KafkaPrincipals;
+import dev.canaryrelease.testsupport.KafkaClients;
 
 /**
  * No secret ever leaves the suite (issue 20, point 7). A whole release (canary, promotion) and a
