@@ -326,6 +326,11 @@ public final class DockerEngine implements AutoCloseable {
 
     /** {@link #docker(String...)} with a timeout. */
     public ExecResult docker(Duration timeout, String... args) {
+        return Exec.run(cli(args), cliEnv(), null, timeout);
+    }
+
+    /** The docker CLI's command line against this engine over TCP with its client certificate. */
+    private List<String> cli(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(docker.toString());
         cmd.addAll(
@@ -340,7 +345,7 @@ public final class DockerEngine implements AutoCloseable {
                         "-H",
                         tcpEndpoint()));
         cmd.addAll(List.of(args));
-        return Exec.run(cmd, cliEnv(), null, timeout);
+        return cmd;
     }
 
     /**
@@ -349,20 +354,7 @@ public final class DockerEngine implements AutoCloseable {
      * merged into it. The caller ends it.
      */
     public Process dockerInBackground(String... args) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(docker.toString());
-        cmd.addAll(
-                List.of(
-                        "--tlsverify",
-                        "--tlscacert",
-                        clientTls.ca().toString(),
-                        "--tlscert",
-                        clientTls.cert().toString(),
-                        "--tlskey",
-                        clientTls.key().toString(),
-                        "-H",
-                        tcpEndpoint()));
-        cmd.addAll(List.of(args));
+        List<String> cmd = cli(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(cliEnv());
         try {
