@@ -61,18 +61,35 @@ class KafkaAuthTest {
         return new KafkaProducer<>(c, new StringSerializer(), new StringSerializer());
     }
 
+    /**
+     * What a refused producer gets back. The refusal comes either from the send's future or, when
+     * the producer already knows it is refused (its metadata or its producer id was denied
+     * earlier), thrown by {@code send} itself; both are the broker's answer.
+     */
     private static Throwable sendFails(Map<String, Object> config, String topic) {
         try (KafkaProducer<String, String> p = producer(config)) {
+            java.util.concurrent.Future<?> sent;
+            try {
+                sent = p.send(new ProducerRecord<>(topic, "k", "forged"));
+            } catch (org.apache.kafka.common.KafkaException e) {
+                return refusal(e);
+            }
             ExecutionException e =
-                    assertThrows(
-                            ExecutionException.class,
-                            () ->
-                                    p.send(new ProducerRecord<>(topic, "k", "forged"))
-                                            .get(20, TimeUnit.SECONDS));
-            return e.getCause();
+                    assertThrows(ExecutionException.class, () -> sent.get(20, TimeUnit.SECONDS));
+            return refusal(e.getCause());
         } catch (org.apache.kafka.common.KafkaException e) {
-            return e; // thrown by send itself (metadata refused)
+            return refusal(e); // thrown by the constructor or close
         }
+    }
+
+    /** The broker's refusal in a cause chain (the producer wraps it when it rethrows), or e. */
+    private static Throwable refusal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof AuthorizationException || t instanceof SslAuthenticationException) {
+                return t;
+            }
+        }
+        return e;
     }
 
     private static void send(String principal, String topic, String value) throws Exception {
