@@ -217,6 +217,7 @@ public class SwapService {
         Wanted wanted = Wanted.of(fleet, app, host, digest, config.retained());
         Run run = new Run(hosts.get(hostName));
         Recovery recovery = Recovery.CHECK;
+        boolean checked = false; // a health check ran: the result is worth a log line
         while (true) {
             Observation seen = observe(run.engine, wanted, kind != Kind.RECOVER);
             SwapPlan plan = SwapPlanner.plan(kind, wanted, seen, recovery);
@@ -240,8 +241,9 @@ public class SwapService {
                     break; // observe again
                 } else if (then instanceof SwapPlan.CheckHealth check) {
                     plan = SwapPlanner.afterHealth(check.after(), run.check(check, host, app));
+                    checked = true;
                 } else if (then instanceof SwapPlan.Report report) {
-                    if (report.result().ok() && !plan.actions().isEmpty()) {
+                    if (report.result().ok() && (checked || !plan.actions().isEmpty())) {
                         LOG.infof("%s: %s", hostName, plan.summary());
                     }
                     return report.result().withLogs(run.logs);
