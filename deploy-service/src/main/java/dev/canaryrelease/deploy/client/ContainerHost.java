@@ -3,6 +3,9 @@ package dev.canaryrelease.deploy.client;
 import java.time.Duration;
 import java.util.List;
 
+import dev.canaryrelease.deploy.domain.ContainerSpec;
+import dev.canaryrelease.deploy.domain.ImageConfig;
+
 /**
  * One host's Docker engine, whatever the way to reach it (Docker API over TLS, a unix socket, or an
  * SSH channel to the engine's socket). Every failure is a {@link HostException} in the domain's

@@ -27,6 +27,8 @@ import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import com.github.dockerjava.transport.DockerHttpClient;
 
+import dev.canaryrelease.deploy.domain.ContainerSpec;
+import dev.canaryrelease.deploy.domain.ImageConfig;
 import dev.canaryrelease.fleet.Fleet;
 
 /**

@@ -8,10 +8,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -23,31 +20,33 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.canaryrelease.deploy.config.DeployConfig;
-import dev.canaryrelease.deploy.domain.Reasons;
-import dev.canaryrelease.events.ImageLabels;
+import dev.canaryrelease.deploy.domain.ContainerSpec;
+import dev.canaryrelease.deploy.domain.EngineRetry;
+import dev.canaryrelease.deploy.domain.HealthCheck;
+import dev.canaryrelease.deploy.domain.ImageConfig;
+import dev.canaryrelease.deploy.domain.SwapAction;
+import dev.canaryrelease.deploy.domain.SwapPlan;
+import dev.canaryrelease.deploy.domain.SwapPlanner;
+import dev.canaryrelease.deploy.domain.SwapPlanner.Kind;
+import dev.canaryrelease.deploy.domain.SwapPlanner.Observation;
+import dev.canaryrelease.deploy.domain.SwapPlanner.Recovery;
+import dev.canaryrelease.deploy.domain.SwapPlanner.Seen;
+import dev.canaryrelease.deploy.domain.SwapPlanner.Wanted;
+import dev.canaryrelease.deploy.domain.SwapResult;
 import dev.canaryrelease.fleet.Fleet;
 
 /**
- * The container swap on one drained host, and its way back. Crash-safe: before each swap it reads
- * the engine's real state and completes or undoes a half-done one, so a host never runs two app
- * containers and never ends without one. The caller runs one operation per host at a time.
+ * The executor of the container swap on one drained host, and of its way back: it observes the
+ * app's containers, asks {@link SwapPlanner} (domain) for the plan, carries the plan's actions out
+ * on the engine, probes the new container for {@link HealthCheck}'s verdict, and loops until the
+ * plan reports a result. Every decision (what to stop, create, restore, keep or remove; when a
+ * health check fails; whether to try an unreachable engine again) is the domain's; this class only
+ * tells an unreachable engine from a refusing one. The caller runs one operation per host at a
+ * time.
  */
 @ApplicationScoped
 public class SwapService {
     private static final Logger LOG = Logger.getLogger(SwapService.class);
-    private static final long MAX_RETRY_PAUSE_MS = 5_000;
-
-    /** What a swap or restore gave: the digest running now, the one before, or why it failed. */
-    public record Result(
-            boolean ok, String digest, String previousDigest, String reason, String logTail) {
-        static Result updated(String digest, String previous) {
-            return new Result(true, digest, previous, null, null);
-        }
-
-        static Result failed(String reason, String logTail, String previous) {
-            return new Result(false, null, previous, reason, logTail == null ? "" : logTail);
-        }
-    }
 
     /** A host as {@code GET /hosts} shows it. */
     public record HostView(
@@ -79,7 +78,45 @@ public class SwapService {
                         .build();
     }
 
-    // --- swap ----------------------------------------------------------------------------------
+    // --- operations ----------------------------------------------------------------------------
+
+    /**
+     * Swaps the app's container on a drained host to {@code digest} (pulled by digest), again while
+     * the engine cannot be reached (see {@link EngineRetry}).
+     */
+    public SwapResult swap(String hostName, String appName, String digest) {
+        return attempts(
+                hostName,
+                "swap to " + digest,
+                () -> once(Kind.SWAP, hostName, appName, digest, new ArrayList<>()));
+    }
+
+    /**
+     * Starts the retained container of {@code digest} again (no pull), or keeps what runs when
+     * {@code digest} is null; without a retained one, it swaps to {@code digest} (pull).
+     */
+    public SwapResult restore(String hostName, String appName, String digest) {
+        return attempts(
+                hostName,
+                "restore of " + digest,
+                () -> once(Kind.RESTORE, hostName, appName, digest, new ArrayList<>()));
+    }
+
+    /**
+     * Brings a host's app containers to a consistent state after an interrupted swap (see {@link
+     * SwapPlanner}); errors are logged, not thrown.
+     *
+     * @return what it did, empty when nothing was needed
+     */
+    public List<String> recover(String hostName, String appName) {
+        List<String> done = new ArrayList<>();
+        try {
+            carryOut(Kind.RECOVER, hostName, appName, null, done);
+        } catch (RuntimeException e) {
+            LOG.warnf("%s: cannot check for interrupted swaps: %s", hostName, e.getMessage());
+        }
+        return done;
+    }
 
     /**
      * An attempt that could not reach the engine (connection refused or reset, SSH transport error,
@@ -112,19 +149,14 @@ public class SwapService {
                         == net.schmizz.sshj.common.DisconnectReason.HOST_KEY_NOT_VERIFIABLE;
     }
 
-    /**
-     * Runs {@code once} again while the engine cannot be reached, pausing {@code retry-pause}
-     * (doubled each time, at most 5 s) in between: at least {@code canary.deploy.swap-attempts}
-     * times, and for as long as {@code canary.deploy.engine-wait} since the first attempt.
-     */
-    private Result attempts(String hostName, String what, Supplier<Result> once) {
-        int max = Math.max(1, config.swapAttempts());
-        long pause = config.retryPause().toMillis();
+    /** Runs {@code once} again while the engine cannot be reached, as {@link EngineRetry} says. */
+    private SwapResult attempts(String hostName, String what, Supplier<SwapResult> once) {
+        EngineRetry rule =
+                new EngineRetry(config.swapAttempts(), config.retryPause(), config.engineWait());
         long start = System.nanoTime();
-        long waitNanos = config.engineWait().toNanos();
         for (int attempt = 1; ; attempt++) {
             try {
-                Result r = once.get();
+                SwapResult r = once.get();
                 if (attempt > 1) {
                     LOG.infof(
                             "%s: %s: the engine answered again at attempt %d",
@@ -132,21 +164,14 @@ public class SwapService {
                 }
                 return r;
             } catch (Unreachable e) {
-                long waited = System.nanoTime() - start;
-                if (attempt >= max && waited >= waitNanos) {
-                    long s = Duration.ofNanos(waited).toSeconds();
+                Duration waited = Duration.ofNanos(System.nanoTime() - start);
+                Optional<Duration> pause = rule.next(attempt, waited);
+                if (pause.isEmpty()) {
                     LOG.warnf(
                             "%s: %s: engine not reached in %d attempts over %d s: %s",
-                            hostName, what, attempt, s, e.getMessage());
-                    return Result.failed(
-                            e.getMessage()
-                                    + " (engine not reached in "
-                                    + attempt
-                                    + " attempts over "
-                                    + s
-                                    + " s)",
-                            "",
-                            null);
+                            hostName, what, attempt, waited.toSeconds(), e.getMessage());
+                    return SwapResult.failed(
+                            EngineRetry.gaveUp(e.getMessage(), attempt, waited), "", null);
                 }
                 Counter.builder("deploy.swap.retries")
                         .description("swap and restore attempts repeated: engine not reached")
@@ -160,229 +185,145 @@ public class SwapService {
                         what,
                         attempt,
                         e.getMessage(),
-                        pause,
+                        pause.get().toMillis(),
                         config.engineWait().toSeconds());
                 try {
-                    Thread.sleep(pause); // back-off before reaching the engine again
+                    Thread.sleep(pause.get().toMillis()); // back-off before reaching the engine
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
-                    return Result.failed("interrupted", "", null);
+                    return SwapResult.failed("interrupted", "", null);
                 }
-                pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS);
             }
         }
     }
 
-    /**
-     * Swaps the app's container on a drained host to {@code digest} (pulled by digest), again while
-     * the engine cannot be reached (see {@link DeployConfig#swapAttempts()}).
-     */
-    public Result swap(String hostName, String appName, String digest) {
-        return attempts(hostName, "swap to " + digest, () -> swapOnce(hostName, appName, digest));
+    /** One attempt: observe, plan, carry out, until the plan reports. */
+    private SwapResult once(
+            Kind kind, String hostName, String appName, String digest, List<String> recovered) {
+        try {
+            return carryOut(kind, hostName, appName, digest, recovered);
+        } catch (RuntimeException e) {
+            if (unreachable(e)) throw new Unreachable(e);
+            String what = kind == Kind.SWAP ? "swap to " : "restore of ";
+            LOG.warnf("%s: %s%s failed: %s", hostName, what, digest, e.getMessage());
+            return SwapResult.failed(e.getMessage(), "", null);
+        }
     }
 
-    private Result swapOnce(String hostName, String appName, String digest) {
+    private SwapResult carryOut(
+            Kind kind, String hostName, String appName, String digest, List<String> recovered) {
         Fleet.Host host = fleet.host(hostName).orElseThrow();
         Fleet.App app = fleet.app(appName).orElseThrow();
-        String name = app.container();
-        LOG.infof("%s: swapping %s to %s", hostName, name, digest);
-        try {
-            ContainerHost engine = hosts.get(hostName);
-            List<ContainerSpec> all = recoverAndList(engine, app);
-            ContainerSpec current = main(all, name).orElse(null);
-            String previous = current == null ? null : digestOf(engine, current, app);
-            if (current != null && current.running() && digest.equals(previous)) {
-                // Already there (a redelivery, or a swap finished before a crash).
-                String unhealthy = waitHealthy(engine, current.id(), host, app);
-                String before = current.labels().get(ImageLabels.PREVIOUS_DIGEST);
-                if (unhealthy == null) return Result.updated(digest, before);
-                String logs = engine.logs(current.id(), config.logLines());
-                if (before != null) restore(hostName, appName, before);
-                return Result.failed(unhealthy, logs, before);
+        Wanted wanted = Wanted.of(fleet, app, host, digest, config.retained());
+        Run run = new Run(hosts.get(hostName));
+        Recovery recovery = Recovery.CHECK;
+        boolean checked = false; // a health check ran: the result is worth a log line
+        while (true) {
+            Observation seen = observe(run.engine, wanted, kind != Kind.RECOVER);
+            SwapPlan plan = SwapPlanner.plan(kind, wanted, seen, recovery);
+            while (true) {
+                SwapPlan.Then then = plan.then();
+                boolean failed =
+                        then instanceof SwapPlan.Report r && !r.result().ok()
+                                || then instanceof SwapPlan.RestoreThenReport;
+                if (failed) {
+                    LOG.warnf("%s: %s", hostName, plan.summary());
+                } else if (then instanceof SwapPlan.CheckHealth) {
+                    LOG.infof("%s: %s", hostName, plan.summary());
+                }
+                run.all(plan.actions());
+                if (then instanceof SwapPlan.ObserveAgain again) {
+                    LOG.warnf(
+                            "%s: recovered an interrupted swap: %s",
+                            run.engine.describe(), plan.summary());
+                    recovered.add(plan.summary());
+                    recovery = again.recovery();
+                    break; // observe again
+                } else if (then instanceof SwapPlan.CheckHealth check) {
+                    plan = SwapPlanner.afterHealth(check.after(), run.check(check, host, app));
+                    checked = true;
+                } else if (then instanceof SwapPlan.Report report) {
+                    if (report.result().ok() && (checked || !plan.actions().isEmpty())) {
+                        LOG.infof("%s: %s", hostName, plan.summary());
+                    }
+                    return report.result().withLogs(run.logs);
+                } else if (then instanceof SwapPlan.RestoreThenReport rr) {
+                    restore(hostName, appName, rr.digest());
+                    return rr.result().withLogs(run.logs);
+                } else {
+                    return null; // Recovered: a recovery alone is done
+                }
             }
-            String ref = fleet.registry().imageName(app.image()) + "@" + digest;
-            if (engine.repoDigests(ref).isEmpty()) {
-                engine.pull(ref); // by digest: an image already here is the same content
+        }
+    }
+
+    /** What the host shows: the app's containers with their digests, and the image facts. */
+    private Observation observe(ContainerHost engine, Wanted w, boolean images) {
+        List<Seen> containers =
+                engine.appContainers(w.container()).stream()
+                        .map(c -> new Seen(c, digestOf(engine, c, w.image())))
+                        .toList();
+        if (!images) return new Observation(containers, false, ImageConfig.NONE);
+        boolean present = w.digest() != null && !engine.repoDigests(w.reference()).isEmpty();
+        ImageConfig mainImage =
+                containers.stream()
+                        .filter(c -> c.name().equals(w.container()))
+                        .findFirst()
+                        .map(c -> engine.imageConfig(c.spec().imageId()))
+                        .orElse(ImageConfig.NONE);
+        return new Observation(containers, present, mainImage);
+    }
+
+    private static String digestOf(ContainerHost engine, ContainerSpec c, String image) {
+        return SwapPlanner.digestOf(c, () -> engine.repoDigests(c.imageId()), image);
+    }
+
+    /** One operation's actions on one engine: the container it created, the logs it read. */
+    private final class Run {
+        final ContainerHost engine;
+        String created;
+        String logs = "";
+
+        Run(ContainerHost engine) {
+            this.engine = engine;
+        }
+
+        String id(String container) {
+            return SwapAction.CREATED.equals(container) ? created : container;
+        }
+
+        void all(List<SwapAction> actions) {
+            for (SwapAction a : actions) one(a);
+        }
+
+        void one(SwapAction a) {
+            if (a instanceof SwapAction.Pull p) {
+                engine.pull(p.reference());
+            } else if (a instanceof SwapAction.Create c) {
+                created = engine.create(c.name(), c.spec());
+            } else if (a instanceof SwapAction.Stop s) {
+                engine.stop(id(s.container()), config.stopTimeout());
+            } else if (a instanceof SwapAction.Rename r) {
+                engine.rename(id(r.container()), r.name());
+            } else if (a instanceof SwapAction.Start s) {
+                start(engine, id(s.container()));
+            } else if (a instanceof SwapAction.Remove r) {
+                if (id(r.container()) != null) engine.remove(id(r.container()));
+            } else if (a instanceof SwapAction.ReadLogs l) {
+                String id = id(l.container());
+                logs = id == null ? "" : engine.logs(id, config.logLines());
             }
-            ContainerSpec base =
-                    current != null
-                            ? withoutImageDefaults(current, engine.imageConfig(current.imageId()))
-                            : defaults(app, host);
-            ContainerSpec next = base.successor(ref, digest, previous);
-            if (current != null) {
-                engine.stop(current.id(), config.stopTimeout());
-                retire(engine, all, current, previous, name);
-            }
-            String id = null;
-            String unhealthy;
+        }
+
+        /** Carries out the check's first actions and probes: null when healthy, else why not. */
+        String check(SwapPlan.CheckHealth check, Fleet.Host host, Fleet.App app) {
             try {
-                id = engine.create(name, next);
-                start(engine, id);
-                unhealthy = waitHealthy(engine, id, host, app);
+                all(check.first());
+                return waitHealthy(engine, id(check.container()), host, app);
             } catch (HostException e) {
-                if (unreachable(e)) throw e; // the next attempt picks up from here
-                unhealthy = e.getMessage();
+                if (!check.refusalIsVerdict() || unreachable(e)) throw e;
+                return e.getMessage(); // the engine refused: the verdict
             }
-            if (unhealthy == null) {
-                prune(engine, name, current, previous, all);
-                LOG.infof("%s: %s now runs %s (was %s)", hostName, name, digest, previous);
-                return Result.updated(digest, previous);
-            }
-            String logs = id == null ? "" : engine.logs(id, config.logLines());
-            if (id != null) engine.remove(id);
-            if (current != null) {
-                engine.rename(current.id(), name);
-                start(engine, current.id());
-            }
-            LOG.warnf(
-                    "%s: %s on %s failed, previous restarted: %s",
-                    hostName, digest, name, unhealthy);
-            return Result.failed(unhealthy + "; " + Reasons.PREVIOUS_RESTORED, logs, previous);
-        } catch (RuntimeException e) {
-            if (unreachable(e)) throw new Unreachable(e);
-            LOG.warnf("%s: swap to %s failed: %s", hostName, digest, e.getMessage());
-            return Result.failed(e.getMessage(), "", null);
-        }
-    }
-
-    /**
-     * Starts the retained container of {@code digest} again (no pull), or keeps what runs when
-     * {@code digest} is null; without a retained one, it swaps to {@code digest} (pull).
-     */
-    public Result restore(String hostName, String appName, String digest) {
-        return attempts(
-                hostName, "restore of " + digest, () -> restoreOnce(hostName, appName, digest));
-    }
-
-    private Result restoreOnce(String hostName, String appName, String digest) {
-        Fleet.Host host = fleet.host(hostName).orElseThrow();
-        Fleet.App app = fleet.app(appName).orElseThrow();
-        String name = app.container();
-        try {
-            ContainerHost engine = hosts.get(hostName);
-            List<ContainerSpec> all = recoverAndList(engine, app);
-            ContainerSpec current = main(all, name).orElse(null);
-            String currentDigest = current == null ? null : digestOf(engine, current, app);
-            if (digest == null || (current != null && digest.equals(currentDigest))) {
-                return Result.updated(currentDigest, currentDigest);
-            }
-            Optional<ContainerSpec> retained =
-                    all.stream()
-                            .filter(c -> !c.name().equals(name))
-                            .filter(c -> digest.equals(digestOf(engine, c, app)))
-                            .max(byLastStopped());
-            if (retained.isEmpty()) {
-                LOG.infof("%s: no retained %s container of %s: pulling it", hostName, name, digest);
-                return swap(hostName, appName, digest);
-            }
-            ContainerSpec back = retained.get();
-            if (current != null) {
-                engine.stop(current.id(), config.stopTimeout());
-                retire(engine, all, current, currentDigest, name);
-            }
-            engine.rename(back.id(), name);
-            start(engine, back.id());
-            String unhealthy = waitHealthy(engine, back.id(), host, app);
-            if (unhealthy == null) {
-                prune(
-                        engine,
-                        name,
-                        current,
-                        currentDigest,
-                        all.stream().filter(c -> !c.id().equals(back.id())).toList());
-                LOG.infof("%s: %s back on %s (was %s)", hostName, name, digest, currentDigest);
-                return Result.updated(digest, currentDigest);
-            }
-            String logs = engine.logs(back.id(), config.logLines());
-            engine.stop(back.id(), config.stopTimeout());
-            engine.rename(back.id(), back.name());
-            if (current != null) {
-                engine.rename(current.id(), name);
-                start(engine, current.id());
-            }
-            return Result.failed(unhealthy, logs, currentDigest);
-        } catch (RuntimeException e) {
-            if (unreachable(e)) throw new Unreachable(e);
-            LOG.warnf("%s: restore of %s failed: %s", hostName, digest, e.getMessage());
-            return Result.failed(e.getMessage(), "", null);
-        }
-    }
-
-    // --- crash safety --------------------------------------------------------------------------
-
-    /**
-     * Brings a host's app containers to a consistent state after an interrupted swap: never two
-     * running (the named one wins), an old container stopped but not renamed is started again, a
-     * new one created but never started is removed and the previous one comes back.
-     *
-     * @return what it did, empty when nothing was needed
-     */
-    public List<String> recover(ContainerHost engine, Fleet.App app) {
-        return recover(engine, app, engine.appContainers(app.container()));
-    }
-
-    /** Recovers, and returns the app's containers as they are afterwards. */
-    private List<ContainerSpec> recoverAndList(ContainerHost engine, Fleet.App app) {
-        List<ContainerSpec> all = engine.appContainers(app.container());
-        return recover(engine, app, all).isEmpty() ? all : engine.appContainers(app.container());
-    }
-
-    private List<String> recover(ContainerHost engine, Fleet.App app, List<ContainerSpec> found) {
-        String name = app.container();
-        List<String> done = new ArrayList<>();
-        List<ContainerSpec> all = found;
-        List<ContainerSpec> running = all.stream().filter(ContainerSpec::running).toList();
-        if (running.size() > 1) {
-            ContainerSpec keep =
-                    running.stream()
-                            .filter(c -> c.name().equals(name))
-                            .findFirst()
-                            .orElse(running.get(0));
-            for (ContainerSpec c : running) {
-                if (!c.id().equals(keep.id())) {
-                    engine.stop(c.id(), config.stopTimeout());
-                    done.add("stopped " + c.name() + " (two app containers were running)");
-                }
-            }
-            all = engine.appContainers(name);
-        }
-        Optional<ContainerSpec> main = main(all, name);
-        List<ContainerSpec> retained = all.stream().filter(c -> !c.name().equals(name)).toList();
-        Optional<ContainerSpec> last = retained.stream().max(byLastStopped());
-        if (main.isEmpty() && last.isPresent()) {
-            engine.rename(last.get().id(), name);
-            start(engine, last.get().id());
-            done.add("renamed " + last.get().name() + " back to " + name + " and started it");
-        } else if (main.isPresent() && !main.get().running()) {
-            ContainerSpec m = main.get();
-            if ("created".equals(m.state()) && last.isPresent()) {
-                engine.remove(m.id());
-                engine.rename(last.get().id(), name);
-                start(engine, last.get().id());
-                done.add(
-                        "removed never-started "
-                                + name
-                                + ", restarted "
-                                + last.get().name()
-                                + " as "
-                                + name);
-            } else {
-                start(engine, m.id());
-                done.add("started stopped " + name);
-            }
-        }
-        if (!done.isEmpty())
-            LOG.warnf("%s: recovered an interrupted swap: %s", engine.describe(), done);
-        return done;
-    }
-
-    /** Runs {@link #recover} on a host by name; errors are logged, not thrown. */
-    public List<String> recover(String hostName, String appName) {
-        try {
-            return recover(hosts.get(hostName), fleet.app(appName).orElseThrow());
-        } catch (RuntimeException e) {
-            LOG.warnf("%s: cannot check for interrupted swaps: %s", hostName, e.getMessage());
-            return List.of();
         }
     }
 
@@ -395,28 +336,12 @@ public class SwapService {
                         .orElse("");
         try {
             ContainerHost engine = hosts.get(host.name());
-            List<ContainerSpec> all = engine.appContainers(app.container());
-            ContainerView main =
-                    main(all, app.container())
-                            .map(
-                                    c ->
-                                            new ContainerView(
-                                                    c.name(),
-                                                    c.id(),
-                                                    c.state(),
-                                                    digestOf(engine, c, app)))
-                            .orElse(null);
+            Wanted w = Wanted.of(fleet, app, host, null, config.retained());
+            Observation seen = observe(engine, w, false);
+            ContainerView main = seen.main(app.container()).map(SwapService::view).orElse(null);
             List<ContainerView> retained =
-                    all.stream()
-                            .filter(c -> !c.name().equals(app.container()))
-                            .sorted(byLastStopped().reversed())
-                            .map(
-                                    c ->
-                                            new ContainerView(
-                                                    c.name(),
-                                                    c.id(),
-                                                    c.state(),
-                                                    digestOf(engine, c, app)))
+                    seen.retainedNewestFirst(app.container()).stream()
+                            .map(SwapService::view)
                             .toList();
             return new HostView(host.name(), driver, app.name(), main, retained, null);
         } catch (RuntimeException e) {
@@ -424,13 +349,11 @@ public class SwapService {
         }
     }
 
-    // --- helpers -------------------------------------------------------------------------------
+    private static ContainerView view(Seen c) {
+        return new ContainerView(c.name(), c.id(), c.spec().state(), c.digest());
+    }
 
-    /**
-     * Error answers (4xx/5xx) in a row, over {@code definite-failure-after}, that fail a health
-     * check.
-     */
-    static final int DEFINITE_ANSWERS = 3;
+    // --- probing -------------------------------------------------------------------------------
 
     /** How long a start waits for the host port the previous container held to be free. */
     static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
@@ -470,221 +393,53 @@ public class SwapService {
         }
     }
 
-    private static Optional<ContainerSpec> main(List<ContainerSpec> all, String name) {
-        return all.stream().filter(c -> c.name().equals(name)).findFirst();
-    }
-
-    private static Comparator<ContainerSpec> byLastStopped() {
-        return Comparator.comparing(
-                        (ContainerSpec c) ->
-                                c.finishedAt() == null ? Instant.EPOCH : c.finishedAt())
-                .thenComparing(c -> c.created() == null ? Instant.EPOCH : c.created());
-    }
-
-    /** Renames the stopped previous container to {@code <name>-<sha12>}, replacing a namesake. */
-    private void retire(
-            ContainerHost engine,
-            List<ContainerSpec> all,
-            ContainerSpec current,
-            String digest,
-            String name) {
-        String retainedName = name + "-" + shortSha(digest, current.imageId());
-        for (ContainerSpec c : all) {
-            if (c.name().equals(retainedName) && !c.id().equals(current.id()))
-                engine.remove(c.id());
-        }
-        engine.rename(current.id(), retainedName);
-    }
-
     /**
-     * Keeps the last {@code retained} previous containers (the one just retired first, then the
-     * others by the time they stopped), removes older ones.
-     */
-    private void prune(
-            ContainerHost engine,
-            String name,
-            ContainerSpec retired,
-            String retiredDigest,
-            List<ContainerSpec> before) {
-        String retiredName =
-                retired == null ? null : name + "-" + shortSha(retiredDigest, retired.imageId());
-        List<ContainerSpec> old = new ArrayList<>();
-        if (retired != null) old.add(retired);
-        before.stream()
-                .filter(c -> !c.name().equals(name) && !c.running())
-                .filter(c -> retired == null || !c.id().equals(retired.id()))
-                .filter(c -> !c.name().equals(retiredName)) // replaced by retire()
-                .sorted(byLastStopped().reversed())
-                .forEach(old::add);
-        for (int i = config.retained(); i < old.size(); i++) {
-            engine.remove(old.get(i).id());
-        }
-    }
-
-    static String shortSha(String digest, String imageId) {
-        String s = digest != null ? digest : imageId;
-        if (s == null) return "000000000000";
-        int colon = s.indexOf(':');
-        String hex = colon < 0 ? s : s.substring(colon + 1);
-        return hex.length() >= 12
-                ? hex.substring(0, 12)
-                : String.format("%-12s", hex).replace(' ', '0');
-    }
-
-    /** The manifest digest a container runs: our label, its image reference, or the image's. */
-    String digestOf(ContainerHost engine, ContainerSpec c, Fleet.App app) {
-        String label = c.labels().get(ImageLabels.DIGEST);
-        if (label != null) return label;
-        if (c.image() != null && c.image().contains("@sha256:")) {
-            return c.image().substring(c.image().indexOf('@') + 1);
-        }
-        List<String> digests = engine.repoDigests(c.imageId());
-        String repo = fleet.registry().imageName(app.image()) + "@";
-        return digests.stream()
-                .filter(d -> d.startsWith(repo))
-                .findFirst()
-                .or(() -> digests.stream().findFirst())
-                .map(d -> d.substring(d.indexOf('@') + 1))
-                .orElse(null);
-    }
-
-    /** The container's own settings: what its image set by itself is left to the new image. */
-    static ContainerSpec withoutImageDefaults(ContainerSpec c, ImageConfig image) {
-        List<String> env = c.env().stream().filter(e -> !image.env().contains(e)).toList();
-        Map<String, String> labels = new HashMap<>(c.labels());
-        image.labels().forEach((k, v) -> labels.remove(k, v));
-        List<String> cmd = c.cmd().equals(image.cmd()) ? List.of() : c.cmd();
-        List<String> entrypoint =
-                c.entrypoint().equals(image.entrypoint()) ? List.of() : c.entrypoint();
-        String hostname =
-                c.hostname() != null && c.id() != null && c.id().startsWith(c.hostname())
-                        ? null
-                        : c.hostname();
-        return new ContainerSpec(
-                c.id(),
-                c.name(),
-                c.image(),
-                c.imageId(),
-                env,
-                cmd,
-                entrypoint,
-                hostname,
-                labels,
-                c.restartPolicy(),
-                c.restartMaxRetries(),
-                c.networkMode(),
-                c.ports(),
-                c.state(),
-                c.health(),
-                c.created(),
-                c.finishedAt());
-    }
-
-    /** Settings for a host that has no app container yet. */
-    private static ContainerSpec defaults(Fleet.App app, Fleet.Host host) {
-        List<String> env = new ArrayList<>();
-        if (app.env() != null) app.env().forEach((k, v) -> env.add(k + "=" + v));
-        env.add("CANARY_HOST=" + host.name());
-        return new ContainerSpec(
-                null,
-                app.container(),
-                null,
-                null,
-                env,
-                null,
-                null,
-                null,
-                null,
-                "unless-stopped",
-                0,
-                null,
-                List.of(
-                        new ContainerSpec.PortBinding(
-                                app.port() + "/tcp", host.address(), Integer.toString(app.port()))),
-                null,
-                null,
-                null,
-                null);
-    }
-
-    /**
-     * Waits until the container answers {@code GET http://<host address>:<port><healthPath>} with
-     * 2xx, and its Docker healthcheck (if the image has one) says healthy, within the fleet's
-     * health deadline.
+     * Probes the container ({@code GET http://<host address>:<port><healthPath>} and its Docker
+     * state) until {@link HealthCheck} gives a verdict.
      *
      * @return null when healthy, else why not
      */
     String waitHealthy(ContainerHost engine, String id, Fleet.Host host, Fleet.App app) {
-        Duration timeout = fleet.rollout().healthTimeout();
-        Instant deadline = Instant.now().plus(timeout);
-        String last = "no answer";
-        long pause = 25;
-        int errors = 0; // answers >= 400 in a row
-        Instant firstError = null;
-        Duration definite = config.definiteFailureAfter();
+        HealthCheck check =
+                new HealthCheck(
+                        Instant.now(),
+                        fleet.rollout().healthTimeout(),
+                        config.definiteFailureAfter());
         while (true) {
             ContainerSpec c = engine.inspect(id);
-            if (!c.running()) {
-                return "container " + c.name() + " is " + c.state() + ", not running";
-            }
-            if ("unhealthy".equals(c.health())) {
-                return "Docker healthcheck of " + c.name() + " reports unhealthy";
-            }
-            ContainerSpec.PortBinding b = c.published(app.port());
-            String port =
-                    b == null || b.hostPort().isEmpty()
-                            ? Integer.toString(app.port())
-                            : b.hostPort();
-            URI uri = URI.create("http://" + host.address() + ":" + port + app.healthPath());
-            try {
-                HttpResponse<Void> r =
-                        http.send(
-                                HttpRequest.newBuilder(uri)
-                                        .timeout(Duration.ofSeconds(2))
-                                        .GET()
-                                        .build(),
-                                HttpResponse.BodyHandlers.discarding());
-                boolean http2xx = r.statusCode() / 100 == 2;
-                last = "GET " + uri + " → " + r.statusCode();
-                if (http2xx && (c.health() == null || "healthy".equals(c.health()))) return null;
-                if (http2xx) last = last + ", Docker healthcheck " + c.health();
-                if (r.statusCode() >= 400) {
-                    if (errors++ == 0) firstError = Instant.now();
-                    Duration over = Duration.between(firstError, Instant.now());
-                    // the app answers, and says no: a definite failure, no need to wait for the
-                    // deadline (silence and refused connections still get all of it)
-                    if (errors >= DEFINITE_ANSWERS && over.compareTo(definite) >= 0) {
-                        return Reasons.HEALTH_DEFINITE
-                                + "GET "
-                                + uri
-                                + " answered "
-                                + r.statusCode()
-                                + " "
-                                + errors
-                                + " times in a row over "
-                                + over.toMillis()
-                                + " ms";
-                    }
-                } else {
-                    errors = 0;
+            HealthCheck.Verdict v = check.container(c).orElse(null);
+            if (v == null) {
+                ContainerSpec.PortBinding b = c.published(app.port());
+                String port =
+                        b == null || b.hostPort().isEmpty()
+                                ? Integer.toString(app.port())
+                                : b.hostPort();
+                URI uri = URI.create("http://" + host.address() + ":" + port + app.healthPath());
+                try {
+                    HttpResponse<Void> r =
+                            http.send(
+                                    HttpRequest.newBuilder(uri)
+                                            .timeout(Duration.ofSeconds(2))
+                                            .GET()
+                                            .build(),
+                                    HttpResponse.BodyHandlers.discarding());
+                    v = check.answered(uri.toString(), r.statusCode(), c.health(), Instant.now());
+                } catch (IOException e) {
+                    v = check.noAnswer(uri.toString(), e.getClass().getSimpleName(), Instant.now());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "interrupted";
                 }
-            } catch (IOException e) {
-                errors = 0;
-                last = "GET " + uri + " → " + e.getClass().getSimpleName();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "interrupted";
             }
-            if (Instant.now().isAfter(deadline)) {
-                return Reasons.HEALTH_TIMEOUT + timeout.toSeconds() + "s (" + last + ")";
-            }
+            if (v instanceof HealthCheck.Healthy) return null;
+            if (v instanceof HealthCheck.Unhealthy u) return u.reason();
             try {
-                Thread.sleep(pause); // polling the app: the only wait is for the app itself
+                // polling the app: the only wait is for the app itself
+                Thread.sleep(((HealthCheck.Wait) v).pause().toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return "interrupted";
             }
-            pause = Math.min(pause * 2, 250);
         }
     }
 }

@@ -27,6 +27,7 @@ import dev.canaryrelease.deploy.domain.Policy;
 import dev.canaryrelease.deploy.domain.Release;
 import dev.canaryrelease.deploy.domain.ReleaseMachine;
 import dev.canaryrelease.deploy.domain.Rollouts;
+import dev.canaryrelease.deploy.domain.SwapResult;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.messaging.EventOutbox;
@@ -294,13 +295,13 @@ public class DeployEngine {
             String host,
             Stage stage,
             String wanted,
-            java.util.function.Supplier<SwapService.Result> work) {
-        SwapService.Result r;
+            java.util.function.Supplier<SwapResult> work) {
+        SwapResult r;
         try {
             r = work.get();
         } catch (RuntimeException ex) {
             LOG.errorf(ex, "release %s: %s on %s failed unexpectedly", releaseId, stage, host);
-            r = new SwapService.Result(false, null, null, host + ": " + ex, "");
+            r = new SwapResult(false, null, null, host + ": " + ex, "");
         }
         CanaryEvent data =
                 r.ok()

@@ -34,6 +34,7 @@ import com.github.dockerjava.transport.DockerHttpClient.Request;
 import com.github.dockerjava.transport.DockerHttpClient.Response;
 
 import dev.canaryrelease.deploy.Infra;
+import dev.canaryrelease.deploy.domain.ContainerSpec;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.testsupport.infra.Binaries;
 import dev.canaryrelease.testsupport.infra.FreePorts;

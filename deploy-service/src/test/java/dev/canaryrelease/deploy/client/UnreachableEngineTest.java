@@ -22,6 +22,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.canaryrelease.deploy.EngineRelay;
 import dev.canaryrelease.deploy.Infra;
 import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.deploy.domain.SwapResult;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.fleet.FleetLoader;
 
@@ -147,7 +148,7 @@ class UnreachableEngineTest {
         SimpleMeterRegistry metrics = new SimpleMeterRegistry();
         SwapService swaps = swaps(new Config(30, Duration.ofMillis(100)), metrics);
 
-        CompletableFuture<SwapService.Result> swap =
+        CompletableFuture<SwapResult> swap =
                 CompletableFuture.supplyAsync(() -> swaps.swap("docker0", APP, Infra.v2));
         // two attempts have met a cut connection before the engine comes back
         Awaitility.await("two attempts failed on the cut connection")
@@ -157,7 +158,7 @@ class UnreachableEngineTest {
         assertTrue(relay.refused.get() >= 2, "the relay cut " + relay.refused + " connections");
         relay.cut.set(false);
 
-        SwapService.Result r = swap.get(120, TimeUnit.SECONDS);
+        SwapResult r = swap.get(120, TimeUnit.SECONDS);
         assertTrue(r.ok(), "the swap ends well once the engine answers: " + r);
         assertEquals(Infra.v2, r.digest());
         assertTrue(Infra.page(Infra.docker0).contains("v2"), Infra.page(Infra.docker0));
@@ -174,7 +175,7 @@ class UnreachableEngineTest {
         SimpleMeterRegistry metrics = new SimpleMeterRegistry();
         SwapService swaps = swaps(new Config(3, Duration.ofMillis(50)), metrics);
 
-        SwapService.Result r = swaps.swap("docker0", APP, Infra.v2);
+        SwapResult r = swaps.swap("docker0", APP, Infra.v2);
 
         assertFalse(r.ok(), r.toString());
         assertTrue(
@@ -197,7 +198,7 @@ class UnreachableEngineTest {
         SimpleMeterRegistry metrics = new SimpleMeterRegistry();
         SwapService swaps = swaps(fleet, new Config(3, Duration.ofSeconds(5)), metrics);
 
-        SwapService.Result r = swaps.swap("docker1", APP, Infra.v2);
+        SwapResult r = swaps.swap("docker1", APP, Infra.v2);
 
         assertFalse(r.ok(), r.toString());
         assertTrue(

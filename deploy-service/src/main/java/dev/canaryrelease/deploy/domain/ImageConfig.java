@@ -1,4 +1,4 @@
-package dev.canaryrelease.deploy.client;
+package dev.canaryrelease.deploy.domain;
 
 import java.util.List;
 import java.util.Map;

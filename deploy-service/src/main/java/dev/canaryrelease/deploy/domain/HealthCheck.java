@@ -1,0 +1,112 @@
+package dev.canaryrelease.deploy.domain;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The verdict rule of one health check of a new container: healthy when the app answers {@code GET
+ * <healthPath>} with 2xx and its Docker healthcheck (if the image has one) says healthy; unhealthy
+ * at once when the container stopped or Docker says unhealthy, or on a definite no (4xx/5xx {@link
+ * #DEFINITE_ANSWERS} times in a row over {@code definiteAfter}); silence and refused connections
+ * wait for the whole deadline. The executor probes and asks after each probe; this class only
+ * judges (deterministic, the clock is an argument). Not thread-safe: one per check.
+ */
+public final class HealthCheck {
+
+    /** Error answers (4xx/5xx) in a row, over {@code definite-failure-after}, that fail a check. */
+    public static final int DEFINITE_ANSWERS = 3;
+
+    private static final long FIRST_PAUSE_MS = 25;
+    private static final long MAX_PAUSE_MS = 250;
+
+    /** What the rule says after a probe. */
+    public sealed interface Verdict {}
+
+    public record Healthy() implements Verdict {}
+
+    public record Unhealthy(String reason) implements Verdict {}
+
+    /** No verdict yet: probe again after {@code pause}. */
+    public record Wait(Duration pause) implements Verdict {}
+
+    private final Duration timeout;
+    private final Instant deadline;
+    private final Duration definiteAfter;
+    private String last = "no answer";
+    private long pause = FIRST_PAUSE_MS;
+    private int errors; // answers >= 400 in a row
+    private Instant firstError;
+
+    /**
+     * @param start when the check starts
+     * @param timeout the fleet's health deadline ({@code rollout.deadlines.health})
+     * @param definiteAfter {@code canary.deploy.definite-failure-after}
+     */
+    public HealthCheck(Instant start, Duration timeout, Duration definiteAfter) {
+        this.timeout = timeout;
+        this.deadline = start.plus(timeout);
+        this.definiteAfter = definiteAfter;
+    }
+
+    /** The container as inspected before a probe: one not running, or unhealthy, is a verdict. */
+    public Optional<Verdict> container(ContainerSpec c) {
+        if (!c.running()) {
+            return Optional.of(
+                    new Unhealthy("container " + c.name() + " is " + c.state() + ", not running"));
+        }
+        if ("unhealthy".equals(c.health())) {
+            return Optional.of(
+                    new Unhealthy("Docker healthcheck of " + c.name() + " reports unhealthy"));
+        }
+        return Optional.empty();
+    }
+
+    /** The app answered {@code GET uri} with {@code status}; {@code dockerHealth} may be null. */
+    public Verdict answered(String uri, int status, String dockerHealth, Instant now) {
+        boolean http2xx = status / 100 == 2;
+        if (http2xx && (dockerHealth == null || "healthy".equals(dockerHealth))) {
+            return new Healthy();
+        }
+        last = "GET " + uri + " → " + status;
+        if (http2xx) last = last + ", Docker healthcheck " + dockerHealth;
+        if (status >= 400) {
+            if (errors++ == 0) firstError = now;
+            Duration over = Duration.between(firstError, now);
+            // the app answers, and says no: a definite failure, no need to wait for the deadline
+            // (silence and refused connections still get all of it)
+            if (errors >= DEFINITE_ANSWERS && over.compareTo(definiteAfter) >= 0) {
+                return new Unhealthy(
+                        Reasons.HEALTH_DEFINITE
+                                + "GET "
+                                + uri
+                                + " answered "
+                                + status
+                                + " "
+                                + errors
+                                + " times in a row over "
+                                + over.toMillis()
+                                + " ms");
+            }
+        } else {
+            errors = 0;
+        }
+        return waitOrTimeOut(now);
+    }
+
+    /** {@code GET uri} got no answer ({@code failure}: what, e.g. {@code ConnectException}). */
+    public Verdict noAnswer(String uri, String failure, Instant now) {
+        errors = 0;
+        last = "GET " + uri + " → " + failure;
+        return waitOrTimeOut(now);
+    }
+
+    private Verdict waitOrTimeOut(Instant now) {
+        if (now.isAfter(deadline)) {
+            return new Unhealthy(Reasons.HEALTH_TIMEOUT + timeout.toSeconds() + "s (" + last + ")");
+        }
+        Duration p = Duration.ofMillis(pause);
+        pause = Math.min(pause * 2, MAX_PAUSE_MS);
+        return new Wait(p);
+    }
+}

@@ -1,0 +1,170 @@
+package dev.canaryrelease.deploy.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The health verdict rule as a table: a series of probes (each at a time after the start) and the
+ * verdict after each. Deadline 10 s, definite failure after 1 s.
+ */
+class HealthCheckTest {
+    static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+    static final String URI = "http://127.0.0.11:3000/health";
+
+    /** A probe: at {@code ms} after the start, the container's state, Docker health, answer. */
+    record Probe(long ms, String state, String health, Integer status, String failure) {}
+
+    static Probe answer(long ms, int status) {
+        return new Probe(ms, "running", null, status, null);
+    }
+
+    static Probe answer(long ms, int status, String dockerHealth) {
+        return new Probe(ms, "running", dockerHealth, status, null);
+    }
+
+    static Probe silence(long ms) {
+        return new Probe(ms, "running", null, null, "ConnectException");
+    }
+
+    static Probe container(long ms, String state, String health) {
+        return new Probe(ms, state, health, null, null);
+    }
+
+    record Row(String name, List<Probe> probes, List<String> verdicts) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Row row(String name, List<Probe> probes, String... verdicts) {
+        return new Row(name, probes, List.of(verdicts));
+    }
+
+    static String text(HealthCheck.Verdict v) {
+        if (v instanceof HealthCheck.Healthy) return "healthy";
+        if (v instanceof HealthCheck.Unhealthy u) return "unhealthy: " + u.reason();
+        return "wait " + ((HealthCheck.Wait) v).pause().toMillis();
+    }
+
+    static Stream<Row> rows() {
+        return Stream.of(
+                row(
+                        "2xx without a Docker healthcheck: healthy",
+                        List.of(answer(0, 200)),
+                        "healthy"),
+                row(
+                        "2xx while Docker says starting: wait, then healthy",
+                        List.of(answer(0, 204, "starting"), answer(30, 200, "healthy")),
+                        "wait 25",
+                        "healthy"),
+                row(
+                        "the container exited: unhealthy at once",
+                        List.of(container(0, "exited", null)),
+                        "unhealthy: container example-app is exited, not running"),
+                row(
+                        "Docker says unhealthy: unhealthy at once",
+                        List.of(container(0, "running", "unhealthy")),
+                        "unhealthy: Docker healthcheck of example-app reports unhealthy"),
+                row(
+                        "three 500s within 1 s are not yet definite; the pause doubles to 250 ms",
+                        List.of(
+                                answer(0, 500),
+                                answer(100, 500),
+                                answer(200, 500),
+                                answer(300, 500),
+                                answer(400, 500),
+                                answer(500, 500)),
+                        "wait 25",
+                        "wait 50",
+                        "wait 100",
+                        "wait 200",
+                        "wait 250",
+                        "wait 250"),
+                row(
+                        "500s in a row over 1 s: a definite failure before the deadline",
+                        List.of(answer(0, 500), answer(600, 503), answer(1000, 500)),
+                        "wait 25",
+                        "wait 50",
+                        "unhealthy: "
+                                + Reasons.HEALTH_DEFINITE
+                                + "GET "
+                                + URI
+                                + " answered 500 3 times in a row over 1000 ms"),
+                row(
+                        "a refused connection between error answers starts the count again",
+                        List.of(
+                                answer(0, 500),
+                                answer(600, 500),
+                                silence(900),
+                                answer(1000, 500),
+                                answer(2500, 500)),
+                        "wait 25",
+                        "wait 50",
+                        "wait 100",
+                        "wait 200",
+                        "wait 250"),
+                row(
+                        "silence waits the whole deadline, then says what it last saw",
+                        List.of(silence(0), silence(9_999), silence(10_001)),
+                        "wait 25",
+                        "wait 50",
+                        "unhealthy: "
+                                + Reasons.HEALTH_TIMEOUT
+                                + "10s (GET "
+                                + URI
+                                + " → ConnectException)"),
+                row(
+                        "a 404 until the deadline, fewer than three in a row past 1 s: timeout",
+                        List.of(answer(0, 404), answer(10_001, 404)),
+                        "wait 25",
+                        "unhealthy: " + Reasons.HEALTH_TIMEOUT + "10s (GET " + URI + " → 404)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rows")
+    void judgesEachProbe(Row r) {
+        HealthCheck check = new HealthCheck(T0, Duration.ofSeconds(10), Duration.ofSeconds(1));
+        List<String> verdicts = new ArrayList<>();
+        for (Probe p : r.probes()) {
+            ContainerSpec c =
+                    new ContainerSpec(
+                            "id",
+                            "example-app",
+                            null,
+                            null,
+                            null,
+                            null,
+                            null,
+                            null,
+                            null,
+                            "",
+                            0,
+                            null,
+                            null,
+                            p.state(),
+                            p.health(),
+                            T0,
+                            null);
+            Instant now = T0.plusMillis(p.ms());
+            HealthCheck.Verdict v =
+                    check.container(c)
+                            .orElseGet(
+                                    () ->
+                                            p.status() != null
+                                                    ? check.answered(
+                                                            URI, p.status(), p.health(), now)
+                                                    : check.noAnswer(URI, p.failure(), now));
+            verdicts.add(text(v));
+        }
+        assertEquals(r.verdicts(), verdicts);
+    }
+}
