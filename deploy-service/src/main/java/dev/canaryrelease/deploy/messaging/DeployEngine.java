@@ -60,8 +60,6 @@ public class DeployEngine {
     private final EventOutbox outbox;
     private final SwapService swaps;
     private final DeployConfig config;
-    private final Policy policy;
-    private final Set<String> apps;
     private Rollouts rollouts;
     private final Set<String> seen = new HashSet<>();
     private final Map<String, EventEnvelope<?>> lastEvent = new HashMap<>();
@@ -85,22 +83,21 @@ public class DeployEngine {
                         Duration.ofSeconds(150));
         this.swaps = swaps;
         this.config = config;
-        this.policy = Policy.of(fleet, config.lbAnswerMargin());
-        this.apps =
+        this.rollouts = restorer(fleet, config).apply(List.of());
+    }
+
+    /**
+     * Makes releases under the fleet's policy and apps: a snapshot's, in first-seen order (none: a
+     * first start).
+     */
+    public static java.util.function.Function<List<Release>, Rollouts> restorer(
+            Fleet fleet, DeployConfig config) {
+        Policy policy = Policy.of(fleet, config.lbAnswerMargin());
+        Set<String> apps =
                 fleet.apps().stream()
                         .map(Fleet.App::name)
                         .collect(java.util.stream.Collectors.toSet());
-        this.rollouts = new Rollouts(policy, apps);
-    }
-
-    /** Releases under this service's policy and apps: a snapshot's, in first-seen order. */
-    public Rollouts rollouts(List<Release> inOrder) {
-        return Rollouts.restored(policy, apps, inOrder);
-    }
-
-    /** This service's CloudEvent source (its own events). */
-    public String source() {
-        return publisher.source();
+        return inOrder -> Rollouts.restored(policy, apps, inOrder);
     }
 
     // --- start: replay -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,6 +22,7 @@ import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
@@ -41,6 +43,7 @@ import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
 import dev.canaryrelease.events.topics.TopicsAtStart;
 import dev.canaryrelease.events.topics.TopicsConfig;
+import dev.canaryrelease.fleet.Fleet;
 
 /**
  * deploy-service's state that outlives the event topics' retention: a snapshot of every release in
@@ -81,9 +84,10 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
 
     private final Map<String, Object> kafka;
     private final TopicsConfig topics;
-    private final DeployConfig config;
+    private final Duration interval;
     private final HistoryReader history;
-    private final DeployEngine engine;
+    private final Function<List<Release>, Rollouts> restore;
+    private final String source;
     private final Map<String, Long> resumeAt = new ConcurrentHashMap<>();
     private ReplayFold fold;
     private SnapshotTopic writer;
@@ -98,12 +102,36 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
             TopicsConfig topics,
             DeployConfig config,
             HistoryReader history,
-            DeployEngine engine) {
+            Fleet fleet,
+            @ConfigProperty(name = "canary.service.name") String service) {
+        // not the engine: it is made once the channels run (its emitter), after this has read
+        this(
+                kafka,
+                topics,
+                config.snapshotInterval(),
+                history,
+                DeployEngine.restorer(fleet, config),
+                EventEnvelope.sourceOf(service));
+    }
+
+    /**
+     * @param restore makes the releases of a snapshot (in first-seen order) under the service's
+     *     policy
+     * @param source the service's CloudEvent source (its own events in history)
+     */
+    public DeploySnapshots(
+            Map<String, Object> kafka,
+            TopicsConfig topics,
+            Duration interval,
+            HistoryReader history,
+            Function<List<Release>, Rollouts> restore,
+            String source) {
         this.kafka = kafka;
         this.topics = topics;
-        this.config = config;
+        this.interval = interval;
         this.history = history;
-        this.engine = engine;
+        this.restore = restore;
+        this.source = source;
     }
 
     void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
@@ -135,7 +163,7 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
         }
         fold = load();
         long loaded = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        Map<String, Long> from = fold.next();
+        Map<String, Long> from = Map.copyOf(fold.next());
         catchUp();
         resumeAt.putAll(fold.next());
         loadMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -161,7 +189,6 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
 
     /** Starts writing the snapshot every {@code canary.deploy.snapshot-interval}. */
     public void schedule() {
-        Duration interval = config.snapshotInterval();
         flusher =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
@@ -201,7 +228,7 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
             // a snapshot is written in one transaction, releases with their state: without a
             // state there are no releases either
             snapshotReleases = 0;
-            return new ReplayFold(engine.rollouts(List.of()), engine.source(), List.of(), Map.of());
+            return new ReplayFold(restore.apply(List.of()), source, List.of(), Map.of());
         }
         List<Release> inOrder =
                 releases.values().stream()
@@ -212,8 +239,7 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
         List<ReplayFold.Pending> outstanding = new ArrayList<>();
         for (StoredState.StoredPending p : state[0].outstanding()) outstanding.add(p.pending());
         written = Map.copyOf(state[0].next());
-        return new ReplayFold(
-                engine.rollouts(inOrder), engine.source(), outstanding, state[0].next());
+        return new ReplayFold(restore.apply(inOrder), source, outstanding, state[0].next());
     }
 
     /** Reads the replay topics on from the fold's positions to their end and folds them. */
@@ -306,7 +332,8 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
         return loadMillis;
     }
 
-    synchronized void close() {
+    /** Closes the writer (nothing flushed). */
+    public synchronized void close() {
         if (writer != null) {
             writer.close();
             writer = null;

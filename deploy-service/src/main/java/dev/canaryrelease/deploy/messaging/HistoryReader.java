@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Properties;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,15 +40,24 @@ public class HistoryReader {
 
     private final String bootstrap;
     private final Map<String, Object> security;
-    private final DeployConfig config;
+    private final List<String> topics;
+    private final Duration timeout;
 
+    @Inject
     public HistoryReader(
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
             @Identifier("default-kafka-broker") Map<String, Object> kafka,
             DeployConfig config) {
+        this(bootstrap, kafka, config.replayTopics(), config.replayTimeout());
+    }
+
+    /** Reads {@code topics} as the principal of {@code kafka}, each read within {@code timeout}. */
+    public HistoryReader(
+            String bootstrap, Map<String, Object> kafka, List<String> topics, Duration timeout) {
         this.bootstrap = bootstrap;
         this.security = KafkaClientSecurity.of(kafka);
-        this.config = config;
+        this.topics = List.copyOf(topics);
+        this.timeout = timeout;
     }
 
     /** Events read, in replay order, and per {@code topic:partition} the next offset after them. */
@@ -73,14 +83,14 @@ public class HistoryReader {
         p.put(
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                 ByteArrayDeserializer.class.getName());
-        Instant deadline = Instant.now().plus(config.replayTimeout());
+        Instant deadline = Instant.now().plus(timeout);
         Map<TopicPartition, List<EventEnvelope<CanaryEvent>>> byPartition =
                 new java.util.LinkedHashMap<>();
         Map<String, Long> next = new java.util.LinkedHashMap<>();
         int count = 0;
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
             List<TopicPartition> parts = new ArrayList<>();
-            for (String topic : config.replayTopics()) {
+            for (String topic : topics) {
                 List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
                 if (infos == null) continue;
                 infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
@@ -107,10 +117,7 @@ public class HistoryReader {
             while (!caughtUp(consumer, end)) {
                 if (Instant.now().isAfter(deadline)) {
                     throw new IllegalStateException(
-                            "replay did not reach the end of "
-                                    + config.replayTopics()
-                                    + " within "
-                                    + config.replayTimeout());
+                            "replay did not reach the end of " + topics + " within " + timeout);
                 }
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     try {
@@ -130,7 +137,7 @@ public class HistoryReader {
             if (count > 0 || skipped > 0) {
                 LOG.infof(
                         "replay: %d events from %s (%d unreadable records skipped)",
-                        count, config.replayTopics(), skipped);
+                        count, topics, skipped);
             }
         }
         return new Chunk(ReplayOrder.merge(new ArrayList<>(byPartition.values())), next);
