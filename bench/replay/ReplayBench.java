@@ -19,6 +19,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -29,6 +35,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.BuildStarted;
@@ -47,16 +54,19 @@ import dev.canaryrelease.events.topics.Retention;
 import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
 import dev.canaryrelease.events.topics.TopicsConfig;
+import dev.canaryrelease.testsupport.KafkaTls;
 
 /**
  * {@code bench/replay}: seeds RELEASES releases of history into a real broker (KafkaBrokerMain, its
  * own process), then starts each service twice and prints the time to ready and the RSS of each
  * start: the first start builds the service's snapshot from the event topics (the first start
- * after an upgrade), the second is a restart. A service is a {@link Service}: add deploy-service's
- * with its jar, its environment, its readiness URL and the events its state needs (its own {@link
- * Seeder}).
+ * after an upgrade), the second is a restart. A service is a {@link Service}: the gateway and
+ * deploy-service, each with its jar, its environment, its readiness URL and its snapshot topic
+ * (the bench waits until the snapshot's checkpoint covers the seeded history before it reads the
+ * RSS). One {@link Seeder} writes every topic, deploy-service's own events caused as it causes
+ * them (its rollout: canary docker0, then docker1 and docker2 one at a time).
  *
- * <pre>ReplayBench &lt;work dir&gt; &lt;kafka classpath&gt; &lt;gateway jar&gt; [releases]</pre>
+ * <pre>ReplayBench &lt;work dir&gt; &lt;kafka classpath&gt; &lt;gateway jar&gt; &lt;deploy jar&gt; [releases] [services]</pre>
  */
 public final class ReplayBench {
     /** Writes a service's history: one release's events per call. */
@@ -69,7 +79,13 @@ public final class ReplayBench {
     }
 
     /** One service under the bench. */
-    record Service(String name, Path jar, Map<String, String> env, String readyPath) {}
+    record Service(
+            String name,
+            Path jar,
+            Map<String, String> env,
+            String readyPath,
+            String snapshotTopic,
+            String checkpointKey) {}
 
     /** One start of a service. */
     record Start(String service, String kind, long readyMillis, long rssKb, long hwmKb, String note) {}
@@ -86,18 +102,23 @@ public final class ReplayBench {
         Path work = Path.of(args[0]);
         String kafkaCp = args[1];
         Path gatewayJar = Path.of(args[2]);
-        int releases = args.length > 3 ? Integer.parseInt(args[3]) : 10_000;
+        Path deployJar = Path.of(args[3]);
+        int releases = args.length > 4 ? Integer.parseInt(args[4]) : 10_000;
+        String services = args.length > 5 ? args[5] : "gateway,deploy";
         List<Process> started = new ArrayList<>();
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(() -> started.forEach(Process::destroyForcibly)));
 
         int kafkaPort = freePort();
+        // mutual TLS and ACLs as in dev/up: the certificates first, the broker keeps them
+        Path tlsDir = work.resolve("tls");
+        KafkaTls tls = KafkaTls.create(tlsDir);
         Process kafka =
                 new ProcessBuilder(
                                 "java", "-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-cp", kafkaCp,
                                 "dev.canaryrelease.testsupport.KafkaBrokerMain",
                                 Integer.toString(kafkaPort), Integer.toString(freePort()),
-                                work.resolve("kafka").toString())
+                                work.resolve("kafka").toString(), tlsDir.toString())
                         .redirectErrorStream(true)
                         .redirectOutput(work.resolve("kafka.log").toFile())
                         .start();
@@ -106,7 +127,11 @@ public final class ReplayBench {
         String bootstrap = "127.0.0.1:" + kafkaPort;
 
         long t0 = System.nanoTime();
-        long events = seed(bootstrap, releases, List.of(ReplayBench::gatewayRelease));
+        Map<String, Object> admin = new HashMap<>(tls.client(KafkaPrincipals.BROKER));
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Map<String, Object> monitor = new HashMap<>(tls.client(KafkaPrincipals.MONITOR));
+        monitor.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        long events = seed(admin, releases, List.of(ReplayBench::gatewayRelease));
         System.out.printf(
                 "seeded %d releases (%d events) in %d ms%n",
                 releases, events, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
@@ -117,30 +142,55 @@ public final class ReplayBench {
         Files.writeString(files.resolve("tokens"), "viewer bench bench-" + UUID.randomUUID() + "\n");
         String token = Files.readString(files.resolve("tokens")).trim().split(" ")[2];
         Path fleet = fleet(work);
+        Map<String, String> common =
+                Map.of(
+                        "CANARY_FLEET", fleet.toString(),
+                        "KAFKA_BOOTSTRAP", bootstrap,
+                        "CANARY_KAFKA_TLS_DIR", tlsDir.toString(),
+                        // as dev/up runs the services
+                        "MALLOC_ARENA_MAX", "2");
+        Map<String, String> gatewayEnv = new HashMap<>(common);
+        gatewayEnv.put(
+                "CANARY_GATEWAY_WEBHOOK_SECRET_FILE", files.resolve("webhook-secret").toString());
+        gatewayEnv.put("CANARY_GATEWAY_TOKENS_FILE", files.resolve("tokens").toString());
         Service gateway =
                 new Service(
                         "gateway",
                         gatewayJar,
-                        Map.of(
-                                "CANARY_FLEET", fleet.toString(),
-                                "KAFKA_BOOTSTRAP", bootstrap,
-                                "CANARY_GATEWAY_WEBHOOK_SECRET_FILE",
-                                        files.resolve("webhook-secret").toString(),
-                                "CANARY_GATEWAY_TOKENS_FILE", files.resolve("tokens").toString()),
-                        "/q/health/ready");
+                        gatewayEnv,
+                        "/q/health/ready",
+                        Topics.GATEWAY_RELEASES,
+                        "checkpoint");
+        Map<String, String> deployEnv = new HashMap<>(common);
+        deployEnv.put("CANARY_API_TOKENS_FILE", files.resolve("tokens").toString());
+        // the bench has no Docker engines: no scan of the hosts at start
+        deployEnv.put("CANARY_DEPLOY_RECOVER_AT_START", "false");
+        // the first start after the upgrade replays the whole history once
+        deployEnv.put("CANARY_DEPLOY_REPLAY_TIMEOUT", "10m");
+        Service deploy =
+                new Service(
+                        "deploy-service",
+                        deployJar,
+                        deployEnv,
+                        "/q/health/ready",
+                        Topics.DEPLOY_RELEASES,
+                        "state");
 
         List<Start> results = new ArrayList<>();
-        for (Service s : List.of(gateway)) {
-            results.add(run(s, work, "first start (from the event topics)", token, started));
-            results.add(run(s, work, "restart", token, started));
+        Map<String, Long> end = endOffsets(monitor);
+        for (Service s : services.contains("deploy") && services.contains("gateway")
+                ? List.of(gateway, deploy)
+                : services.contains("deploy") ? List.of(deploy) : List.of(gateway)) {
+            results.add(run(s, work, "first start (from the event topics)", token, started, monitor, end));
+            results.add(run(s, work, "restart", token, started, monitor, end));
         }
         System.out.println();
         System.out.printf(
-                "%-10s %-36s %12s %10s %10s  %s%n",
+                "%-15s %-36s %12s %10s %10s  %s%n",
                 "service", "start", "ready ms", "RSS MB", "peak MB", "");
         for (Start r : results) {
             System.out.printf(
-                    "%-10s %-36s %12d %10d %10d  %s%n",
+                    "%-15s %-36s %12d %10d %10d  %s%n",
                     r.service(), r.kind(), r.readyMillis(), r.rssKb() / 1024, r.hwmKb() / 1024,
                     r.note());
         }
@@ -148,7 +198,14 @@ public final class ReplayBench {
         kafka.waitFor(30, TimeUnit.SECONDS);
     }
 
-    private static Start run(Service s, Path work, String kind, String token, List<Process> started)
+    private static Start run(
+            Service s,
+            Path work,
+            String kind,
+            String token,
+            List<Process> started,
+            Map<String, Object> monitor,
+            Map<String, Long> end)
             throws Exception {
         int port = freePort();
         List<String> cmd = new ArrayList<>();
@@ -178,12 +235,24 @@ public final class ReplayBench {
         }
         long ready = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         // what an operator does next: the newest page, and one old release (read from the store)
-        int list = status(base + "/releases?size=200", token);
-        String oldest = oldest(base, token);
-        int old = oldest == null ? -1 : status(base + "/releases/" + oldest, token);
-        Thread.sleep(3000); // the snapshot of a first start is written at its next interval
+        String note;
+        if (s.name().equals("gateway")) {
+            int list = status(base + "/releases?size=200", token);
+            String oldest = oldest(base, token);
+            int old = oldest == null ? -1 : status(base + "/releases/" + oldest, token);
+            note = "GET /releases " + list + ", GET oldest release " + old;
+        } else {
+            note = "GET oldest release " + status(base + "/releases/" + firstRelease, token);
+        }
+        // the snapshot of a first start is written at its next interval: wait until its
+        // checkpoint covers every event seeded
+        long written = System.nanoTime();
+        awaitCheckpoint(monitor, s, end, p);
+        note +=
+                ", snapshot covers the history "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - written)
+                        + " ms after ready";
         long[] mem = memory(p.pid());
-        String note = "GET /releases " + list + ", GET oldest release " + old;
         p.destroy(); // SIGTERM: the gateway writes its last snapshot and stops
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -191,6 +260,8 @@ public final class ReplayBench {
         // the service's own account of its start
         for (String l : Files.readAllLines(work.resolve(s.name() + ".log"))) {
             if (l.contains("release index read")
+                    || l.contains("snapshot read")
+                    || l.contains("releases rebuilt")
                     || l.contains("caught up")
                     || l.contains("started in")) {
                 System.out.println("  " + s.name() + " log: " + l);
@@ -247,9 +318,80 @@ public final class ReplayBench {
         return new long[] {rss, hwm};
     }
 
+    /** The id of the first (oldest) release seeded. */
+    static volatile String firstRelease;
+
+    /**
+     * The end offset of every {@code *.events} partition, as {@code topic:partition}, once seeded.
+     */
+    static Map<String, Long> endOffsets(Map<String, Object> client) throws Exception {
+        Map<String, Long> out = new HashMap<>();
+        try (KafkaConsumer<String, byte[]> c = consumer(client)) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (String t : Topics.ALL) {
+                c.partitionsFor(t).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
+            }
+            c.endOffsets(parts).forEach((tp, o) -> out.put(tp.topic() + ":" + tp.partition(), o));
+        }
+        return out;
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer(Map<String, Object> client) {
+        Map<String, Object> c = new HashMap<>(client);
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return new KafkaConsumer<>(c);
+    }
+
+    /**
+     * Polls the service's snapshot topic until its newest checkpoint record ({@code next}: the
+     * next offset of each event partition it covers) covers {@code end}.
+     */
+    private static void awaitCheckpoint(
+            Map<String, Object> monitor, Service s, Map<String, Long> end, Process p)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        try (KafkaConsumer<String, byte[]> c = consumer(monitor)) {
+            List<TopicPartition> parts = new ArrayList<>();
+            c.partitionsFor(s.snapshotTopic())
+                    .forEach(i -> parts.add(new TopicPartition(s.snapshotTopic(), i.partition())));
+            c.assign(parts);
+            while (System.nanoTime() < deadline && p.isAlive()) {
+                Map<TopicPartition, Long> last = c.endOffsets(parts);
+                for (TopicPartition tp : parts) c.seek(tp, Math.max(0, last.get(tp) - 200));
+                Map<String, Long> next = null;
+                while (parts.stream().anyMatch(tp -> c.position(tp) < last.get(tp))) {
+                    for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                        if (s.checkpointKey().equals(r.key()) && r.value() != null) {
+                            next = new HashMap<>();
+                            var it = CloudEventCodec.JSON.readTree(r.value()).get("next").fields();
+                            while (it.hasNext()) {
+                                var f = it.next();
+                                next.put(f.getKey(), f.getValue().asLong());
+                            }
+                        }
+                    }
+                }
+                if (next != null && covers(next, end)) return;
+                Thread.sleep(250);
+            }
+        }
+        throw new IllegalStateException(s.name() + " did not write a snapshot covering " + end);
+    }
+
+    private static boolean covers(Map<String, Long> next, Map<String, Long> end) {
+        for (Map.Entry<String, Long> e : end.entrySet()) {
+            if (e.getValue() > 0 && next.getOrDefault(e.getKey(), 0L) < e.getValue()) return false;
+        }
+        return true;
+    }
+
     /** A promoted release over three hosts, as the suite writes one: 19 events on 5 topics. */
     static void gatewayRelease(int n, Emit emit) {
         String id = UUID.randomUUID().toString();
+        if (n == 0) firstRelease = id;
         String sha = String.format("%040x", (long) n * 7919 + 1);
         String digest = "sha256:" + String.format("%064x", (long) n * 104729 + 3);
         EventEnvelope<?> e =
@@ -301,14 +443,12 @@ public final class ReplayBench {
      * Writes {@code releases} releases of each seeder, spread over the past (one every 10 minutes,
      * each event a second after its cause), and returns the number of events.
      */
-    static long seed(String bootstrap, int releases, List<Seeder> seeders) throws Exception {
-        new TopicGuard(
-                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-                        new TopicCatalogue(BenchTopics.INSTANCE),
-                        Duration.ofSeconds(60))
+    static long seed(Map<String, Object> admin, int releases, List<Seeder> seeders)
+            throws Exception {
+        new TopicGuard(admin, new TopicCatalogue(BenchTopics.INSTANCE), Duration.ofSeconds(60))
                 .ensure(Topics.ALL);
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        // as the broker's own principal: one producer for every writer's topic
+        Map<String, Object> p = new HashMap<>(admin);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -396,6 +536,8 @@ public final class ReplayBench {
                   - {name: example, repository: proserveau/example-app, branch: main, port: 3000}
                 rollout:
                   canary: [docker0]
+                  steps: ["1"]
+                  maxUnavailable: 1
                 """);
         return yaml;
     }

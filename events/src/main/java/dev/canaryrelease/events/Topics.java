@@ -20,6 +20,15 @@ public final class Topics {
      */
     public static final String GATEWAY_RELEASE_DETAILS = "gateway.release-details";
 
+    /**
+     * deploy-service's snapshot (compacted, written only by deploy-service): one record per release
+     * ({@code release:<id>}: its phase, hosts with their previous digests, reason and audit) and
+     * {@code state} (the offset of every replayed partition the releases cover, and what was
+     * decided but not yet done there). Written in one transaction per snapshot; read whole at every
+     * start.
+     */
+    public static final String DEPLOY_RELEASES = "deploy.releases";
+
     public static final String BUILD = "build.events";
     public static final String REGISTRY = "registry.events";
     public static final String LB = "lb.events";
@@ -29,12 +38,17 @@ public final class Topics {
     /** Every topic of the suite, in the order of the release chain. */
     public static final List<String> ALL = List.of(GATEWAY, BUILD, REGISTRY, LB, DEPLOY, DNS);
 
+    /** The gateway's snapshot topics. */
+    public static final List<String> GATEWAY_SNAPSHOTS =
+            List.of(GATEWAY_RELEASES, GATEWAY_RELEASE_DETAILS);
+
     /**
      * The compacted snapshot topics (state that outlives the event topics' retention), each with
-     * its one writer: the gateway writes {@link #GATEWAY_RELEASES} and {@link
-     * #GATEWAY_RELEASE_DETAILS}.
+     * its one writer: the gateway writes {@link #GATEWAY_SNAPSHOTS}, deploy-service {@link
+     * #DEPLOY_RELEASES}.
      */
-    public static final List<String> SNAPSHOTS = List.of(GATEWAY_RELEASES, GATEWAY_RELEASE_DETAILS);
+    public static final List<String> SNAPSHOTS =
+            List.of(GATEWAY_RELEASES, GATEWAY_RELEASE_DETAILS, DEPLOY_RELEASES);
 
     /** The SmallRye convention for a channel's dead-letter topic. */
     public static String deadLetter(String channel) {

@@ -23,6 +23,14 @@ public interface DeployConfig {
     @WithDefault("10m")
     Duration lbAnswerMargin();
 
+    /**
+     * How often the snapshot in {@code deploy.releases} is brought up to date (the history since
+     * the last one folded, the releases it changed written). A restart replays only what came after
+     * the last snapshot; the event topics' retention must be far longer than this.
+     */
+    @WithDefault("5s")
+    Duration snapshotInterval();
+
     /** How long the start-up replay may take before the service gives up starting. */
     @WithDefault("60s")
     Duration replayTimeout();

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,12 +33,46 @@ public final class Rollouts {
     }
 
     private final Map<String, Release> releases = new LinkedHashMap<>();
+    private final Set<String> changed = new LinkedHashSet<>();
     private final Policy policy;
     private final Set<String> apps;
 
     public Rollouts(Policy policy, Set<String> apps) {
         this.policy = policy;
         this.apps = Set.copyOf(apps);
+    }
+
+    /**
+     * The releases of a snapshot, in the order they were first seen (which decides what a queue
+     * starts next); none counts as changed.
+     */
+    public static Rollouts restored(Policy policy, Set<String> apps, List<Release> inOrder) {
+        Rollouts r = new Rollouts(policy, apps);
+        for (Release x : inOrder) r.releases.put(x.id(), x);
+        return r;
+    }
+
+    /** An independent copy (the releases themselves are immutable and shared). */
+    public Rollouts copy() {
+        Rollouts r = new Rollouts(policy, apps);
+        r.releases.putAll(releases);
+        r.changed.addAll(changed);
+        return r;
+    }
+
+    /** The ids of the releases changed or added since the last call, in first-seen order. */
+    public Set<String> takeChanged() {
+        Set<String> out = new LinkedHashSet<>();
+        for (String id : releases.keySet()) {
+            if (changed.contains(id)) out.add(id);
+        }
+        changed.clear();
+        return out;
+    }
+
+    /** Marks releases as changed again (a snapshot write that failed). */
+    public void unwritten(Collection<String> ids) {
+        changed.addAll(ids);
     }
 
     public Policy policy() {
@@ -71,6 +106,7 @@ public final class Rollouts {
             }
             r = Release.pending(id, app, at);
             releases.put(id, r);
+            changed.add(id);
             if (d instanceof BuildRequested) {
                 return new Outcome(commands, rejections);
             }
@@ -138,7 +174,9 @@ public final class Rollouts {
 
     private void collect(
             ReleaseMachine.Transition t, List<Command> commands, List<String> rejections) {
-        releases.put(t.release().id(), t.release());
+        if (releases.put(t.release().id(), t.release()) != t.release()) {
+            changed.add(t.release().id());
+        }
         commands.addAll(t.commands());
         if (t.rejected()) rejections.add(t.release().id() + ": " + t.rejection());
     }

@@ -1,7 +1,6 @@
 package dev.canaryrelease.deploy.messaging;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -26,6 +25,7 @@ import dev.canaryrelease.deploy.domain.Phase;
 import dev.canaryrelease.deploy.domain.Policy;
 import dev.canaryrelease.deploy.domain.Release;
 import dev.canaryrelease.deploy.domain.ReleaseMachine;
+import dev.canaryrelease.deploy.domain.ReplayFold;
 import dev.canaryrelease.deploy.domain.Rollouts;
 import dev.canaryrelease.deploy.domain.SwapResult;
 import dev.canaryrelease.events.EventEnvelope;
@@ -54,20 +54,14 @@ public class DeployEngine {
     private static final Logger LOG = Logger.getLogger(DeployEngine.class);
 
     /** Our own events that are results the machine needs (the rest it derives itself). */
-    private static final Set<EventType> OWN_INPUTS =
-            Set.of(
-                    EventType.HOST_UPDATED,
-                    EventType.HOST_UPDATE_FAILED,
-                    EventType.PROMOTION_REQUESTED,
-                    EventType.ABORT_REQUESTED,
-                    EventType.HOST_ANSWER_TIMED_OUT);
+    private static final Set<EventType> OWN_INPUTS = ReplayFold.OWN_INPUTS;
 
     private final Fleet fleet;
     private final EventPublisher publisher;
     private final EventOutbox outbox;
     private final SwapService swaps;
     private final DeployConfig config;
-    private final Rollouts rollouts;
+    private Rollouts rollouts;
     private final Set<String> seen = new HashSet<>();
     private final Map<String, EventEnvelope<?>> lastEvent = new HashMap<>();
     private final Map<String, ExecutorService> workers = new HashMap<>();
@@ -90,59 +84,43 @@ public class DeployEngine {
                         Duration.ofSeconds(150));
         this.swaps = swaps;
         this.config = config;
-        this.rollouts =
-                new Rollouts(
-                        Policy.of(fleet, config.lbAnswerMargin()),
-                        fleet.apps().stream()
-                                .map(Fleet.App::name)
-                                .collect(java.util.stream.Collectors.toSet()));
+        this.rollouts = restorer(fleet, config).apply(List.of());
     }
 
-    /** A command with the event that caused it. */
-    record Pending(Command command, EventEnvelope<?> cause) {}
+    /**
+     * Makes releases under the fleet's policy and apps: a snapshot's, in first-seen order (none: a
+     * first start).
+     */
+    public static java.util.function.Function<List<Release>, Rollouts> restorer(
+            Fleet fleet, DeployConfig config) {
+        Policy policy = Policy.of(fleet, config.lbAnswerMargin());
+        Set<String> apps =
+                fleet.apps().stream()
+                        .map(Fleet.App::name)
+                        .collect(java.util.stream.Collectors.toSet());
+        return inOrder -> Rollouts.restored(policy, apps, inOrder);
+    }
 
     // --- start: replay -------------------------------------------------------------------------
 
     /**
-     * Rebuilds the state from history (in ReplayOrder) without publishing, then carries out what
-     * was decided but not done, and recovers interrupted swaps on every host.
+     * Takes the state the start-up replay folded (a snapshot and the history after it, in
+     * ReplayOrder, nothing published), then carries out what was decided but not done, and recovers
+     * interrupted swaps on every host.
      */
-    public void replay(List<EventEnvelope<CanaryEvent>> history) {
-        List<Pending> decided = new ArrayList<>();
-        Set<String> doneKeys = new HashSet<>();
+    public void replay(ReplayFold fold) {
+        List<ReplayFold.Pending> todo = fold.outstanding();
         synchronized (this) {
-            for (EventEnvelope<CanaryEvent> e : history) {
-                boolean own = e.source().equals(publisher.source());
-                if (own) doneKeys.add(key(e.type(), e.causationId(), e.data()));
-                if (own && !OWN_INPUTS.contains(e.type())) continue;
-                if (!seen.add(e.id())) continue;
-                lastEvent.put(e.releaseId(), e);
-                Rollouts.Outcome o = rollouts.handle(e);
-                for (Command c : o.commands()) decided.add(new Pending(c, e));
-            }
-        }
-        List<Pending> todo = new ArrayList<>();
-        for (Pending p : decided) {
-            Command c = p.command();
-            boolean done = false;
-            if (c instanceof Command.Emit em) {
-                done = doneKeys.contains(key(EventType.of(em.data()), p.cause().id(), em.data()));
-            } else if (c instanceof Command.Swap sw) {
-                done = swapDone(doneKeys, p.cause().id(), sw.host());
-            } else if (c instanceof Command.Restore rs) {
-                done = swapDone(doneKeys, p.cause().id(), rs.host());
-            }
-            if (c instanceof Command.ScheduleAnswerDeadline a) {
-                // only the waits still open: a finished one needs no timer
-                done = !awaiting(a.releaseId(), a.host(), a.awaiting());
-            }
-            if (!done) todo.add(p);
+            rollouts = fold.rollouts().copy();
+            seen.addAll(fold.seen());
+            // the cause of what a timer decides later
+            for (ReplayFold.Pending p : todo) lastEvent.put(p.cause().releaseId(), p.cause());
         }
         LOG.infof(
                 "replay: %d releases rebuilt, %d commands decided, %d not yet done",
-                rollouts.releases().size(), decided.size(), todo.size());
+                rollouts.releases().size(), fold.decided(), todo.size());
         Set<String> swapping = new HashSet<>();
-        for (Pending p : todo) {
+        for (ReplayFold.Pending p : todo) {
             if (p.command() instanceof Command.Swap s) swapping.add(s.host());
             if (p.command() instanceof Command.Restore r) swapping.add(r.host());
         }
@@ -155,7 +133,7 @@ public class DeployEngine {
             }
         }
         synchronized (this) {
-            for (Pending p : todo) execute(p.command(), p.cause());
+            for (ReplayFold.Pending p : todo) execute(p.command(), p.cause());
         }
         ready.countDown();
     }
@@ -165,19 +143,6 @@ public class DeployEngine {
                 .map(r -> r.host(host))
                 .filter(h -> h.step() == step)
                 .isPresent();
-    }
-
-    private static boolean swapDone(Set<String> doneKeys, String causeId, String host) {
-        return doneKeys.contains(key(EventType.HOST_UPDATED, causeId, host))
-                || doneKeys.contains(key(EventType.HOST_UPDATE_FAILED, causeId, host));
-    }
-
-    private static String key(EventType type, String causeId, CanaryEvent data) {
-        return key(type, causeId, hostOf(data));
-    }
-
-    private static String key(EventType type, String causeId, String host) {
-        return type.name() + "|" + causeId + "|" + host;
     }
 
     private static String hostOf(CanaryEvent d) {

@@ -15,23 +15,26 @@ import dev.canaryrelease.events.messaging.EventInbox;
 
 /**
  * Consumes {@code gateway.events}, {@code build.events}, {@code registry.events} and {@code
- * lb.events} (channel {@value #CHANNEL}). At start the whole history, including our own {@code
- * deploy.events}, is replayed first; live events wait until that is done.
+ * lb.events} (channel {@value #CHANNEL}). At start the snapshot and the history after it, including
+ * our own {@code deploy.events}, are replayed first ({@link DeploySnapshots}); live events wait
+ * until that is done, and the channel resumes where that replay ended.
  */
 @ApplicationScoped
 public class DeployListener {
     public static final String CHANNEL = "deploy-in";
 
     private final DeployEngine engine;
-    private final HistoryReader history;
+    private final DeploySnapshots snapshots;
 
-    public DeployListener(DeployEngine engine, HistoryReader history) {
+    public DeployListener(DeployEngine engine, DeploySnapshots snapshots) {
         this.engine = engine;
-        this.history = history;
+        this.snapshots = snapshots;
     }
 
     void onStart(@Observes StartupEvent event) {
-        engine.replay(history.read());
+        // the snapshot and the history after it were folded before the channels started
+        engine.replay(snapshots.fold());
+        snapshots.schedule();
     }
 
     @Incoming(CHANNEL)

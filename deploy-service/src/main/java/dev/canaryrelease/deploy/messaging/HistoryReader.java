@@ -6,9 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -30,8 +30,9 @@ import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.CanaryEvent;
 
 /**
- * Reads the suite's topics from their beginning up to their current end with a plain consumer (no
- * group, nothing committed), so the deploy service can rebuild every release before it acts.
+ * Reads the suite's topics from given positions (a snapshot's, or their beginning) up to their
+ * current end with a plain consumer (no group, nothing committed), so the deploy service can
+ * rebuild every release before it acts.
  */
 @ApplicationScoped
 public class HistoryReader {
@@ -39,56 +40,84 @@ public class HistoryReader {
 
     private final String bootstrap;
     private final Map<String, Object> security;
-    private final DeployConfig config;
+    private final List<String> topics;
+    private final Duration timeout;
 
+    @Inject
     public HistoryReader(
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
             @Identifier("default-kafka-broker") Map<String, Object> kafka,
             DeployConfig config) {
-        this.bootstrap = bootstrap;
-        this.security = KafkaClientSecurity.of(kafka);
-        this.config = config;
+        this(bootstrap, kafka, config.replayTopics(), config.replayTimeout());
     }
 
+    /** Reads {@code topics} as the principal of {@code kafka}, each read within {@code timeout}. */
+    public HistoryReader(
+            String bootstrap, Map<String, Object> kafka, List<String> topics, Duration timeout) {
+        this.bootstrap = bootstrap;
+        this.security = KafkaClientSecurity.of(kafka);
+        this.topics = List.copyOf(topics);
+        this.timeout = timeout;
+    }
+
+    /** Events read, in replay order, and per {@code topic:partition} the next offset after them. */
+    public record Chunk(List<EventEnvelope<CanaryEvent>> events, Map<String, Long> next) {}
+
     /**
-     * Every readable event of the replay topics, in {@link ReplayOrder}: each partition in offset
-     * order, an event never before its cause, so producers' clock skew cannot reorder a host's
-     * drain and its request.
+     * Every readable event of the replay topics from {@code from} (per {@code topic:partition}, the
+     * next offset to read; a partition not named is read from its beginning) up to the end they
+     * have now, in {@link ReplayOrder}: each partition in offset order, an event never before its
+     * cause, so producers' clock skew cannot reorder a host's drain and its request. A position
+     * that retention has already deleted is read from the first record left, with a WARN line.
      */
-    public List<EventEnvelope<CanaryEvent>> read() {
+    public Chunk read(Map<String, Long> from) {
         Properties p = new Properties();
         p.putAll(security); // as deploy-service's principal, like its channels
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "deploy-service-replay-" + UUID.randomUUID());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "deploy-service-replay");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                 ByteArrayDeserializer.class.getName());
-        Instant deadline = Instant.now().plus(config.replayTimeout());
+        Instant deadline = Instant.now().plus(timeout);
         Map<TopicPartition, List<EventEnvelope<CanaryEvent>>> byPartition =
                 new java.util.LinkedHashMap<>();
+        Map<String, Long> next = new java.util.LinkedHashMap<>();
         int count = 0;
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
             List<TopicPartition> parts = new ArrayList<>();
-            for (String topic : config.replayTopics()) {
+            for (String topic : topics) {
                 List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
                 if (infos == null) continue;
                 infos.forEach(i -> parts.add(new TopicPartition(i.topic(), i.partition())));
             }
             parts.forEach(tp -> byPartition.put(tp, new ArrayList<>()));
             consumer.assign(parts);
-            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> start = consumer.beginningOffsets(parts);
+            for (TopicPartition tp : parts) {
+                Long at = from.get(name(tp));
+                if (at == null) {
+                    consumer.seek(tp, start.get(tp));
+                } else {
+                    if (at < start.get(tp)) {
+                        LOG.warnf(
+                                "replay: %s was deleted up to offset %d, beyond the snapshot's %d:"
+                                        + " the events in between are lost to this service",
+                                name(tp), start.get(tp), at);
+                    }
+                    consumer.seek(tp, Math.max(at, start.get(tp)));
+                }
+            }
             Map<TopicPartition, Long> end = consumer.endOffsets(parts);
             int skipped = 0;
             while (!caughtUp(consumer, end)) {
                 if (Instant.now().isAfter(deadline)) {
                     throw new IllegalStateException(
-                            "replay did not reach the end of "
-                                    + config.replayTopics()
-                                    + " within "
-                                    + config.replayTimeout());
+                            "replay did not reach the end of " + topics + " within " + timeout);
                 }
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     try {
@@ -104,11 +133,19 @@ public class HistoryReader {
                     }
                 }
             }
-            LOG.infof(
-                    "replay: %d events from %s (%d unreadable records skipped)",
-                    count, config.replayTopics(), skipped);
+            for (TopicPartition tp : parts) next.put(name(tp), end.get(tp));
+            if (count > 0 || skipped > 0) {
+                LOG.infof(
+                        "replay: %d events from %s (%d unreadable records skipped)",
+                        count, topics, skipped);
+            }
         }
-        return ReplayOrder.merge(new ArrayList<>(byPartition.values()));
+        return new Chunk(ReplayOrder.merge(new ArrayList<>(byPartition.values())), next);
+    }
+
+    /** {@code topic:partition}, the positions' key. */
+    public static String name(TopicPartition tp) {
+        return tp.topic() + ":" + tp.partition();
     }
 
     private static boolean caughtUp(KafkaConsumer<?, ?> c, Map<TopicPartition, Long> end) {

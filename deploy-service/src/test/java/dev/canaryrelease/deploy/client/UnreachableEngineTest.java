@@ -88,6 +88,11 @@ class UnreachableEngineTest {
         }
 
         @Override
+        public Duration snapshotInterval() {
+            return Duration.ofSeconds(5);
+        }
+
+        @Override
         public Duration replayTimeout() {
             return Duration.ofSeconds(60);
         }

@@ -42,11 +42,21 @@ public final class KafkaPrincipals {
      * name; group names are always prefixes (a service's groups are named {@code <service>…}).
      */
     public record Grant(
-            String principal, Set<String> writes, Set<String> reads, Set<String> groups) {
+            String principal,
+            Set<String> writes,
+            Set<String> reads,
+            Set<String> groups,
+            Set<String> transactionalIds) {
         public Grant {
             writes = Set.copyOf(writes);
             reads = Set.copyOf(reads);
             groups = Set.copyOf(groups);
+            transactionalIds = Set.copyOf(transactionalIds);
+        }
+
+        /** A principal that writes no transaction. */
+        public Grant(String principal, Set<String> writes, Set<String> reads, Set<String> groups) {
+            this(principal, writes, reads, groups, Set.of());
         }
 
         /** {@code User:<principal>}. */
@@ -57,6 +67,9 @@ public final class KafkaPrincipals {
 
     private static final String ANY = ResourcePattern.WILDCARD_RESOURCE;
 
+    /** The transactional id of deploy-service's snapshot writer. */
+    public static final String DEPLOY_SNAPSHOTS_TRANSACTION = "deploy-service-snapshots";
+
     /** Every principal of the suite but the broker, services first. */
     public static final List<Grant> GRANTS =
             List.of(
@@ -65,11 +78,13 @@ public final class KafkaPrincipals {
                             union(
                                     Set.of(Topics.GATEWAY, Topics.deadLetter("gateway-in")),
                                     // its read model's snapshots (compacted)
-                                    Set.copyOf(Topics.SNAPSHOTS)),
+                                    Set.copyOf(Topics.GATEWAY_SNAPSHOTS)),
                             // the read model folds every topic and reads back its snapshots;
                             // GET /dead-letters reads every dead-letter topic
                             union(
-                                    union(Set.copyOf(Topics.ALL), Set.copyOf(Topics.SNAPSHOTS)),
+                                    union(
+                                            Set.copyOf(Topics.ALL),
+                                            Set.copyOf(Topics.GATEWAY_SNAPSHOTS)),
                                     Set.of(Topics.deadLetter("*"))),
                             // gateway-in's group is gateway-<uuid>
                             Set.of("gateway-")),
@@ -94,16 +109,23 @@ public final class KafkaPrincipals {
                             Set.of("lb-service")),
                     new Grant(
                             "deploy-service",
-                            Set.of(Topics.DEPLOY, Topics.deadLetter("deploy-in")),
+                            Set.of(
+                                    Topics.DEPLOY,
+                                    Topics.deadLetter("deploy-in"),
+                                    // its releases' snapshot (compacted)
+                                    Topics.DEPLOY_RELEASES),
                             Set.of(
                                     Topics.GATEWAY,
                                     Topics.BUILD,
                                     Topics.REGISTRY,
                                     Topics.LB,
-                                    Topics.DEPLOY),
+                                    Topics.DEPLOY,
+                                    Topics.DEPLOY_RELEASES),
                             // deploy-in's deploy-service, the start-up replay's
                             // deploy-service-replay-<uuid>
-                            Set.of("deploy-service")),
+                            Set.of("deploy-service"),
+                            // each snapshot is one transaction (its releases and its state)
+                            Set.of(DEPLOY_SNAPSHOTS_TRANSACTION)),
                     new Grant(
                             "dns-service",
                             Set.of(Topics.DNS, Topics.deadLetter("dns-in")),
@@ -165,6 +187,12 @@ public final class KafkaPrincipals {
             }
             for (String group : g.groups()) {
                 out.add(allow(g, name(ResourceType.GROUP, group), AclOperation.READ));
+            }
+            for (String tx : g.transactionalIds()) {
+                ResourcePattern id =
+                        new ResourcePattern(ResourceType.TRANSACTIONAL_ID, tx, PatternType.LITERAL);
+                out.add(allow(g, id, AclOperation.WRITE));
+                out.add(allow(g, id, AclOperation.DESCRIBE));
             }
             if (producer) {
                 // idempotent producers (enable.idempotence=true)

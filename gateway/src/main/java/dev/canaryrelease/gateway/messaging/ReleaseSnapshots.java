@@ -8,14 +8,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,22 +21,11 @@ import jakarta.enterprise.inject.Default;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.jboss.logging.Logger;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -47,7 +33,7 @@ import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
 import dev.canaryrelease.events.Topics;
-import dev.canaryrelease.events.codec.CloudEventCodec;
+import dev.canaryrelease.events.snapshot.SnapshotTopic;
 import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
 import dev.canaryrelease.events.topics.TopicsAtStart;
@@ -106,7 +92,7 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     private final Map<String, Long> resumeAt = new ConcurrentHashMap<>();
     private volatile Map<String, Long> checkpoint = Map.of();
     private Map<String, Long> written = Map.of();
-    private KafkaProducer<String, byte[]> producer;
+    private SnapshotTopic producer;
     private KafkaConsumer<String, byte[]> reader;
     private ScheduledExecutorService flusher;
     private final Object readLock = new Object();
@@ -175,17 +161,10 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         long t0 = System.nanoTime();
         if (topics.checkAtStart()) {
             new TopicGuard(kafka, new TopicCatalogue(topics), topics.startTimeout())
-                    .ensure(Topics.SNAPSHOTS);
+                    .ensure(Topics.GATEWAY_SNAPSHOTS);
         }
-        Map<String, Object> p = clientConfig(ProducerConfig.configNames());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "gateway-snapshots");
-        producer = new KafkaProducer<>(p);
-        reader = consumer("gateway-snapshot-reader", 256 * 1024);
+        producer = new SnapshotTopic(kafka, "gateway-snapshots", null);
+        reader = SnapshotTopic.consumer(kafka, "gateway-snapshot-reader", 256 * 1024);
         load();
         store.source(this);
         opened = true;
@@ -200,67 +179,32 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
                         : checkpoint);
     }
 
-    private Map<String, Object> clientConfig(Set<String> known) {
-        Map<String, Object> c = new HashMap<>();
-        kafka.forEach(
-                (k, v) -> {
-                    if (known.contains(k)) c.put(k, v);
-                });
-        return c;
-    }
-
-    private KafkaConsumer<String, byte[]> consumer(String clientId, int fetchBytes) {
-        Map<String, Object> c = clientConfig(ConsumerConfig.configNames());
-        c.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        c.put(
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                ByteArrayDeserializer.class.getName());
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, fetchBytes);
-        return new KafkaConsumer<>(c);
-    }
-
     /** Reads {@code gateway.releases} from its beginning to its end. */
     private void load() {
         Map<String, Stored.Summary> summaries = new HashMap<>();
         Map<String, Stored.Hosts> hosts = new HashMap<>();
-        Map<String, Long> next = Map.of();
-        try (KafkaConsumer<String, byte[]> c = consumer("gateway-snapshot-load", 4 * 1024 * 1024)) {
-            List<TopicPartition> parts = partitions(c, Topics.GATEWAY_RELEASES);
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = new HashMap<>(c.endOffsets(parts, READ_TIMEOUT));
-            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos() * 4;
-            while (!caughtUp(c, end)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(
-                            "cannot read " + Topics.GATEWAY_RELEASES + " to its end " + end);
-                }
-                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    String k = r.key();
-                    if (k == null) {
-                        continue;
-                    }
+        Map<String, Long> checkpointRead = new HashMap<>();
+        SnapshotTopic.readAll(
+                kafka,
+                Topics.GATEWAY_RELEASES,
+                "gateway-snapshot-load",
+                (k, value) -> {
                     if (k.startsWith(RELEASE_KEY)) {
                         String id = k.substring(RELEASE_KEY.length());
-                        if (r.value() == null) {
+                        if (value == null) {
                             summaries.remove(id);
                         } else {
-                            summaries.put(id, read(r.value(), Stored.Summary.class));
+                            summaries.put(id, read(value, Stored.Summary.class));
                         }
-                    } else if (k.startsWith(HOSTS_KEY) && r.value() != null) {
-                        Stored.Hosts h = read(r.value(), Stored.Hosts.class);
+                    } else if (k.startsWith(HOSTS_KEY) && value != null) {
+                        Stored.Hosts h = read(value, Stored.Hosts.class);
                         hosts.put(h.app(), h);
-                    } else if (k.equals(CHECKPOINT_KEY) && r.value() != null) {
-                        next = read(r.value(), Stored.Checkpoint.class).next();
+                    } else if (k.equals(CHECKPOINT_KEY) && value != null) {
+                        checkpointRead.clear();
+                        checkpointRead.putAll(read(value, Stored.Checkpoint.class).next());
                     }
-                }
-            }
-        }
+                });
+        Map<String, Long> next = checkpointRead;
         store.restore(summaries.values(), hosts.values(), next);
         // the push dedupe: oldest first, so the most recent stay in its LRU
         for (Stored.Summary s : store.summariesOldestFirst()) {
@@ -275,41 +219,8 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         resumeAt.putAll(next);
     }
 
-    private static boolean caughtUp(Consumer<?, ?> c, Map<TopicPartition, Long> end) {
-        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
-            if (c.position(e.getKey()) < e.getValue()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static List<TopicPartition> partitions(Consumer<?, ?> c, String topic) {
-        List<TopicPartition> parts = new ArrayList<>();
-        for (PartitionInfo p : c.partitionsFor(topic, READ_TIMEOUT)) {
-            parts.add(new TopicPartition(topic, p.partition()));
-        }
-        if (parts.isEmpty()) {
-            throw new IllegalStateException("topic " + topic + " has no partitions");
-        }
-        return parts;
-    }
-
     private static <T> T read(byte[] json, Class<T> type) {
-        try {
-            return CloudEventCodec.JSON.readValue(json, type);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(
-                    "unreadable " + type.getSimpleName() + " in the gateway's snapshot: " + e, e);
-        }
-    }
-
-    private static byte[] json(Object o) {
-        try {
-            return CloudEventCodec.JSON.writeValueAsBytes(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise " + o, e);
-        }
+        return SnapshotTopic.read(json, type, "the gateway's snapshot");
     }
 
     /**
@@ -358,10 +269,7 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         try {
             List<Future<RecordMetadata>> details = new ArrayList<>();
             for (ReleaseStore.ChangedRelease r : ch.releases()) {
-                details.add(
-                        producer.send(
-                                new ProducerRecord<>(
-                                        Topics.GATEWAY_RELEASE_DETAILS, r.id(), r.detail())));
+                details.add(producer.send(Topics.GATEWAY_RELEASE_DETAILS, r.id(), r.detail()));
             }
             producer.flush();
             List<Future<RecordMetadata>> index = new ArrayList<>();
@@ -394,18 +302,11 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     }
 
     private Future<RecordMetadata> send(String key, Object value) {
-        return producer.send(new ProducerRecord<>(Topics.GATEWAY_RELEASES, key, json(value)));
+        return producer.send(Topics.GATEWAY_RELEASES, key, value);
     }
 
     private static RecordMetadata get(Future<RecordMetadata> f) {
-        try {
-            return f.get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("snapshot write failed: " + e.getCause(), e);
-        }
+        return SnapshotTopic.await(f);
     }
 
     /**
@@ -445,7 +346,7 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     public synchronized void close() {
         opened = false;
         if (producer != null) {
-            producer.close(Duration.ofSeconds(5));
+            producer.close();
             producer = null;
         }
         synchronized (readLock) {

@@ -1,0 +1,342 @@
+package dev.canaryrelease.deploy.messaging;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Default;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
+
+import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.deploy.domain.Release;
+import dev.canaryrelease.deploy.domain.ReplayFold;
+import dev.canaryrelease.deploy.domain.Rollouts;
+import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.acl.KafkaPrincipals;
+import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.snapshot.SnapshotTopic;
+import dev.canaryrelease.events.topics.TopicCatalogue;
+import dev.canaryrelease.events.topics.TopicGuard;
+import dev.canaryrelease.events.topics.TopicsAtStart;
+import dev.canaryrelease.events.topics.TopicsConfig;
+import dev.canaryrelease.fleet.Fleet;
+
+/**
+ * deploy-service's state that outlives the event topics' retention: a snapshot of every release in
+ * the compacted topic {@link Topics#DEPLOY_RELEASES}, which it alone writes.
+ *
+ * <ul>
+ *   <li>The snapshot is the replay's own fold ({@link ReplayFold}), kept running: every {@code
+ *       canary.deploy.snapshot-interval} the replay topics are read on from where it stopped and
+ *       folded as the start-up replay folds them (never the live state, which runs ahead of its
+ *       events), then the releases that changed ({@code release:<id>}) and the {@code state}
+ *       (positions, and what was decided but not yet done) are written in one Kafka transaction: a
+ *       reader sees all of a snapshot or nothing of it.
+ *   <li>At start (after the topics are checked, before the channels start) the topic is read whole,
+ *       the replay topics are read from the snapshot's positions to their end and folded on, and
+ *       {@code deploy-in} is sought to that end when first assigned (this class is its rebalance
+ *       listener): nothing before it is delivered again. The engine then takes a copy of the fold
+ *       and carries out what was decided but never done, exactly as after a replay of the whole
+ *       history.
+ *   <li>No snapshot (the first start, or the first after an upgrade): the fold starts from the
+ *       topics' beginning, as the replay always did, and is written at the first interval.
+ * </ul>
+ */
+@ApplicationScoped
+@Default
+@Identifier(DeploySnapshots.NAME)
+public class DeploySnapshots implements KafkaConsumerRebalanceListener {
+    /** The name in {@code mp.messaging.incoming.deploy-in.consumer-rebalance-listener.name}. */
+    public static final String NAME = "deploy-in-resume";
+
+    /** Runs after the topics are checked ({@link TopicsAtStart#PRIORITY}), before the channels. */
+    public static final int PRIORITY = TopicsAtStart.PRIORITY + 50;
+
+    static final String WHAT = "deploy-service's snapshot (" + Topics.DEPLOY_RELEASES + ")";
+    static final String RELEASE_KEY = "release:";
+    static final String STATE_KEY = "state";
+
+    private static final Logger LOG = Logger.getLogger(DeploySnapshots.class);
+
+    private final Map<String, Object> kafka;
+    private final TopicsConfig topics;
+    private final Duration interval;
+    private final HistoryReader history;
+    private final Function<List<Release>, Rollouts> restore;
+    private final String source;
+    private final Map<String, Long> resumeAt = new ConcurrentHashMap<>();
+    private ReplayFold fold;
+    private SnapshotTopic writer;
+    private Map<String, Long> written = Map.of();
+    private ScheduledExecutorService flusher;
+    private volatile long loadMillis = -1;
+    private volatile long snapshotReleases;
+
+    @Inject
+    public DeploySnapshots(
+            @Identifier("default-kafka-broker") Map<String, Object> kafka,
+            TopicsConfig topics,
+            DeployConfig config,
+            HistoryReader history,
+            Fleet fleet,
+            @ConfigProperty(name = "canary.service.name") String service) {
+        // not the engine: it is made once the channels run (its emitter), after this has read
+        this(
+                kafka,
+                topics,
+                config.snapshotInterval(),
+                history,
+                DeployEngine.restorer(fleet, config),
+                EventEnvelope.sourceOf(service));
+    }
+
+    /**
+     * @param restore makes the releases of a snapshot (in first-seen order) under the service's
+     *     policy
+     * @param source the service's CloudEvent source (its own events in history)
+     */
+    public DeploySnapshots(
+            Map<String, Object> kafka,
+            TopicsConfig topics,
+            Duration interval,
+            HistoryReader history,
+            Function<List<Release>, Rollouts> restore,
+            String source) {
+        this.kafka = kafka;
+        this.topics = topics;
+        this.interval = interval;
+        this.history = history;
+        this.restore = restore;
+        this.source = source;
+    }
+
+    void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
+        open();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (flusher != null) {
+            flusher.shutdown();
+            try {
+                flusher.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            flushQuietly();
+        }
+        close();
+    }
+
+    /**
+     * Checks the topic, reads the snapshot and folds the replay topics on to their end: what the
+     * engine starts from ({@link #fold()}).
+     */
+    public synchronized void open() {
+        long t0 = System.nanoTime();
+        if (topics.checkAtStart()) {
+            new TopicGuard(kafka, new TopicCatalogue(topics), topics.startTimeout())
+                    .ensure(List.of(Topics.DEPLOY_RELEASES));
+        }
+        fold = load();
+        long loaded = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        Map<String, Long> from = Map.copyOf(fold.next());
+        catchUp();
+        resumeAt.putAll(fold.next());
+        loadMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        LOG.infof(
+                "snapshot read from %s in %d ms: %d releases, %s; replayed on to the end in %d ms"
+                        + " (%d commands decided, %d not yet done)",
+                Topics.DEPLOY_RELEASES,
+                loaded,
+                snapshotReleases,
+                from.isEmpty()
+                        ? "no positions (the event topics are replayed from the beginning)"
+                        : "positions " + from,
+                loadMillis - loaded,
+                fold.decided(),
+                fold.outstanding().size());
+    }
+
+    /** The fold at the end of the start-up replay (the engine copies it). */
+    public synchronized ReplayFold fold() {
+        if (fold == null) throw new IllegalStateException("the snapshot is not open");
+        return fold;
+    }
+
+    /** Starts writing the snapshot every {@code canary.deploy.snapshot-interval}. */
+    public void schedule() {
+        flusher =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "deploy-snapshots");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        flusher.scheduleWithFixedDelay(
+                this::flushQuietly,
+                interval.toMillis(),
+                interval.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private ReplayFold load() {
+        Map<String, StoredState.StoredRelease> releases = new HashMap<>();
+        StoredState.State[] state = {null};
+        SnapshotTopic.readAll(
+                kafka,
+                Topics.DEPLOY_RELEASES,
+                "deploy-snapshot-load",
+                (k, v) -> {
+                    if (k.startsWith(RELEASE_KEY)) {
+                        String id = k.substring(RELEASE_KEY.length());
+                        if (v == null) {
+                            releases.remove(id);
+                        } else {
+                            releases.put(
+                                    id,
+                                    SnapshotTopic.read(v, StoredState.StoredRelease.class, WHAT));
+                        }
+                    } else if (k.equals(STATE_KEY) && v != null) {
+                        state[0] = SnapshotTopic.read(v, StoredState.State.class, WHAT);
+                    }
+                });
+        if (state[0] == null) {
+            // a snapshot is written in one transaction, releases with their state: without a
+            // state there are no releases either
+            snapshotReleases = 0;
+            return new ReplayFold(restore.apply(List.of()), source, List.of(), Map.of());
+        }
+        List<Release> inOrder =
+                releases.values().stream()
+                        .sorted(Comparator.comparingLong(StoredState.StoredRelease::seq))
+                        .map(StoredState.StoredRelease::release)
+                        .toList();
+        snapshotReleases = inOrder.size();
+        List<ReplayFold.Pending> outstanding = new ArrayList<>();
+        for (StoredState.StoredPending p : state[0].outstanding()) outstanding.add(p.pending());
+        written = Map.copyOf(state[0].next());
+        return new ReplayFold(restore.apply(inOrder), source, outstanding, state[0].next());
+    }
+
+    /** Reads the replay topics on from the fold's positions to their end and folds them. */
+    private void catchUp() {
+        HistoryReader.Chunk chunk = history.read(fold.next());
+        for (EventEnvelope<CanaryEvent> e : chunk.events()) fold.apply(e);
+        chunk.next().forEach(fold::passed);
+        fold.settle();
+    }
+
+    @Override
+    public void onPartitionsAssigned(
+            Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        // on the channel's polling thread: once, to where the start-up replay ended
+        for (TopicPartition tp : partitions) {
+            Long at = resumeAt.remove(HistoryReader.name(tp));
+            if (at != null) consumer.seek(tp, at);
+        }
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            LOG.warnf("cannot write the deploy snapshot now (retried): %s", e.toString());
+        }
+    }
+
+    /**
+     * Folds the history written since the last snapshot and writes what changed, with the new
+     * positions, in one transaction.
+     */
+    public synchronized void flush() {
+        catchUp();
+        Rollouts rollouts = fold.rollouts();
+        Set<String> changed = rollouts.takeChanged();
+        Map<String, Long> next = Map.copyOf(fold.next());
+        List<ReplayFold.Pending> outstanding = List.copyOf(fold.outstanding());
+        if (changed.isEmpty() && next.equals(written)) {
+            return; // nothing folded since the last snapshot
+        }
+        try {
+            if (writer == null) {
+                writer =
+                        new SnapshotTopic(
+                                kafka,
+                                "deploy-snapshots",
+                                KafkaPrincipals.DEPLOY_SNAPSHOTS_TRANSACTION);
+            }
+            SnapshotTopic w = writer;
+            w.inTransaction(
+                    () -> {
+                        long seq = 0;
+                        for (Release r : rollouts.releases()) {
+                            if (changed.contains(r.id())) {
+                                w.send(
+                                        Topics.DEPLOY_RELEASES,
+                                        RELEASE_KEY + r.id(),
+                                        new StoredState.StoredRelease(seq, r));
+                            }
+                            seq++;
+                        }
+                        w.send(
+                                Topics.DEPLOY_RELEASES,
+                                STATE_KEY,
+                                new StoredState.State(
+                                        next,
+                                        outstanding.stream()
+                                                .map(StoredState.StoredPending::of)
+                                                .toList()));
+                    });
+            written = next;
+            if (!changed.isEmpty()) {
+                LOG.debugf("deploy snapshot: %d releases written", changed.size());
+            }
+        } catch (RuntimeException e) {
+            rollouts.unwritten(changed);
+            if (writer != null) {
+                // a failed transaction may leave the producer unusable: the next write makes
+                // a new one (which also fences this one)
+                writer.close();
+                writer = null;
+            }
+            throw e;
+        }
+    }
+
+    /** How long the start took to read the snapshot and fold on to the end, ms (-1 before). */
+    public long loadMillis() {
+        return loadMillis;
+    }
+
+    /** Closes the writer (nothing flushed). */
+    public synchronized void close() {
+        if (writer != null) {
+            writer.close();
+            writer = null;
+        }
+    }
+}
