@@ -35,6 +35,34 @@ class BadFleetIT {
         Files.writeString(
                 fleet,
                 yaml.replaceFirst(java.util.regex.Pattern.quote(from), to.replace("\\n", "\n")));
+        String out = stopsAtStart(service, fleet);
+        assertTrue(
+                out.contains(expected),
+                service + " output names the field (" + expected + "):\n" + out);
+        assertTrue(out.contains(fleet.toString()), "names the file:\n" + out);
+    }
+
+    /**
+     * The gateway is the front door: bound to every address with plain HTTP, it does not start, and
+     * says which keys to set (HTTPS, or a TLS proxy).
+     */
+    @org.junit.jupiter.api.Test
+    void theGatewayRefusesPlainHttpOffLoopback() throws Exception {
+        Path fleet = TestFleet.write("");
+
+        String out = stopsAtStart("gateway", fleet, "-Dquarkus.http.host=0.0.0.0");
+
+        assertTrue(
+                out.contains(
+                        "the gateway binds 0.0.0.0 and would answer plain HTTP there (webhooks and"
+                                + " operators' tokens in clear): serve HTTPS with"
+                                + " quarkus.http.ssl.certificate.files"),
+                out);
+    }
+
+    /** Starts {@code service} from its jar on {@code fleet}; asserts it stops, not with 0. */
+    private static String stopsAtStart(String service, Path fleet, String... options)
+            throws Exception {
         Path root = Path.of(System.getProperty("canary.root", "..")).toAbsolutePath();
         Path jar = root.resolve(service + "/target/quarkus-app/quarkus-run.jar");
         assertTrue(Files.exists(jar), jar + " is built before the e2e module");
@@ -47,8 +75,12 @@ class BadFleetIT {
                 Files.writeString(
                         fleet.getParent().resolve("tokens"),
                         "operator ops operator-token-0123456789abcdef\n");
+        java.util.List<String> command =
+                new java.util.ArrayList<>(java.util.List.of("java", "-Dquarkus.http.port=0"));
+        command.addAll(java.util.List.of(options));
+        command.addAll(java.util.List.of("-jar", jar.toString()));
         ProcessBuilder pb =
-                new ProcessBuilder("java", "-Dquarkus.http.port=0", "-jar", jar.toString())
+                new ProcessBuilder(command)
                         .redirectErrorStream(true)
                         .redirectOutput(log.toFile())
                         .directory(fleet.getParent().toFile());
@@ -63,9 +95,6 @@ class BadFleetIT {
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), service + " did not stop on a bad fleet file");
         String out = Files.readString(log);
         assertNotEquals(0, p.exitValue(), out);
-        assertTrue(
-                out.contains(expected),
-                service + " output names the field (" + expected + "):\n" + out);
-        assertTrue(out.contains(fleet.toString()), "names the file:\n" + out);
+        return out;
     }
 }

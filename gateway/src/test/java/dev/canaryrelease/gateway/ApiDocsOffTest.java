@@ -30,7 +30,8 @@ class ApiDocsOffTest {
     public static class BoundToEveryAddress implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.http.host", "0.0.0.0");
+            // plain HTTP off loopback is refused unless a proxy terminates TLS (PlainHttpGuard)
+            return Map.of("quarkus.http.host", "0.0.0.0", "canary.gateway.plain-http", "true");
         }
     }
 

@@ -70,6 +70,17 @@ public interface GatewayConfig {
     Optional<Boolean> apiDocs();
 
     /**
+     * Whether the gateway may answer plain HTTP on an address that is not loopback. Off: bound to
+     * such an address (such as {@code 0.0.0.0}), it refuses to start unless it serves HTTPS only
+     * ({@code quarkus.http.ssl.certificate.files} and {@code key-files}, with {@code
+     * quarkus.http.insecure-requests} {@code disabled} or {@code redirect}), because webhooks and
+     * operators' bearer tokens would cross the network in clear. Set it only behind a proxy that
+     * terminates TLS on this machine.
+     */
+    @WithDefault("false")
+    boolean plainHttp();
+
+    /**
      * How many releases the gateway keeps in memory with their whole timeline (least recently
      * changed or read forgotten first, once written to {@code gateway.release-details}); every
      * other release is a summary of about 300 bytes in memory and its detail is read from {@code
