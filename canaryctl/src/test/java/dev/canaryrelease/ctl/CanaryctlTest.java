@@ -1,0 +1,162 @@
+package dev.canaryrelease.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import dev.canaryrelease.testsupport.TestFleet;
+
+/**
+ * What an operator sees from canaryctl without a gateway: lint, usage errors, an unreachable
+ * gateway, and where the settings come from. Against the running suite: e2e {@code CanaryctlIT}.
+ */
+class CanaryctlTest {
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Canaryctl.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void lintSaysAGoodFleetIsValid() {
+        Path fleet = TestFleet.write("");
+
+        Run r = run("lint", fleet.toString());
+
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith(fleet + " is valid: "), r.out());
+        assertTrue(r.out().contains("app(s) example"), r.out());
+    }
+
+    @Test
+    void lintNamesTheFileLineAndFieldOfABadFleet() throws IOException {
+        Path fleet = TestFleet.write("");
+        String yaml = Files.readString(fleet);
+        Files.writeString(fleet, yaml.replaceFirst("canary: \\[docker0\\]", "canary: [docker7]"));
+
+        Run r = run("lint", fleet.toString());
+
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("rollout.canary[0]: unknown host 'docker7'"), r.err());
+        assertTrue(r.err().contains(fleet.toString()), r.err());
+    }
+
+    @Test
+    void anUnreachableGatewayIsASentenceAndExit69() throws IOException {
+        int closed;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        Run r = run("--gateway", "http://127.0.0.1:" + closed, "releases");
+
+        assertEquals(69, r.code());
+        assertEquals(
+                "canaryctl: cannot reach the gateway at http://127.0.0.1:"
+                        + closed
+                        + " (connection refused). Is the suite up (dev/up, dev/status)? The"
+                        + " address comes from --gateway, CANARY_GATEWAY_URL or GATEWAY_URL"
+                        + " (.canary/env).\n",
+                r.err());
+    }
+
+    @Test
+    void aWrongCommandLineIsExit64WithTheHelpToRead() {
+        Run missing = run("status");
+        assertEquals(64, missing.code());
+        assertTrue(
+                missing.err().contains("Missing required parameter: '<release>'"), missing.err());
+        assertTrue(missing.err().contains("See 'canaryctl status --help'."), missing.err());
+
+        Run typo = run("promot", "r1");
+        assertEquals(64, typo.code());
+        assertTrue(typo.err().contains("promote"), "suggests promote:\n" + typo.err());
+
+        Run badOutput = run("--gateway", "http://127.0.0.1:1", "releases", "-o", "yaml");
+        assertEquals(64, badOutput.code());
+        assertTrue(badOutput.err().contains("expected one of [text, json]"), badOutput.err());
+
+        Run badTimeout = run("status", "r1", "--timeout", "soon");
+        assertEquals(64, badTimeout.code());
+        assertTrue(badTimeout.err().contains("--timeout takes 90s, 10m or 1h, not soon"));
+    }
+
+    @Test
+    void settingsComeFromTheCommandLineThenTheEnvironmentThenTheConfigFile() throws IOException {
+        Path dir = Files.createTempDirectory("canaryctl");
+        Path config = dir.resolve("config");
+        Files.writeString(dir.resolve("token"), "from-token-file\n");
+        Files.writeString(config, "gateway=https://gw.example:8443\ntoken-file=token\n");
+
+        Settings fromFile = Settings.resolve(null, null, config, Map.of());
+        assertEquals("https://gw.example:8443", fromFile.gateway().toString());
+        assertEquals("from-token-file", fromFile.token());
+
+        Settings fromEnv =
+                Settings.resolve(
+                        null,
+                        null,
+                        config,
+                        Map.of(
+                                "GATEWAY_URL",
+                                "http://127.0.0.1:8080",
+                                "VIEWER_TOKEN",
+                                "v",
+                                "OPERATOR_TOKEN",
+                                "o"));
+        assertEquals("http://127.0.0.1:8080", fromEnv.gateway().toString());
+        assertEquals("o", fromEnv.token(), "the operator's token before the viewer's");
+
+        Settings fromFlags =
+                Settings.resolve("http://127.0.0.1:9", "t", config, Map.of("CANARY_TOKEN", "c"));
+        assertEquals("http://127.0.0.1:9", fromFlags.gateway().toString());
+        assertEquals("t", fromFlags.token());
+
+        Run bad = run("--gateway", "127.0.0.1:8080", "releases");
+        assertEquals(64, bad.code());
+        assertTrue(bad.err().contains("must start with http:// or https://"), bad.err());
+    }
+
+    @Test
+    void theGatewaysRefusalsSayWhatToDo() {
+        assertTrue(
+                Gateway.refusal(401, "/releases", "{\"error\":\"unknown token\"}")
+                        .getMessage()
+                        .contains("set CANARY_TOKEN (or --token)"));
+        assertTrue(
+                Gateway.refusal(403, "/releases/r1/promote", "{}")
+                        .getMessage()
+                        .contains("need an operator's token"));
+        CtlException conflict =
+                Gateway.refusal(
+                        409,
+                        "/releases/r1/promote",
+                        "{\"error\":\"promote needs CANARY_LIVE\",\"state\":\"PROMOTED\"}");
+        assertEquals(1, conflict.exitCode);
+        assertEquals(
+                "refused (409): promote needs CANARY_LIVE (the release is PROMOTED);"
+                        + " `canaryctl get <release>` shows where it stands",
+                conflict.getMessage());
+        assertEquals(69, Gateway.refusal(503, "/releases", "{}").exitCode);
+    }
+
+    @Test
+    void completionPrintsABashScriptWithTheVerbs() {
+        Run r = run("completion");
+
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("complete -F"), r.out());
+        assertTrue(r.out().contains("promote"), r.out());
+    }
+}
