@@ -35,6 +35,13 @@ public final class ReleaseBench {
                 .orElseThrow(() -> new IllegalStateException("no " + type + " in " + release));
     }
 
+    /**
+     * One hop ({@code total}: ce_time → read), split in two: ce_time → the producer's record
+     * timestamp (inside the service: deciding, the outbox, serialising), then record timestamp →
+     * read (client, TLS, broker).
+     */
+    record Hop(long total, long inService, long onTheWire, String what) {}
+
     /** The p-th percentile (nearest rank) of the values. */
     static long percentile(List<Long> values, int p) {
         List<Long> sorted = new ArrayList<>(values);
@@ -141,54 +148,53 @@ public final class ReleaseBench {
 
         // each hop split in two: ce_time → the producer's record timestamp (inside the service:
         // deciding, the outbox, serialising) and record timestamp → read (client, TLS, broker)
-        List<Long> hops = new ArrayList<>();
-        List<Long> inService = new ArrayList<>();
-        List<Long> onTheWire = new ArrayList<>();
-        List<long[]> traced = new ArrayList<>(); // {total, in service, on the wire, index}
-        List<String> what = new ArrayList<>();
+        List<Hop> hops = new ArrayList<>();
         for (var c : capture.records()) {
             c.event()
                     .filter(e -> !e.time().isBefore(pushed)) // history read at start is not latency
                     .ifPresent(
                             e -> {
                                 Instant sent = Instant.ofEpochMilli(c.record().timestamp());
-                                hops.add(ms(e.time(), c.receivedAt()));
-                                inService.add(ms(e.time(), sent));
-                                onTheWire.add(ms(sent, c.receivedAt()));
-                                traced.add(
-                                        new long[] {
-                                            ms(e.time(), c.receivedAt()),
-                                            ms(e.time(), sent),
-                                            ms(sent, c.receivedAt()),
-                                            what.size()
-                                        });
-                                what.add(
-                                        e.type().type()
-                                                + " from "
-                                                + e.source()
-                                                + " on "
-                                                + c.record().topic()
-                                                + " (ce_time "
-                                                + e.time()
-                                                + ")");
+                                hops.add(
+                                        new Hop(
+                                                ms(e.time(), c.receivedAt()),
+                                                ms(e.time(), sent),
+                                                ms(sent, c.receivedAt()),
+                                                e.type().type()
+                                                        + " from "
+                                                        + e.source()
+                                                        + " on "
+                                                        + c.record().topic()
+                                                        + " (ce_time "
+                                                        + e.time()
+                                                        + ")"));
                             });
         }
-        traced.sort((a, b) -> Long.compare(b[0], a[0]));
+        List<Long> total = hops.stream().map(Hop::total).toList();
+        List<Long> inService = hops.stream().map(Hop::inService).toList();
+        List<Long> onTheWire = hops.stream().map(Hop::onTheWire).toList();
         StringBuilder slowest = new StringBuilder("\nThe slowest hops, each split in two:\n\n");
-        for (long[] h : traced.subList(0, Math.min(5, traced.size()))) {
-            slowest.append(
-                    String.format(
-                            "- %d ms: %s; ce_time → sent %d ms, sent → read %d ms%n",
-                            h[0], what.get((int) h[3]), h[1], h[2]));
-        }
+        hops.stream()
+                .sorted(java.util.Comparator.comparingLong(Hop::total).reversed())
+                .limit(5)
+                .forEach(
+                        h ->
+                                slowest.append(
+                                        String.format(
+                                                "- %d ms: %s; ce_time → sent %d ms, sent → read %d"
+                                                        + " ms%n",
+                                                h.total(),
+                                                h.what(),
+                                                h.inService(),
+                                                h.onTheWire())));
         rows.add(
                 row(
                         "event latency ce_time → read by a plain consumer, p50 ("
                                 + hops.size()
                                 + " events)",
-                        percentile(hops, 50),
+                        percentile(total, 50),
                         "≤ 36"));
-        rows.add(row("event latency p99", percentile(hops, 99), "≤ 50"));
+        rows.add(row("event latency p99", percentile(total, 99), "≤ 50"));
         rows.add(
                 row(
                         "  of which ce_time → sent (record timestamp), p50 / p99",
