@@ -38,6 +38,7 @@ import dev.canaryrelease.builder.domain.BuildLog;
 import dev.canaryrelease.builder.domain.Cancellation;
 import dev.canaryrelease.builder.domain.Reasons;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.transport.PemSslConfig;
 
 /**
  * The build engine of the fleet ({@code build.host}), through docker-java: TLS with the host's
