@@ -30,6 +30,7 @@ import com.github.dockerjava.transport.DockerHttpClient;
 import dev.canaryrelease.deploy.domain.ContainerSpec;
 import dev.canaryrelease.deploy.domain.ImageConfig;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.transport.PemSslConfig;
 
 /**
  * Both drivers' docker-java code: the {@code docker-api} driver (TCP with TLS client certificates,
@@ -70,8 +71,7 @@ public final class DockerApiHost implements ContainerHost {
                                     () ->
                                             new HostException(
                                                     host.name() + ": tcp endpoint without TLS"));
-            cfg.withDockerTlsVerify(true)
-                    .withCustomSslConfig(new PemSslConfig(tls.ca(), tls.cert(), tls.key()));
+            cfg.withDockerTlsVerify(true).withCustomSslConfig(new PemSslConfig(tls));
         } else {
             cfg.withDockerTlsVerify(false);
         }

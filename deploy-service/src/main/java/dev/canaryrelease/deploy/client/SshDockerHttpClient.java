@@ -1,23 +1,13 @@
 package dev.canaryrelease.deploy.client;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.ConnectException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.NoRouteToHostException;
-import java.net.Socket;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,41 +19,66 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import javax.net.SocketFactory;
+
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ConnectionClosedException;
+import org.apache.hc.core5.http.ContentLengthStrategy;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.TruncatedChunkException;
+import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.impl.DefaultContentLengthStrategy;
+import org.apache.hc.core5.http.impl.io.ChunkedInputStream;
+import org.apache.hc.core5.http.impl.io.ChunkedOutputStream;
+import org.apache.hc.core5.http.impl.io.ContentLengthInputStream;
+import org.apache.hc.core5.http.impl.io.ContentLengthOutputStream;
+import org.apache.hc.core5.http.impl.io.DefaultHttpRequestWriter;
+import org.apache.hc.core5.http.impl.io.DefaultHttpResponseParser;
+import org.apache.hc.core5.http.impl.io.IdentityInputStream;
+import org.apache.hc.core5.http.impl.io.SessionInputBufferImpl;
+import org.apache.hc.core5.http.impl.io.SessionOutputBufferImpl;
+import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
 
 import com.github.dockerjava.transport.DockerHttpClient;
 
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.transport.Ssh;
+import dev.canaryrelease.transport.SshChannels;
 
-import jdk.net.ExtendedSocketOptions;
 import net.schmizz.sshj.SSHClient;
-import net.schmizz.sshj.common.DisconnectReason;
 import net.schmizz.sshj.common.SSHException;
-import net.schmizz.sshj.common.SSHPacket;
-import net.schmizz.sshj.connection.Connection;
 import net.schmizz.sshj.connection.channel.OpenFailException;
 import net.schmizz.sshj.connection.channel.direct.AbstractDirectChannel;
-import net.schmizz.sshj.connection.channel.direct.DirectConnection;
-import net.schmizz.sshj.transport.TransportException;
-import net.schmizz.sshj.userauth.UserAuthException;
 
 /**
- * The transport of the {@code ssh} driver: the Docker Engine HTTP API through an SSH connection
- * (sshj), so the driver shares {@link DockerApiHost}'s docker-java code. One authenticated
- * connection per host, its host key checked against the fleet's known_hosts file (never accepted
- * blindly), reopened when it dropped. Every request gets a fresh channel to the engine: an OpenSSH
- * {@code direct-streamlocal@openssh.com} channel to a {@code unix://} socket (the default {@code
- * unix:///var/run/docker.sock}, as {@code docker -H ssh://} uses), or a {@code direct-tcpip}
- * channel to a {@code tcp://} endpoint as the remote host sees it (plain HTTP inside the tunnel).
- * One HTTP/1.1 request per channel ({@code Connection: close}); the response body streams (pull
- * progress, logs) and closing the response closes the channel. Hijacked (attach) connections are
- * not supported.
+ * The transport of the {@code ssh} driver: the Docker Engine HTTP API through an SSH connection, so
+ * the driver shares {@link DockerApiHost}'s docker-java code. One authenticated connection per host
+ * ({@link Ssh#connect}: its host key checked against the fleet's known_hosts file, never accepted
+ * blindly), reopened when it dropped. Every request gets a fresh channel to the engine ({@link
+ * SshChannels}): an OpenSSH {@code direct-streamlocal@openssh.com} channel to a {@code unix://}
+ * socket (the default {@code unix:///var/run/docker.sock}, as {@code docker -H ssh://} uses), or a
+ * {@code direct-tcpip} channel to a {@code tcp://} endpoint as the remote host sees it (plain HTTP
+ * inside the tunnel). No remote shell or {@code docker} CLI runs.
+ *
+ * <p>One HTTP/1.1 request per channel ({@code Connection: close}), written and read by httpcore5
+ * (the library under docker-java's own httpclient5 transport): {@link DefaultHttpRequestWriter} and
+ * a {@link ContentLengthOutputStream} or {@link ChunkedOutputStream} for the body, {@link
+ * DefaultHttpResponseParser} for the head and the body framed as {@link
+ * DefaultContentLengthStrategy} says ({@link ChunkedInputStream}, {@link ContentLengthInputStream},
+ * or {@link IdentityInputStream} up to the end). The response body streams (pull progress, logs)
+ * and closing the response closes the channel. Hijacked (attach) connections are not supported.
  */
 public final class SshDockerHttpClient implements DockerHttpClient {
     /** What {@code docker -H ssh://host} talks to when nothing else is said. */
     static final String DEFAULT_ENDPOINT = "unix:///var/run/docker.sock";
 
-    private static final int MAX_HEAD = 64 * 1024;
+    /** The longest line of a response head, a chunk size or a trailer. */
+    private static final int MAX_LINE = 64 * 1024;
+
+    private static final int BUFFER = 16 * 1024;
+
+    private static final Http1Config HTTP1 =
+            Http1Config.custom().setMaxLineLength(MAX_LINE).setMaxHeaderCount(200).build();
 
     /**
      * Closes the channels whose engine went quiet for longer than the call timeout (sshj's channel
@@ -124,7 +139,7 @@ public final class SshDockerHttpClient implements DockerHttpClient {
     }
 
     private String sshTarget() {
-        return "ssh " + target.user() + "@" + target.host() + ":" + target.port();
+        return Ssh.describe(target);
     }
 
     // --- the SSH connection ---------------------------------------------------------------------
@@ -133,134 +148,21 @@ public final class SshDockerHttpClient implements DockerHttpClient {
     synchronized SSHClient connection() throws IOException {
         if (closed) throw new IOException(sshTarget() + ": client closed");
         if (ssh != null && ssh.isConnected() && ssh.isAuthenticated()) return ssh;
-        drop(ssh);
+        Ssh.closeQuietly(ssh);
         ssh = null;
-        SSHClient c = new SSHClient();
         try {
-            c.loadKnownHosts(target.knownHosts().toFile());
-            c.setSocketFactory(new PromptAckSocketFactory());
-            c.setConnectTimeout((int) connectTimeout.toMillis());
-            // key exchange and authentication; the socket's own read timeout is not used by sshj
-            c.getTransport().setTimeoutMs((int) callTimeout.toMillis());
-            c.connect(target.host(), target.port());
-            // opening and closing a channel (sshd connecting to the engine's socket)
-            c.getConnection().setTimeoutMs((int) connectTimeout.toMillis());
-            c.authPublickey(target.user(), c.loadKeys(target.privateKey().toString()));
+            // kept between calls: no idle timeout; each call has its own (the Guard below)
+            ssh = Ssh.connect(target, connectTimeout, callTimeout, null);
         } catch (IOException | RuntimeException e) {
-            drop(c);
-            throw connectFailure(e);
+            throw Ssh.connectFailure(target, e);
         }
-        ssh = c;
-        return c;
-    }
-
-    private IOException connectFailure(Exception e) {
-        String why;
-        if (e instanceof TransportException t
-                && t.getDisconnectReason() == DisconnectReason.HOST_KEY_NOT_VERIFIABLE) {
-            why = "host key not accepted by known_hosts " + target.knownHosts();
-        } else if (e instanceof UserAuthException) {
-            why =
-                    "authentication as "
-                            + target.user()
-                            + " with key "
-                            + target.privateKey()
-                            + " refused";
-        } else if (e instanceof ConnectException
-                || e instanceof NoRouteToHostException
-                || e instanceof UnknownHostException
-                || e instanceof SocketTimeoutException) {
-            why = "cannot connect to sshd";
-        } else {
-            why = "connection failed";
-        }
-        return new IOException(sshTarget() + ": " + why + ": " + message(e), e);
-    }
-
-    private static void drop(SSHClient c) {
-        if (c == null) return;
-        try {
-            c.close();
-        } catch (IOException e) {
-            // the connection is gone either way
-        }
-    }
-
-    /**
-     * Sockets that acknowledge what they receive at once. sshd leaves Nagle on for connections
-     * without an interactive session, so each small packet it sends right after another (EOF then
-     * CLOSE, the last chunk of a response) waits for the ACK of the previous one; Linux delays that
-     * ACK ~40 ms in a request/response exchange. Re-arming TCP_QUICKACK after each read (it does
-     * not stick) makes a request cost its round trips instead of 40 ms more.
-     */
-    static final class PromptAckSocketFactory extends SocketFactory {
-        @Override
-        public Socket createSocket() throws SocketException {
-            return new PromptAckSocket();
-        }
-
-        @Override
-        public Socket createSocket(String host, int port) throws IOException {
-            return connected(new InetSocketAddress(host, port));
-        }
-
-        @Override
-        public Socket createSocket(String host, int port, InetAddress local, int localPort)
-                throws IOException {
-            return connected(new InetSocketAddress(host, port), local, localPort);
-        }
-
-        @Override
-        public Socket createSocket(InetAddress host, int port) throws IOException {
-            return connected(new InetSocketAddress(host, port));
-        }
-
-        @Override
-        public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort)
-                throws IOException {
-            return connected(new InetSocketAddress(host, port), local, localPort);
-        }
-
-        private Socket connected(InetSocketAddress to, InetAddress local, int localPort)
-                throws IOException {
-            Socket s = createSocket();
-            s.bind(new InetSocketAddress(local, localPort));
-            s.connect(to);
-            return s;
-        }
-
-        private Socket connected(InetSocketAddress to) throws IOException {
-            Socket s = createSocket();
-            s.connect(to);
-            return s;
-        }
-    }
-
-    static final class PromptAckSocket extends Socket {
-        private final boolean quickAck;
-
-        PromptAckSocket() throws SocketException {
-            setTcpNoDelay(true);
-            quickAck = supportedOptions().contains(ExtendedSocketOptions.TCP_QUICKACK);
-        }
-
-        @Override
-        public InputStream getInputStream() throws IOException {
-            return new FilterInputStream(super.getInputStream()) {
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    int n = super.read(b, off, len);
-                    if (quickAck && n > 0) setOption(ExtendedSocketOptions.TCP_QUICKACK, true);
-                    return n;
-                }
-            };
-        }
+        return ssh;
     }
 
     /** Forgets {@code c} if it is still the current connection (it failed). */
     private synchronized void forget(SSHClient c) {
         if (ssh == c) {
-            drop(c);
+            Ssh.closeQuietly(c);
             ssh = null;
         }
     }
@@ -285,14 +187,9 @@ public final class SshDockerHttpClient implements DockerHttpClient {
     }
 
     private AbstractDirectChannel openChannel(SSHClient c) throws IOException {
-        if (socketPath != null) {
-            StreamLocalChannel ch = new StreamLocalChannel(c.getConnection(), socketPath);
-            ch.open();
-            return ch;
-        }
-        TcpChannel ch = new TcpChannel(c.getConnection(), tcpHost, tcpPort);
-        ch.open();
-        return ch;
+        return socketPath != null
+                ? SshChannels.streamLocal(c.getConnection(), socketPath)
+                : SshChannels.tcp(c.getConnection(), tcpHost, tcpPort);
     }
 
     private IOException openFailure(OpenFailException e) {
@@ -320,52 +217,6 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         return new IOException("cannot reach " + what, e);
     }
 
-    /**
-     * Ends a channel by sending CHANNEL_CLOSE without waiting for the server's (sshj's {@code
-     * close()} waits): the response is complete by then, framed by its length or its chunks, so
-     * waiting would only add a round trip to every request. sshj forgets the channel when the
-     * server's CLOSE arrives.
-     */
-    interface Closing {
-        void closeWithoutWaiting() throws IOException;
-    }
-
-    /**
-     * OpenSSH's {@code direct-streamlocal@openssh.com}: a channel to a unix socket on the remote
-     * host (what {@code ssh -L port:/path} opens), allowed by {@code AllowStreamLocalForwarding}.
-     */
-    static final class StreamLocalChannel extends AbstractDirectChannel implements Closing {
-        private final String socketPath;
-
-        StreamLocalChannel(Connection conn, String socketPath) {
-            super(conn, "direct-streamlocal@openssh.com");
-            this.socketPath = socketPath;
-        }
-
-        @Override
-        protected SSHPacket buildOpenReq() {
-            // socket path, reserved string, reserved uint32 (OpenSSH PROTOCOL, section 2.4)
-            return super.buildOpenReq().putString(socketPath).putString("").putUInt32(0);
-        }
-
-        @Override
-        public void closeWithoutWaiting() throws IOException {
-            if (isOpen()) sendClose();
-        }
-    }
-
-    /** {@code direct-tcpip} to the engine's TCP port, as the remote host sees it. */
-    static final class TcpChannel extends DirectConnection implements Closing {
-        TcpChannel(Connection conn, String host, int port) {
-            super(conn, host, port);
-        }
-
-        @Override
-        public void closeWithoutWaiting() throws IOException {
-            if (isOpen()) sendClose();
-        }
-    }
-
     // --- one request ----------------------------------------------------------------------------
 
     @Override
@@ -386,15 +237,9 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         Guard guard = new Guard(ch);
         try {
             guard.run(() -> writeRequest(ch.getOutputStream(), request));
-            InputStream in = new BufferedInputStream(guard.input(ch.getInputStream()), 16 * 1024);
-            Head head = readHead(in);
-            boolean noBody =
-                    "HEAD".equals(request.method())
-                            || head.status() / 100 == 1
-                            || head.status() == 204
-                            || head.status() == 304;
-            InputStream body = noBody ? InputStream.nullInputStream() : body(in, head.headers());
-            return new ChannelResponse(ch, head, body);
+            Exchange answer =
+                    readResponse(guard.input(ch.getInputStream()), "HEAD".equals(request.method()));
+            return new ChannelResponse(ch, answer);
         } catch (IOException | RuntimeException e) {
             closeQuietly(ch);
             if (e instanceof IOException io) {
@@ -409,221 +254,146 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         return headers.keySet().stream().anyMatch(k -> k.equalsIgnoreCase(name));
     }
 
+    /** Headers this transport sets itself: the host, the framing, one request per channel. */
     private static final Set<String> OWN_HEADERS =
             Set.of("host", "connection", "content-length", "transfer-encoding");
 
+    /**
+     * Writes {@code request} with its body: {@code Content-Length} for bytes, chunked for a stream
+     * (a build context, an archive: sent as it is read). No EOF after it: the engine would take it
+     * for a client gone and cancel the call.
+     */
     static void writeRequest(OutputStream out, Request request) throws IOException {
         byte[] bytes = request.bodyBytes();
         InputStream stream = bytes == null ? request.body() : null;
-        StringBuilder head = new StringBuilder();
-        head.append(request.method()).append(' ').append(request.path()).append(" HTTP/1.1\r\n");
-        head.append("Host: docker\r\n");
+        BasicClassicHttpRequest head = new BasicClassicHttpRequest(request.method(), "/");
+        head.setPath(request.path()); // as docker-java encoded it, query included
+        head.addHeader("Host", "docker");
         for (Map.Entry<String, String> h : request.headers().entrySet()) {
             if (OWN_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) continue;
-            head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
+            head.addHeader(h.getKey(), h.getValue());
         }
         if (bytes != null) {
-            head.append("Content-Length: ").append(bytes.length).append("\r\n");
+            head.addHeader("Content-Length", Integer.toString(bytes.length));
         } else if (stream != null) {
-            head.append("Transfer-Encoding: chunked\r\n");
+            head.addHeader("Transfer-Encoding", "chunked");
         }
-        head.append("Connection: close\r\n\r\n");
-        out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+        head.addHeader("Connection", "close");
+        SessionOutputBufferImpl buffer = new SessionOutputBufferImpl(BUFFER);
+        try {
+            new DefaultHttpRequestWriter().write(head, buffer, out);
+        } catch (HttpException e) {
+            throw new IOException("cannot write the request: " + message(e), e);
+        }
+        // closing these streams ends the body (the last chunk) and flushes; the channel stays open
         if (bytes != null) {
-            out.write(bytes);
-        } else if (stream != null) {
-            // a streamed body (a build context, an archive) is sent as it is read
-            byte[] buf = new byte[16 * 1024];
-            int n;
-            while ((n = stream.read(buf)) > 0) {
-                out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.write(buf, 0, n);
-                out.write(CRLF);
+            try (OutputStream body = new ContentLengthOutputStream(buffer, out, bytes.length)) {
+                body.write(bytes);
             }
-            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        } else if (stream != null) {
+            try (OutputStream body = new ChunkedOutputStream(buffer, out, BUFFER)) {
+                stream.transferTo(body);
+            }
         }
-        // no EOF after the request: the engine would take it for a client gone and cancel the call
+        buffer.flush(out);
         out.flush();
     }
-
-    private static final byte[] CRLF = {'\r', '\n'};
 
     /** The status line and headers of a response (header names case-insensitive). */
     record Head(int status, Map<String, List<String>> headers) {}
 
-    static Head readHead(InputStream in) throws IOException {
-        int[] budget = {MAX_HEAD};
-        String statusLine = readLine(in, budget);
-        if (statusLine == null) {
-            throw new EOFException("the engine closed the connection without an answer");
-        }
-        String[] parts = statusLine.split(" ", 3);
-        int status;
+    /** A response as read: its head and its body, framed. */
+    record Exchange(Head head, InputStream body) {}
+
+    /**
+     * Reads a response's head from {@code in} and frames its body: none for a {@code HEAD} request,
+     * 1xx, 204 and 304, otherwise chunked, {@code Content-Length} or up to the end. A body cut
+     * short is an {@link EOFException}; anything that is not HTTP/1.x an {@link IOException}.
+     */
+    static Exchange readResponse(InputStream in, boolean headRequest) throws IOException {
+        SessionInputBufferImpl buffer = new SessionInputBufferImpl(BUFFER, MAX_LINE);
+        ClassicHttpResponse response;
+        long length;
         try {
-            if (parts.length < 2 || !parts[0].startsWith("HTTP/"))
-                throw new NumberFormatException();
-            status = Integer.parseInt(parts[1]);
-        } catch (NumberFormatException e) {
-            throw new IOException("not an HTTP response: " + abbreviate(statusLine));
+            response = new DefaultHttpResponseParser(HTTP1).parse(buffer, in);
+            if (response == null) {
+                throw new EOFException("the engine closed the connection without an answer");
+            }
+            length = DefaultContentLengthStrategy.INSTANCE.determineLength(response);
+        } catch (HttpException e) {
+            throw new IOException("not an HTTP response: " + message(e), e);
         }
         Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        for (String line = readLine(in, budget); ; line = readLine(in, budget)) {
-            if (line == null)
-                throw new EOFException("the engine closed the connection mid-headers");
-            if (line.isEmpty()) break;
-            int colon = line.indexOf(':');
-            if (colon <= 0) throw new IOException("bad header line: " + abbreviate(line));
-            headers.computeIfAbsent(line.substring(0, colon).strip(), k -> new ArrayList<>())
-                    .add(line.substring(colon + 1).strip());
+        for (Header h : response.getHeaders()) {
+            headers.computeIfAbsent(h.getName(), k -> new ArrayList<>()).add(h.getValue());
         }
-        return new Head(status, headers);
+        int status = response.getCode();
+        boolean noBody = headRequest || status / 100 == 1 || status == 204 || status == 304;
+        InputStream body;
+        if (noBody) {
+            body = InputStream.nullInputStream();
+        } else if (length == ContentLengthStrategy.CHUNKED) {
+            body = new CutShort(new ChunkedInputStream(buffer, in, HTTP1));
+        } else if (length == ContentLengthStrategy.UNDEFINED) {
+            body = new CutShort(new IdentityInputStream(buffer, in));
+        } else {
+            body = new CutShort(new ContentLengthInputStream(buffer, in, length));
+        }
+        return new Exchange(new Head(status, headers), body);
     }
 
-    /** The body as framed by the headers: chunked, Content-Length, or up to EOF. */
-    static InputStream body(InputStream in, Map<String, List<String>> headers) throws IOException {
-        List<String> te = headers.getOrDefault("Transfer-Encoding", List.of());
-        if (te.stream().anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("chunked"))) {
-            return new ChunkedInputStream(in);
+    /**
+     * A body stream of httpcore5 whose premature end ({@link ConnectionClosedException}, {@link
+     * TruncatedChunkException}) is an {@link EOFException}, and whose close does nothing:
+     * httpcore5's streams read to the end on close, which a streamed response (logs, events) may
+     * never reach; the channel's close ends it.
+     */
+    static final class CutShort extends FilterInputStream {
+        CutShort(InputStream in) {
+            super(in);
         }
-        List<String> cl = headers.getOrDefault("Content-Length", List.of());
-        if (!cl.isEmpty()) {
+
+        @Override
+        public int read() throws IOException {
             try {
-                return new LengthInputStream(in, Long.parseLong(cl.get(0).strip()));
-            } catch (NumberFormatException e) {
-                throw new IOException("bad Content-Length: " + abbreviate(cl.get(0)));
+                return super.read();
+            } catch (ConnectionClosedException | TruncatedChunkException e) {
+                throw cutShort(e);
             }
-        }
-        return in;
-    }
-
-    /** One CRLF (or LF) terminated ISO-8859-1 line without its terminator; null at EOF. */
-    static String readLine(InputStream in, int[] budget) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream(64);
-        int b;
-        while ((b = in.read()) != -1) {
-            if (--budget[0] < 0) throw new IOException("response head too long");
-            if (b == '\n') {
-                byte[] a = line.toByteArray();
-                int n = a.length > 0 && a[a.length - 1] == '\r' ? a.length - 1 : a.length;
-                return new String(a, 0, n, StandardCharsets.ISO_8859_1);
-            }
-            line.write(b);
-        }
-        if (line.size() == 0) return null;
-        throw new EOFException("the engine closed the connection mid-line");
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 80 ? s.substring(0, 80) + "…" : s;
-    }
-
-    /** A stream that reads in blocks only: its single-byte read goes through the block read. */
-    abstract static class BlockInputStream extends InputStream {
-        @Override
-        public final int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n == -1 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public abstract int read(byte[] b, int off, int len) throws IOException;
-    }
-
-    /** A {@code Transfer-Encoding: chunked} body, decoded; trailers are read and dropped. */
-    static final class ChunkedInputStream extends BlockInputStream {
-        private final InputStream in;
-        private long left;
-        private boolean done;
-
-        ChunkedInputStream(InputStream in) {
-            this.in = in;
-        }
-
-        private boolean nextChunk() throws IOException {
-            if (done) return false;
-            if (left == 0) {
-                int[] budget = {MAX_HEAD};
-                String size = readLine(in, budget);
-                if (size == null)
-                    throw new EOFException("chunked body ended without its last chunk");
-                int semi = size.indexOf(';');
-                String hex = (semi >= 0 ? size.substring(0, semi) : size).strip();
-                try {
-                    left = Long.parseLong(hex, 16);
-                } catch (NumberFormatException e) {
-                    throw new IOException("bad chunk size: " + abbreviate(size));
-                }
-                if (left < 0) throw new IOException("bad chunk size: " + abbreviate(size));
-                if (left == 0) {
-                    for (String t = readLine(in, budget); t != null && !t.isEmpty(); ) {
-                        t = readLine(in, budget);
-                    }
-                    done = true;
-                    return false;
-                }
-            }
-            return true;
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) return 0;
-            if (!nextChunk()) return -1;
-            int n = in.read(b, off, (int) Math.min(len, left));
-            if (n == -1) throw new EOFException("chunked body cut short");
-            left -= n;
-            if (left == 0) {
-                int cr = in.read();
-                int lf = cr == '\r' ? in.read() : cr;
-                if (lf != '\n') throw new IOException("chunk not followed by CRLF");
+            try {
+                return super.read(b, off, len);
+            } catch (ConnectionClosedException | TruncatedChunkException e) {
+                throw cutShort(e);
             }
-            return n;
         }
 
         @Override
-        public int available() throws IOException {
-            return done ? 0 : (int) Math.min(left, in.available());
-        }
-    }
-
-    /** A {@code Content-Length} body. */
-    static final class LengthInputStream extends BlockInputStream {
-        private final InputStream in;
-        private long left;
-
-        LengthInputStream(InputStream in, long length) {
-            this.in = in;
-            this.left = length;
+        public void close() {
+            // the response's close closes the channel
         }
 
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) return 0;
-            if (left == 0) return -1;
-            int n = in.read(b, off, (int) Math.min(len, left));
-            if (n == -1) throw new EOFException("body cut short: " + left + " bytes missing");
-            left -= n;
-            return n;
-        }
-
-        @Override
-        public int available() throws IOException {
-            return (int) Math.min(left, in.available());
+        private static EOFException cutShort(IOException e) {
+            EOFException eof = new EOFException("body cut short: " + message(e));
+            eof.initCause(e);
+            return eof;
         }
     }
 
     /** The response on its channel; closing it (or its body) closes the channel. */
-    private final class ChannelResponse implements Response {
+    private static final class ChannelResponse implements Response {
         private final AbstractDirectChannel channel;
         private final Head head;
         private final InputStream body;
 
-        ChannelResponse(AbstractDirectChannel channel, Head head, InputStream body) {
+        ChannelResponse(AbstractDirectChannel channel, Exchange answer) {
             this.channel = channel;
-            this.head = head;
+            this.head = answer.head();
             this.body =
-                    new FilterInputStream(body) {
+                    new FilterInputStream(answer.body()) {
                         @Override
                         public void close() {
                             ChannelResponse.this.close();
@@ -649,7 +419,8 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         @Override
         public void close() {
             try {
-                ((Closing) channel).closeWithoutWaiting();
+                // the response is complete by its framing: no need to wait for the server's CLOSE
+                ((SshChannels.Closing) channel).closeWithoutWaiting();
             } catch (IOException e) {
                 // the connection is gone, and the channel with it
             }
@@ -716,7 +487,14 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         }
 
         InputStream input(InputStream in) {
-            return new BlockInputStream() {
+            return new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    int n = read(one, 0, 1);
+                    return n == -1 ? -1 : one[0] & 0xff;
+                }
+
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
                     if (fired) throw timeout();
@@ -748,14 +526,13 @@ public final class SshDockerHttpClient implements DockerHttpClient {
     }
 
     private static String message(Throwable e) {
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.strip();
+        return Ssh.message(e);
     }
 
     @Override
     public synchronized void close() {
         closed = true;
-        drop(ssh);
+        Ssh.closeQuietly(ssh);
         ssh = null;
     }
 }

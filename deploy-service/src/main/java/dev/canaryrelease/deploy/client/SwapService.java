@@ -34,6 +34,7 @@ import dev.canaryrelease.deploy.domain.SwapPlanner.Seen;
 import dev.canaryrelease.deploy.domain.SwapPlanner.Wanted;
 import dev.canaryrelease.deploy.domain.SwapResult;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.transport.Ssh;
 
 /**
  * The executor of the container swap on one drained host, and of its way back: it observes the
@@ -140,13 +141,8 @@ public class SwapService {
 
     /** A failure that trying again cannot mend: a certificate, host key or login refused. */
     private static boolean refused(Throwable t) {
-        if (t instanceof java.security.GeneralSecurityException // a certificate not trusted
-                || t instanceof net.schmizz.sshj.userauth.UserAuthException) {
-            return true;
-        }
-        return t instanceof net.schmizz.sshj.common.SSHException s
-                && s.getDisconnectReason()
-                        == net.schmizz.sshj.common.DisconnectReason.HOST_KEY_NOT_VERIFIABLE;
+        return t instanceof java.security.GeneralSecurityException // a certificate not trusted
+                || Ssh.refused(t); // a host key or a login refused
     }
 
     /** Runs {@code once} again while the engine cannot be reached, as {@link EngineRetry} says. */

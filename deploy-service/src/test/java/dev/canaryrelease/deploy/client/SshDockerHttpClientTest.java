@@ -365,10 +365,8 @@ class SshDockerHttpClientTest {
     }
 
     static String body(String response) throws IOException {
-        InputStream in = bytes(response);
-        SshDockerHttpClient.Head head = SshDockerHttpClient.readHead(in);
         return new String(
-                SshDockerHttpClient.body(in, head.headers()).readAllBytes(),
+                SshDockerHttpClient.readResponse(bytes(response), false).body().readAllBytes(),
                 StandardCharsets.ISO_8859_1);
     }
 

@@ -1,9 +1,6 @@
 package dev.canaryrelease.dns.client;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -16,24 +13,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import dev.canaryrelease.dns.domain.Change;
 import dev.canaryrelease.dns.domain.DnsException;
 import dev.canaryrelease.dns.domain.DnsTarget;
 import dev.canaryrelease.dns.domain.RecordSet;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.transport.Ssh;
 
 import net.schmizz.sshj.SSHClient;
-import net.schmizz.sshj.connection.channel.direct.Session;
-import net.schmizz.sshj.transport.TransportException;
-import net.schmizz.sshj.userauth.UserAuthException;
 
 /**
- * One host's hosts file, over SSH (sshj; the host key is checked against the fleet's known_hosts
- * file). The marked block is rewritten atomically: the new content goes to a temporary file in the
- * same directory, which is then renamed over the hosts file with {@code mv}, and only if the file
- * is still what was read (sha-256 compared on the host). Lines outside the block are never touched.
+ * One host's hosts file, over SSH ({@link Ssh}: the host key is checked against the fleet's
+ * known_hosts file). The marked block is rewritten atomically: the new content goes to a temporary
+ * file in the same directory, which is then renamed over the hosts file with {@code mv}, and only
+ * if the file is still what was read (sha-256 compared on the host). Lines outside the block are
+ * never touched.
  */
 public final class HostsFileClient implements DnsTarget {
     private final String host;
@@ -128,26 +123,16 @@ public final class HostsFileClient implements DnsTarget {
     }
 
     private SSHClient connect() throws IOException {
-        SSHClient client = new SSHClient();
-        client.setConnectTimeout((int) timeout.toMillis());
-        client.setTimeout((int) timeout.toMillis());
-        try {
-            client.loadKnownHosts(ssh.knownHosts().toFile());
-            client.connect(ssh.host(), ssh.port());
-            client.authPublickey(ssh.user(), client.loadKeys(ssh.privateKey().toString()));
-            return client;
-        } catch (IOException | RuntimeException e) {
-            client.close();
-            throw e;
-        }
+        // short-lived: a host that stops answering ends the connection after the timeout
+        return Ssh.connect(ssh, timeout, timeout, timeout);
     }
 
     private String readFile(SSHClient client) throws IOException, DnsException {
-        Result r = exec(client, "cat -- " + quote(path), null);
-        if (r.exit != 0) {
-            throw new DnsException(id() + ": cannot read: " + r.err.strip());
+        Ssh.Result r = exec(client, "cat -- " + quote(path), null);
+        if (r.exit() != 0) {
+            throw new DnsException(id() + ": cannot read: " + r.err().strip());
         }
-        return r.out;
+        return r.out();
     }
 
     private void replace(SSHClient client, String before, String after)
@@ -168,48 +153,18 @@ public final class HostsFileClient implements DnsTarget {
                         "chown --reference=\"$f\" \"$tmp\" 2>/dev/null || true",
                         "mv -f \"$tmp\" \"$f\"",
                         "");
-        Result r = exec(client, "sh -c " + quote(script), after);
-        if (r.exit != 0) {
-            throw new DnsException(id() + ": not rewritten: " + r.err.strip(), r.exit == 3);
+        Ssh.Result r = exec(client, "sh -c " + quote(script), after);
+        if (r.exit() != 0) {
+            throw new DnsException(id() + ": not rewritten: " + r.err().strip(), r.exit() == 3);
         }
     }
 
-    private record Result(int exit, String out, String err) {}
-
-    private Result exec(SSHClient client, String command, String stdin) throws IOException {
-        try (Session session = client.startSession()) {
-            Session.Command cmd = session.exec(command);
-            if (stdin != null) {
-                try (OutputStream in = cmd.getOutputStream()) {
-                    in.write(stdin.getBytes(StandardCharsets.ISO_8859_1));
-                }
-            } else {
-                cmd.getOutputStream().close();
-            }
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            Thread errReader =
-                    new Thread(
-                            () -> {
-                                try (InputStream e = cmd.getErrorStream()) {
-                                    e.transferTo(err);
-                                } catch (IOException ignored) {
-                                    // the exit status tells
-                                }
-                            });
-            errReader.start();
-            byte[] out = cmd.getInputStream().readAllBytes();
-            cmd.join(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            try {
-                errReader.join(timeout.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Integer exit = cmd.getExitStatus();
-            return new Result(
-                    exit == null ? -1 : exit,
-                    new String(out, StandardCharsets.ISO_8859_1),
-                    err.toString(StandardCharsets.UTF_8));
-        }
+    private Ssh.Result exec(SSHClient client, String command, String stdin) throws IOException {
+        return Ssh.exec(
+                client,
+                command,
+                stdin == null ? null : stdin.getBytes(StandardCharsets.ISO_8859_1),
+                timeout);
     }
 
     private String reason(String what, IOException e) {
@@ -218,10 +173,9 @@ public final class HostsFileClient implements DnsTarget {
             why = "unreachable: connection refused";
         } else if (e instanceof SocketTimeoutException) {
             why = "unreachable: no answer within " + timeout;
-        } else if (e instanceof UserAuthException) {
+        } else if (Ssh.failure(e) == Ssh.Failure.LOGIN_REFUSED) {
             why = "SSH authentication as " + ssh.user() + " refused";
-        } else if (e instanceof TransportException t
-                && String.valueOf(t.getMessage()).contains("HostKey")) {
+        } else if (Ssh.failure(e) == Ssh.Failure.HOST_KEY_REFUSED) {
             why = "host key not accepted (not the one in " + ssh.knownHosts() + ")";
         } else {
             why = e.getClass().getSimpleName() + ": " + e.getMessage();

@@ -1,2 +1,0 @@
-/** build-service: clones at the commit, builds the app's Dockerfile, pushes the image. */
-package dev.canaryrelease.build;
