@@ -39,6 +39,7 @@ public enum EventType {
     RELEASE_ROLLED_BACK("release.rolled-back", ReleaseRolledBack.class, Topics.DEPLOY),
     RELEASE_SUPERSEDED("release.superseded", ReleaseSuperseded.class, Topics.DEPLOY),
     RELEASE_ABORTED("release.aborted", ReleaseAborted.class, Topics.DEPLOY),
+    RELEASE_PHASE_CHANGED("release.phase-changed", ReleasePhaseChanged.class, Topics.DEPLOY),
     DNS_UPDATED("dns.updated", DnsUpdated.class, Topics.DNS),
     DNS_UPDATE_FAILED("dns.update-failed", DnsUpdateFailed.class, Topics.DNS);
 

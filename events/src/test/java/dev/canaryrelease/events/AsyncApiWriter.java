@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 
 /**
  * Writes {@code events/src/main/resources/asyncapi.yaml} from {@link EventType}: run it after
@@ -139,6 +140,9 @@ public final class AsyncApiWriter {
         if (type == int.class || type == long.class) return "{type: integer}";
         if (type == boolean.class) return "{type: boolean}";
         if (type == Stage.class) return "{type: string, enum: [canary, promotion, rollback]}";
+        if (type == Phase.class) {
+            return "{type: string, enum: " + java.util.Arrays.toString(Phase.values()) + "}";
+        }
         if (type instanceof ParameterizedType p && p.getRawType() == List.class) {
             return "{type: array, items: " + schema(p.getActualTypeArguments()[0]) + "}";
         }

@@ -16,7 +16,9 @@ import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 
@@ -33,6 +35,9 @@ public class PriorHistory implements QuarkusTestResourceLifecycleManager {
     static final String SHA = Github.randomSha();
     static final String DIGEST = "sha256:" + "12".repeat(32);
     static volatile String canaryLiveId;
+
+    /** The release's latest event: deploy-service's announcement that the canary is live. */
+    static volatile String latestId;
 
     @Override
     public Map<String, String> start() {
@@ -87,10 +92,19 @@ public class PriorHistory implements QuarkusTestResourceLifecycleManager {
                                     RELEASE, "example", "docker0", Stage.CANARY, DIGEST, null));
             var enabled =
                     lb.send(updated, new HostEnabled(RELEASE, "example", "docker0", Stage.CANARY));
-            canaryLiveId =
+            var live =
+                    deploy.send(
+                            enabled,
+                            new CanaryLive(RELEASE, "example", List.of("docker0"), DIGEST));
+            canaryLiveId = live.id();
+            latestId =
                     deploy.send(
                                     enabled,
-                                    new CanaryLive(RELEASE, "example", List.of("docker0"), DIGEST))
+                                    new ReleasePhaseChanged(
+                                            RELEASE,
+                                            "example",
+                                            Phase.CANARY_LIVE,
+                                            Phase.CANARY_UPDATING))
                             .id();
         }
         return Map.of();

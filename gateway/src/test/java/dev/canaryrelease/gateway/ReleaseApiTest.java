@@ -42,9 +42,11 @@ import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
@@ -118,11 +120,21 @@ class ReleaseApiTest {
                 .jsonPath();
     }
 
+    /** deploy-service's announcement that {@code cause} moved its release to {@code to}. */
+    static EventEnvelope<ReleasePhaseChanged> announce(
+            EventEnvelope<?> cause, Phase to, Phase from) {
+        return deploy.send(cause, new ReleasePhaseChanged(cause.releaseId(), "example", to, from));
+    }
+
+    /** The latest event {@link #toCanaryLive} sent: deploy-service's CANARY_LIVE. */
+    EventEnvelope<?> latest;
+
     /** Sends the canary chain of a release as the other services would; returns canary.live. */
     EventEnvelope<CanaryLive> toCanaryLive(EventEnvelope<BuildRequested> req) {
         String id = req.releaseId();
         var started =
                 build.send(req, new BuildStarted(id, "example", req.data().commitSha(), null));
+        announce(started, Phase.BUILDING, Phase.PENDING);
         awaitState(id, "BUILDING");
         var built =
                 build.send(
@@ -135,6 +147,7 @@ class ReleaseApiTest {
                                 DIGEST,
                                 1200,
                                 null));
+        announce(built, Phase.BUILT, Phase.BUILDING);
         awaitState(id, "BUILT");
         var pushed =
                 registry.send(
@@ -149,6 +162,7 @@ class ReleaseApiTest {
                 deploy.send(
                         pushed,
                         new HostUpdateRequested(id, "example", "docker0", Stage.CANARY, DIGEST));
+        announce(pushed, Phase.CANARY_UPDATING, Phase.BUILT);
         awaitState(id, "CANARY_UPDATING");
         var drained =
                 lb.send(
@@ -161,6 +175,7 @@ class ReleaseApiTest {
                                 id, "example", "docker0", Stage.CANARY, DIGEST, OLD_DIGEST));
         var enabled = lb.send(updated, new HostEnabled(id, "example", "docker0", Stage.CANARY));
         var live = deploy.send(enabled, new CanaryLive(id, "example", List.of("docker0"), DIGEST));
+        latest = announce(enabled, Phase.CANARY_LIVE, Phase.CANARY_UPDATING);
         awaitState(id, "CANARY_LIVE");
         return live;
     }
@@ -197,20 +212,27 @@ class ReleaseApiTest {
                 List.of(
                         "build.requested",
                         "build.started",
+                        "release.phase-changed",
                         "build.succeeded",
+                        "release.phase-changed",
                         "image.pushed",
                         "host.update-requested",
+                        "release.phase-changed",
                         "host.drained",
                         "host.updated",
                         "host.enabled",
-                        "canary.live"),
+                        "canary.live",
+                        "release.phase-changed"),
                 types);
+        assertEquals(
+                List.of("BUILDING", "BUILT", "CANARY_UPDATING", "CANARY_LIVE"),
+                d.getList("timeline.findAll { it.type == 'release.phase-changed' }.data.phase"));
         List<String> times = d.getList("timeline.time");
         assertTrue(times.stream().allMatch(t -> t != null && t.contains("T")), times.toString());
-        assertEquals(live.id(), d.getString("timeline[8].id"));
-        assertEquals("/canary-release/deploy-service", d.getString("timeline[8].source"));
-        assertEquals(DIGEST, d.getString("timeline[8].data.digest"));
-        assertEquals("canary", d.getString("timeline[5].data.stage"));
+        assertEquals(live.id(), d.getString("timeline[11].id"));
+        assertEquals("/canary-release/deploy-service", d.getString("timeline[11].source"));
+        assertEquals(DIGEST, d.getString("timeline[11].data.digest"));
+        assertEquals("canary", d.getString("timeline[8].data.stage"));
         assertTrue(d.getString("timeline[0].position").startsWith("gateway.events:0:"));
     }
 
@@ -249,7 +271,7 @@ class ReleaseApiTest {
         PromotionRequested pr = (PromotionRequested) promo.data();
         assertEquals("alice", pr.operator());
         assertEquals("error rate flat for 10 minutes", pr.reason());
-        assertEquals(live.id(), promo.causationId(), "caused by the release's latest event");
+        assertEquals(latest.id(), promo.causationId(), "caused by the release's latest event");
         assertEquals("/canary-release/gateway", promo.source());
 
         // abort without a body
@@ -262,6 +284,7 @@ class ReleaseApiTest {
         // the deploy service promotes after all: rollback is allowed, abort is not
         var promoted =
                 deploy.send(live, new ReleasePromoted(id, "example", DIGEST, "all hosts updated"));
+        var promotedPhase = announce(live, Phase.PROMOTED, Phase.CANARY_LIVE);
         awaitState(id, "PROMOTED");
         operator()
                 .post("/releases/" + id + "/abort")
@@ -279,7 +302,7 @@ class ReleaseApiTest {
                 capture.await(id, EventType.ROLLBACK_REQUESTED, Duration.ofSeconds(30));
         assertEquals("checkout broken", ((RollbackRequested) rb.data()).reason());
         assertTrue(
-                List.of(promoted.id(), abort.id()).contains(rb.causationId()),
+                List.of(promoted.id(), promotedPhase.id(), abort.id()).contains(rb.causationId()),
                 "caused by the latest event of the release");
         operator()
                 .contentType("application/json")
@@ -288,6 +311,37 @@ class ReleaseApiTest {
                 .then()
                 .statusCode(400)
                 .body("error", equalTo("reason must be a string"));
+    }
+
+    @Test
+    void abortIsTakenBeforeTheCanaryAsDeployServiceTakesIt() {
+        // one rule table (events' OperatorCommand): deploy-service aborts a release that is still
+        // building or queued, so the gateway publishes the abort instead of answering 409
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        awaitState(id, "PENDING");
+        operator()
+                .contentType("application/json")
+                .body("{\"reason\": \"wrong branch\"}")
+                .post("/releases/" + id + "/abort")
+                .then()
+                .statusCode(202)
+                .body("type", equalTo("abort.requested"));
+        EventEnvelope<CanaryEvent> abort =
+                capture.await(id, EventType.ABORT_REQUESTED, Duration.ofSeconds(30));
+        assertEquals("wrong branch", ((AbortRequested) abort.data()).reason());
+        // and once deploy-service says it ended, the gateway refuses with deploy-service's words
+        announce(abort, Phase.ABORTED, Phase.PENDING);
+        awaitState(id, "ABORTED");
+        operator()
+                .post("/releases/" + id + "/abort")
+                .then()
+                .statusCode(409)
+                .body("state", equalTo("ABORTED"))
+                .body(
+                        "error",
+                        containsString(
+                                "abort is only possible before promotion ends (PENDING..PROMOTING)"));
     }
 
     @Test
@@ -334,7 +388,10 @@ class ReleaseApiTest {
         awaitState(second.releaseId(), "PENDING");
         // a hand-pushed image starts a release of its own
         String manual = UUID.randomUUID().toString();
-        registry.send(new ImagePushed(manual, "example", "example", "manual", DIGEST));
+        var manualPush =
+                registry.send(new ImagePushed(manual, "example", "example", "manual", DIGEST));
+        // deploy-service queues it behind the app's rollout
+        announce(manualPush, Phase.BUILT, Phase.PENDING);
         awaitState(manual, "BUILT");
 
         List<String> ids =
@@ -413,7 +470,8 @@ class ReleaseApiTest {
                     "not a cloud event".getBytes(java.nio.charset.StandardCharsets.UTF_8),
                     List.of());
             String manual = UUID.randomUUID().toString();
-            build.send(new BuildStarted(manual, "example", Github.randomSha(), null));
+            var started = build.send(new BuildStarted(manual, "example", Github.randomSha(), null));
+            announce(started, Phase.BUILDING, Phase.PENDING);
             awaitState(manual, "BUILDING");
             dead.awaitRecord(r -> key.equals(r.record().key()), Duration.ofSeconds(30));
         }

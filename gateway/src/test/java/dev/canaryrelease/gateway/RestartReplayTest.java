@@ -70,7 +70,7 @@ class RestartReplayTest {
         assertEquals(PriorHistory.SHA, d.getString("commitSha"));
         assertEquals(PriorHistory.DIGEST, d.getString("digest"));
         assertEquals(PriorHistory.DELIVERY, d.getString("deliveryId"));
-        assertEquals(9, d.getList("timeline").size());
+        assertEquals(10, d.getList("timeline").size());
         assertEquals("READY", d.getString("hosts[0].lbState"));
         given().get("/q/health/ready").then().statusCode(200);
 
@@ -85,7 +85,7 @@ class RestartReplayTest {
                         PriorHistory.RELEASE,
                         EventType.PROMOTION_REQUESTED,
                         Duration.ofSeconds(30));
-        assertEquals(PriorHistory.canaryLiveId, promo.causationId());
+        assertEquals(PriorHistory.latestId, promo.causationId());
         assertEquals("alice", ((PromotionRequested) promo.data()).operator());
     }
 

@@ -85,7 +85,7 @@ class RetentionRestartTest {
         assertEquals(SnapshottedHistory.DELIVERY, d.getString("deliveryId"));
         assertEquals(SnapshottedHistory.DIGEST, d.getString("digest"));
         assertEquals("promoted by " + SnapshottedHistory.OPERATOR, d.getString("reason"));
-        assertEquals(9, d.getList("timeline").size());
+        assertEquals(10, d.getList("timeline").size());
         Map<String, Object> promo =
                 d.getMap("timeline.find { it.type == 'promotion.requested' }.data");
         assertEquals(SnapshottedHistory.OPERATOR, promo.get("operator"));

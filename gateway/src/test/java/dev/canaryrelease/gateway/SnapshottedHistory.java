@@ -33,8 +33,10 @@ import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.events.topics.Retention;
 import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
@@ -141,6 +143,9 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
             deploy.send(
                     promote,
                     new ReleasePromoted(RELEASE, "example", DIGEST, "promoted by " + OPERATOR));
+            deploy.send(
+                    promote,
+                    new ReleasePhaseChanged(RELEASE, "example", Phase.PROMOTED, Phase.PROMOTING));
             for (int i = 0; i < LATER; i++) {
                 String id = UUID.randomUUID().toString();
                 later.add(id);

@@ -1,5 +1,7 @@
 package dev.canaryrelease.deploy.domain;
 
+import dev.canaryrelease.events.release.OperatorCommand;
+
 /** Every reason string the deploy service writes in events and rejections, in one place. */
 public final class Reasons {
     // Rejections: an event that does not fit the release's current state.
@@ -8,10 +10,9 @@ public final class Reasons {
     public static final String DUPLICATE_RELEASE = "release already exists";
     public static final String NOT_PENDING = "build events are only taken before the rollout";
     public static final String ALREADY_ROLLING_OUT = "the release already has an image rolling out";
-    public static final String NOT_CANARY_LIVE = "promotion is only possible from CANARY_LIVE";
-    public static final String NOT_ABORTABLE =
-            "abort is only possible before promotion ends (PENDING..PROMOTING)";
-    public static final String NOT_PROMOTED = "rollback is only possible from PROMOTED";
+    public static final String NOT_CANARY_LIVE = OperatorCommand.PROMOTE.whyNot();
+    public static final String NOT_ABORTABLE = OperatorCommand.ABORT.whyNot();
+    public static final String NOT_PROMOTED = OperatorCommand.ROLLBACK.whyNot();
     public static final String HOST_NOT_IN_RELEASE = "host is not part of this release";
     public static final String HOST_NOT_DRAINING = "host is not waiting for a drain";
     public static final String HOST_NOT_SWAPPING = "host is not being swapped";

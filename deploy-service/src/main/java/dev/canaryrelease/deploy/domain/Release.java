@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.canaryrelease.events.release.Phase;
+
 /**
  * One release of one app: its phase, the image it rolls out (by digest), every host it touched or
  * will touch, the promotion plan and where it is in it. Immutable: the state machine returns a new

@@ -29,11 +29,14 @@ import dev.canaryrelease.events.model.PromotionRejected;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.ReleaseAborted;
 import dev.canaryrelease.events.model.ReleaseFailed;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
 import dev.canaryrelease.events.model.ReleaseRolledBack;
 import dev.canaryrelease.events.model.ReleaseSuperseded;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.OperatorCommand;
+import dev.canaryrelease.events.release.Phase;
 
 /**
  * The release state machine: one pure function {@code (release, event) → (release', commands)}.
@@ -88,22 +91,20 @@ public final class ReleaseMachine {
             w.image(ip);
             w.startCanary(p);
         } else if (d instanceof PromotionRequested) {
-            if (r.phase() != Phase.CANARY_LIVE) {
-                return w.refuse(Reasons.NOT_CANARY_LIVE);
-            }
+            String no = OperatorCommand.PROMOTE.refusal(r.phase());
+            if (no != null) return w.refuse(no);
             w.startPromotion(p);
         } else if (d instanceof AbortRequested a) {
-            Phase ph = r.phase();
-            if (!(ph.beforeRollout() || ph.canary() || ph == Phase.PROMOTING)) {
-                return w.refuse(Reasons.NOT_ABORTABLE);
-            }
+            String no = OperatorCommand.ABORT.refusal(r.phase());
+            if (no != null) return w.refuse(no);
             w.phase = Phase.ABORTED;
             w.reason = Reasons.ABORTED + a.operator() + reasonSuffix(a.reason());
             w.queued = false;
             w.emit(new ReleaseAborted(r.id(), r.app(), r.digest(), w.reason));
             w.startRevert();
         } else if (d instanceof RollbackRequested rb) {
-            if (r.phase() != Phase.PROMOTED) return w.refuse(Reasons.NOT_PROMOTED);
+            String no = OperatorCommand.ROLLBACK.refusal(r.phase());
+            if (no != null) return w.refuse(no);
             w.phase = Phase.ROLLING_BACK;
             w.reason = Reasons.ROLLBACK_REQUESTED + rb.operator() + reasonSuffix(rb.reason());
             w.startRevert();
@@ -326,6 +327,10 @@ public final class ReleaseMachine {
         }
 
         Transition done() {
+            if (phase != r.phase()) {
+                // every move of the machine is announced: readers show the last one
+                emit(new ReleasePhaseChanged(r.id(), r.app(), phase, r.phase()));
+            }
             return new Transition(
                     new Release(
                             r.id(),

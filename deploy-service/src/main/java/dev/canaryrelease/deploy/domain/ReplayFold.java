@@ -12,6 +12,7 @@ import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.OnHost;
+import dev.canaryrelease.events.release.Phase;
 
 /**
  * History folded into releases without acting on it, as the start-up replay does, and kept between
@@ -79,7 +80,7 @@ public final class ReplayFold {
     /** Folds one event of history (in replay order). */
     public void apply(EventEnvelope<CanaryEvent> e) {
         boolean own = e.source().equals(ownSource);
-        if (own) doneKeys.add(key(e.type(), e.causationId(), hostOf(e.data())));
+        if (own) doneKeys.add(key(e.type(), e.causationId(), e.data()));
         if (own && !OWN_INPUTS.contains(e.type())) return;
         if (seen.put(e.id(), Boolean.TRUE) != null) return;
         Rollouts.Outcome o = rollouts.handle(e);
@@ -107,11 +108,11 @@ public final class ReplayFold {
         Command c = p.command();
         String cause = p.cause().id();
         if (c instanceof Command.Emit em) {
-            return doneKeys.contains(key(EventType.of(em.data()), cause, hostOf(em.data())));
+            return doneKeys.contains(key(EventType.of(em.data()), cause, em.data()));
         } else if (c instanceof Command.Swap sw) {
-            return swapDone(cause, sw.host());
+            return swapDone(cause, sw.releaseId(), sw.host());
         } else if (c instanceof Command.Restore rs) {
-            return swapDone(cause, rs.host());
+            return swapDone(cause, rs.releaseId(), rs.host());
         } else if (c instanceof Command.ScheduleAnswerDeadline a) {
             // only the waits still open: a finished one needs no timer
             return !awaiting(a.releaseId(), a.host(), a.awaiting());
@@ -123,9 +124,9 @@ public final class ReplayFold {
         return false;
     }
 
-    private boolean swapDone(String causeId, String host) {
-        return doneKeys.contains(key(EventType.HOST_UPDATED, causeId, host))
-                || doneKeys.contains(key(EventType.HOST_UPDATE_FAILED, causeId, host));
+    private boolean swapDone(String causeId, String releaseId, String host) {
+        return doneKeys.contains(key(EventType.HOST_UPDATED, causeId, releaseId, host))
+                || doneKeys.contains(key(EventType.HOST_UPDATE_FAILED, causeId, releaseId, host));
     }
 
     private boolean inPhase(String releaseId, Phase phase) {
@@ -140,8 +141,16 @@ public final class ReplayFold {
                 .isPresent();
     }
 
-    private static String key(EventType type, String causeId, String host) {
-        return type.name() + "|" + causeId + "|" + host;
+    /**
+     * One effect of one cause: an event can cause effects on several releases (a push supersedes
+     * one release and starts another, both announce their phase), so the release is in the key.
+     */
+    private static String key(EventType type, String causeId, CanaryEvent effect) {
+        return key(type, causeId, effect.releaseId(), hostOf(effect));
+    }
+
+    private static String key(EventType type, String causeId, String releaseId, String host) {
+        return type.name() + "|" + causeId + "|" + releaseId + "|" + host;
     }
 
     private static String hostOf(CanaryEvent d) {

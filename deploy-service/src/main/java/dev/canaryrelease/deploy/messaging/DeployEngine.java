@@ -21,7 +21,6 @@ import dev.canaryrelease.deploy.client.SwapService;
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.deploy.domain.Command;
 import dev.canaryrelease.deploy.domain.HostStep;
-import dev.canaryrelease.deploy.domain.Phase;
 import dev.canaryrelease.deploy.domain.Policy;
 import dev.canaryrelease.deploy.domain.Release;
 import dev.canaryrelease.deploy.domain.ReleaseMachine;
@@ -37,6 +36,7 @@ import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.fleet.Fleet;
 
 /**

@@ -39,11 +39,13 @@ import dev.canaryrelease.events.model.PromotionRejected;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.ReleaseAborted;
 import dev.canaryrelease.events.model.ReleaseFailed;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
 import dev.canaryrelease.events.model.ReleaseRolledBack;
 import dev.canaryrelease.events.model.ReleaseSuperseded;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 
 class ReleaseMachineTest {
     static final String APP = "example";
@@ -190,7 +192,12 @@ class ReleaseMachineTest {
         send(new BuildSucceeded("r1", APP, "example-app", "t", V2, 1, null));
         assertEquals(Phase.BUILT, release("r1").phase());
         assertEquals(V2, release("r1").digest());
-        assertTrue(last.isEmpty());
+        // nothing to do before the image is pushed; only the move is announced
+        assertEquals(
+                List.of(
+                        new Command.Emit(
+                                new ReleasePhaseChanged("r1", APP, Phase.BUILT, Phase.BUILDING))),
+                last);
     }
 
     @Test
@@ -265,6 +272,38 @@ class ReleaseMachineTest {
         assertEquals("c0", req.get(0).host());
         assertEquals(Stage.CANARY, req.get(0).stage());
         assertEquals(V2, req.get(0).digest());
+    }
+
+    @Test
+    void everyMoveOfThePhaseIsAnnouncedOnceAndNothingElseIs() {
+        send(build("r1"));
+        assertEquals(List.of(), emitted(ReleasePhaseChanged.class), "PENDING is where all start");
+        send(new BuildStarted("r1", APP, "c", null));
+        assertEquals(
+                List.of(new ReleasePhaseChanged("r1", APP, Phase.BUILDING, Phase.PENDING)),
+                emitted(ReleasePhaseChanged.class));
+        send(new BuildSucceeded("r1", APP, "example-app", "t", V2, 1, null));
+        assertEquals(Phase.BUILT, emitted(ReleasePhaseChanged.class).get(0).phase());
+        pushed("r1", V2);
+        assertEquals(
+                List.of(new ReleasePhaseChanged("r1", APP, Phase.CANARY_UPDATING, Phase.BUILT)),
+                emitted(ReleasePhaseChanged.class));
+        send(new HostDrained("r1", APP, "c0", Stage.CANARY, 0, 1, false));
+        assertEquals(List.of(), emitted(ReleasePhaseChanged.class), "a host step is no phase");
+        send(new HostUpdated("r1", APP, "c0", Stage.CANARY, V2, V1));
+        send(new HostEnabled("r1", APP, "c0", Stage.CANARY));
+        assertEquals(
+                List.of(
+                        new ReleasePhaseChanged(
+                                "r1", APP, Phase.CANARY_LIVE, Phase.CANARY_UPDATING)),
+                emitted(ReleasePhaseChanged.class));
+        // a refused command moves nothing
+        send(new RollbackRequested("r1", "alice", null));
+        assertEquals(List.of(), emitted(ReleasePhaseChanged.class));
+        send(new AbortRequested("r1", "alice", "no"));
+        assertEquals(
+                List.of(new ReleasePhaseChanged("r1", APP, Phase.ABORTED, Phase.CANARY_LIVE)),
+                emitted(ReleasePhaseChanged.class));
     }
 
     @Test

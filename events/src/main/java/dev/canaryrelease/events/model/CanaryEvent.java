@@ -29,6 +29,7 @@ public sealed interface CanaryEvent
                 ReleaseRolledBack,
                 ReleaseSuperseded,
                 ReleaseAborted,
+                ReleasePhaseChanged,
                 LbDriftCorrected,
                 RetentionDeleted,
                 DnsUpdated,

@@ -36,7 +36,9 @@ import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.LbDriftCorrected;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.gateway.config.GatewayConfig;
 import dev.canaryrelease.gateway.domain.Views.HostStatus;
@@ -64,7 +66,7 @@ public class ReleaseStore {
 
     /** What an operator command needs: the state and the event to name as the cause. */
     public record CommandTarget(
-            String releaseId, String app, ReleaseState state, EventEnvelope<CanaryEvent> latest) {}
+            String releaseId, String app, Phase state, EventEnvelope<CanaryEvent> latest) {}
 
     record Recorded(long seq, String position, EventEnvelope<CanaryEvent> event) {}
 
@@ -121,7 +123,7 @@ public class ReleaseStore {
         String tag;
         String digest;
         String reason;
-        ReleaseState state;
+        Phase state;
         Instant firstAt;
         Instant lastAt;
 
@@ -169,7 +171,10 @@ public class ReleaseStore {
 
         void apply(Recorded r) {
             CanaryEvent d = r.event().data();
-            state = ReleaseStateMachine.next(state, d);
+            if (d instanceof ReleasePhaseChanged pc && pc.phase() != null) {
+                // deploy-service owns the machine: the state is the last phase it announced
+                state = pc.phase();
+            }
             if (firstAt == null) {
                 firstAt = r.event().time();
             }
@@ -205,8 +210,8 @@ public class ReleaseStore {
             }
         }
 
-        ReleaseState stateOrPending() {
-            return state == null ? ReleaseState.PENDING : state;
+        Phase stateOrPending() {
+            return state == null ? Phase.PENDING : state;
         }
     }
 
@@ -336,7 +341,7 @@ public class ReleaseStore {
             }
         }
         Recorded rec = new Recorded(seq++, position, event);
-        r.events.add(insertionPoint(r.events, rec), rec);
+        place(r.events, rec);
         if (partitionKey != null) {
             r.positions.merge(partitionKey, offset, Math::max);
         }
@@ -622,32 +627,81 @@ public class ReleaseStore {
     }
 
     /**
-     * Where {@code rec} goes among a release's events: after its cause and after the events before
-     * it in its own partition (offset order), before its effects and the later events of its
-     * partition, and by CloudEvent time between those bounds. So producers' clock skew, or the
-     * order in which a replay reads several topics, cannot put an event before the one that caused
-     * it (see {@code ReplayOrder} in events/).
+     * Adds {@code rec} to a release's events in causal order: every event after its cause and after
+     * the events before it in its own partition (offset order), and by CloudEvent time where
+     * neither says anything. So producers' clock skew, or the order in which a replay reads several
+     * topics, cannot put an event before the one that caused it (see {@code ReplayOrder} in
+     * events/). An event that fits at the end (the live case) is appended; otherwise the whole list
+     * is sorted again, because one late event can move others: an effect read before its cause
+     * drags the cause's partition successors along.
      */
-    static int insertionPoint(List<Recorded> events, Recorded rec) {
-        int lo = 0;
-        int hi = events.size();
-        for (int j = 0; j < events.size(); j++) {
+    static void place(List<Recorded> events, Recorded rec) {
+        boolean fitsAtEnd =
+                events.isEmpty() || TIME_ORDER.compare(events.get(events.size() - 1), rec) <= 0;
+        for (int j = 0; fitsAtEnd && j < events.size(); j++) {
             Recorded x = events.get(j);
-            if (x.event().id().equals(rec.event().causationId()) || earlierInPartition(x, rec)) {
-                lo = Math.max(lo, j + 1);
-            }
             if (rec.event().id().equals(x.event().causationId()) || earlierInPartition(rec, x)) {
-                hi = Math.min(hi, j);
+                fitsAtEnd = false;
             }
         }
-        if (hi < lo) {
-            return lo; // no order satisfies both: the cause wins
+        events.add(rec);
+        if (!fitsAtEnd) {
+            List<Recorded> sorted = causalOrder(events);
+            events.clear();
+            events.addAll(sorted);
         }
-        int i = hi;
-        while (i > lo && TIME_ORDER.compare(events.get(i - 1), rec) > 0) {
-            i--;
+    }
+
+    /**
+     * A topological order of {@code events} (cause before effect, partition offset order), the
+     * earliest by {@link #TIME_ORDER} first among those whose predecessors are all placed. A cycle
+     * (only corrupt history makes one) is broken at its earliest event.
+     */
+    static List<Recorded> causalOrder(List<Recorded> events) {
+        int n = events.size();
+        int[] waiting = new int[n];
+        List<List<Integer>> after = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) after.add(new ArrayList<>());
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) {
+                Recorded x = events.get(a);
+                Recorded y = events.get(b);
+                if (a != b
+                        && (x.event().id().equals(y.event().causationId())
+                                || earlierInPartition(x, y))) {
+                    after.get(a).add(b);
+                    waiting[b]++;
+                }
+            }
         }
-        return i;
+        java.util.PriorityQueue<Integer> ready =
+                new java.util.PriorityQueue<>(
+                        (i, j) -> TIME_ORDER.compare(events.get(i), events.get(j)));
+        for (int i = 0; i < n; i++) if (waiting[i] == 0) ready.add(i);
+        boolean[] placed = new boolean[n];
+        List<Recorded> out = new ArrayList<>(n);
+        while (out.size() < n) {
+            if (ready.isEmpty()) {
+                int first = -1;
+                for (int i = 0; i < n; i++) {
+                    if (!placed[i]
+                            && (first < 0
+                                    || TIME_ORDER.compare(events.get(i), events.get(first)) < 0)) {
+                        first = i;
+                    }
+                }
+                waiting[first] = 0;
+                ready.add(first);
+            }
+            int i = ready.poll();
+            if (placed[i]) continue;
+            placed[i] = true;
+            out.add(events.get(i));
+            for (int b : after.get(i)) {
+                if (!placed[b] && --waiting[b] == 0) ready.add(b);
+            }
+        }
+        return out;
     }
 
     /**
@@ -770,7 +824,7 @@ public class ReleaseStore {
     }
 
     public synchronized Page<ReleaseSummary> list(
-            String app, Set<ReleaseState> states, int page, int size) {
+            String app, Set<Phase> states, int page, int size) {
         long from = (long) page * size;
         long total = 0;
         List<ReleaseSummary> items = new ArrayList<>();

@@ -6,6 +6,8 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.canaryrelease.events.release.Phase;
+
 /**
  * What the gateway writes to its compacted topics, as JSON: {@code gateway.releases} (the index,
  * read whole at start) and {@code gateway.release-details} (one release's timeline, read by offset
@@ -25,7 +27,7 @@ public final class Stored {
     public record Summary(
             String id,
             String app,
-            ReleaseState state,
+            Phase state,
             String repository,
             String ref,
             String commitSha,
@@ -85,7 +87,7 @@ public final class Stored {
             String tag,
             String digest,
             String reason,
-            ReleaseState state,
+            Phase state,
             Instant firstAt,
             Instant lastAt) {}
 

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.release.Phase;
 
 /** Read-only snapshots of the read model, as the REST API returns them. */
 public final class Views {
@@ -13,7 +14,7 @@ public final class Views {
     public record ReleaseSummary(
             String id,
             String app,
-            ReleaseState state,
+            Phase state,
             String ref,
             String commitSha,
             String pusher,
@@ -29,7 +30,7 @@ public final class Views {
     public record ReleaseDetail(
             String id,
             String app,
-            ReleaseState state,
+            Phase state,
             String repository,
             String ref,
             String commitSha,

@@ -41,8 +41,9 @@ import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
+import dev.canaryrelease.events.release.OperatorCommand;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.gateway.config.GatewayConfig;
-import dev.canaryrelease.gateway.domain.ReleaseState;
 import dev.canaryrelease.gateway.domain.ReleaseStore;
 import dev.canaryrelease.gateway.domain.Views;
 
@@ -66,26 +67,14 @@ public class ReleaseResource {
             String operator,
             String reason) {}
 
-    private enum Command {
-        PROMOTE("promote", ReleaseState.PROMOTABLE),
-        ABORT("abort", ReleaseState.ABORTABLE),
-        ROLLBACK("rollback", ReleaseState.ROLLBACKABLE);
-
-        final String verb;
-        final Set<ReleaseState> allowedIn;
-
-        Command(String verb, Set<ReleaseState> allowedIn) {
-            this.verb = verb;
-            this.allowedIn = allowedIn;
-        }
-
-        CanaryEvent event(String releaseId, String operator, String reason) {
-            return switch (this) {
-                case PROMOTE -> new PromotionRequested(releaseId, operator, reason);
-                case ABORT -> new AbortRequested(releaseId, operator, reason);
-                case ROLLBACK -> new RollbackRequested(releaseId, operator, reason);
-            };
-        }
+    /** The event that asks deploy-service for {@code command}. */
+    private static CanaryEvent event(
+            OperatorCommand command, String releaseId, String operator, String reason) {
+        return switch (command) {
+            case PROMOTE -> new PromotionRequested(releaseId, operator, reason);
+            case ABORT -> new AbortRequested(releaseId, operator, reason);
+            case ROLLBACK -> new RollbackRequested(releaseId, operator, reason);
+        };
     }
 
     private final ReleaseStore store;
@@ -115,18 +104,18 @@ public class ReleaseResource {
             @Parameter(description = "page number from 0") @QueryParam("page") Integer page,
             @Parameter(description = "page size") @QueryParam("size") Integer size) {
         auth.require(authorization, Role.VIEWER);
-        Set<ReleaseState> states = EnumSet.noneOf(ReleaseState.class);
+        Set<Phase> states = EnumSet.noneOf(Phase.class);
         if (state != null && !state.isBlank()) {
             for (String s : state.split(",")) {
                 try {
-                    states.add(ReleaseState.valueOf(s.strip().toUpperCase(Locale.ROOT)));
+                    states.add(Phase.valueOf(s.strip().toUpperCase(Locale.ROOT)));
                 } catch (IllegalArgumentException e) {
                     return Problems.of(
                             400,
                             "unknown state '"
                                     + s.strip()
                                     + "'; one of "
-                                    + Arrays.toString(ReleaseState.values()));
+                                    + Arrays.toString(Phase.values()));
                 }
             }
         }
@@ -176,7 +165,7 @@ public class ReleaseResource {
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
-        return command(Command.PROMOTE, authorization, id, body);
+        return command(OperatorCommand.PROMOTE, authorization, id, body);
     }
 
     @POST
@@ -185,7 +174,7 @@ public class ReleaseResource {
     @Operation(
             summary =
                     "Abort a canary or a promotion (operator): publishes abort.requested;"
-                            + " allowed in CANARY_UPDATING, CANARY_LIVE, PROMOTING")
+                            + " allowed from PENDING to PROMOTING, a queued release too")
     @RequestBody(
             required = false,
             content = @Content(schema = @Schema(implementation = CommandRequest.class)))
@@ -200,7 +189,7 @@ public class ReleaseResource {
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
-        return command(Command.ABORT, authorization, id, body);
+        return command(OperatorCommand.ABORT, authorization, id, body);
     }
 
     @POST
@@ -219,11 +208,11 @@ public class ReleaseResource {
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
-        return command(Command.ROLLBACK, authorization, id, body);
+        return command(OperatorCommand.ROLLBACK, authorization, id, body);
     }
 
     private CompletionStage<Response> command(
-            Command command, String authorization, String id, byte[] body) {
+            OperatorCommand command, String authorization, String id, byte[] body) {
         Caller caller = auth.require(authorization, Role.OPERATOR);
         String reason;
         try {
@@ -235,8 +224,9 @@ public class ReleaseResource {
         if (target.isEmpty()) {
             return CompletableFuture.completedFuture(Problems.of(404, "no release " + id));
         }
-        ReleaseState state = target.get().state();
-        if (!command.allowedIn.contains(state)) {
+        Phase state = target.get().state();
+        if (command.refusal(state) != null) {
+            // the same rule table deploy-service refuses by
             return CompletableFuture.completedFuture(
                     Problems.of(
                             409,
@@ -245,13 +235,16 @@ public class ReleaseResource {
                                     + " is "
                                     + state
                                     + ": "
-                                    + command.verb
+                                    + command.verb()
                                     + " needs "
-                                    + command.allowedIn,
+                                    + command.allowedIn()
+                                    + " ("
+                                    + command.whyNot()
+                                    + ")",
                             "state",
                             state));
         }
-        CanaryEvent data = command.event(id, caller.name(), reason);
+        CanaryEvent data = event(command, id, caller.name(), reason);
         return publisher
                 .publish(target.get().latest(), data)
                 .handle(
@@ -259,20 +252,20 @@ public class ReleaseResource {
                             if (err != null) {
                                 LOG.errorf(
                                         "release %s: %s by %s not published: %s",
-                                        id, command.verb, caller.name(), err.toString());
+                                        id, command.verb(), caller.name(), err.toString());
                                 return Problems.of(
-                                        503, "the " + command.verb + " could not be published");
+                                        503, "the " + command.verb() + " could not be published");
                             }
                             LOG.infof(
                                     "release %s: %s requested by %s (%s)",
                                     id,
-                                    command.verb,
+                                    command.verb(),
                                     caller.name(),
                                     reason == null ? "no reason given" : reason);
                             return Response.accepted(
                                             new CommandAccepted(
                                                     id,
-                                                    command.verb,
+                                                    command.verb(),
                                                     e.type().shortName(),
                                                     e.id(),
                                                     caller.name(),

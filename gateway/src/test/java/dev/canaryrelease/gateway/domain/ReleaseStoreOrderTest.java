@@ -1,6 +1,7 @@
 package dev.canaryrelease.gateway.domain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.List;
@@ -18,7 +19,9 @@ import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.fleet.FleetLoader;
 import dev.canaryrelease.testsupport.TestFleet;
 
@@ -110,20 +113,46 @@ class ReleaseStoreOrderTest {
                         "deploy-service",
                         8600,
                         new CanaryLive("r", "example", List.of("docker0"), D));
+        // deploy-service's announcements, each after what it reacted to
+        var pu =
+                e(
+                        "pu",
+                        "ip",
+                        "deploy-service",
+                        7101,
+                        new ReleasePhaseChanged(
+                                "r", "example", Phase.CANARY_UPDATING, Phase.PENDING));
+        var pl =
+                e(
+                        "pl",
+                        "he",
+                        "deploy-service",
+                        8601,
+                        new ReleasePhaseChanged(
+                                "r", "example", Phase.CANARY_LIVE, Phase.CANARY_UPDATING));
         ReleaseStore store = new ReleaseStore(FleetLoader.load(TestFleet.write("")));
         // a replay reads lb.events, then deploy.events, then the others
         store.apply(hd, "lb.events:0:0");
         store.apply(he, "lb.events:0:1");
         store.apply(hur, "deploy.events:0:0");
-        store.apply(hu, "deploy.events:0:1");
-        store.apply(cl, "deploy.events:0:2");
+        store.apply(pu, "deploy.events:0:1");
+        store.apply(hu, "deploy.events:0:2");
+        store.apply(cl, "deploy.events:0:3");
+        store.apply(pl, "deploy.events:0:4");
         store.apply(ip, "registry.events:0:0");
         store.apply(bs, "build.events:0:0");
         store.apply(br, "gateway.events:0:0");
         Views.ReleaseDetail r = store.detail("r").orElseThrow();
         assertEquals(
                 List.of("br", "bs", "ip", "hur", "hd", "hu", "he", "cl"),
-                r.timeline().stream().map(Views.TimelineEntry::id).toList());
-        assertEquals(ReleaseState.CANARY_LIVE, r.state());
+                r.timeline().stream()
+                        .map(Views.TimelineEntry::id)
+                        .filter(id -> !id.startsWith("p"))
+                        .toList());
+        List<String> all = r.timeline().stream().map(Views.TimelineEntry::id).toList();
+        assertTrue(all.indexOf("pu") > all.indexOf("hur"), all.toString());
+        assertEquals("pl", all.get(all.size() - 1), "the last announcement ends the timeline");
+        // the state is deploy-service's last announcement in that order, not the last one read
+        assertEquals(Phase.CANARY_LIVE, r.state());
     }
 }

@@ -1,6 +1,13 @@
-package dev.canaryrelease.deploy.domain;
+package dev.canaryrelease.events.release;
 
-/** The phase of a release (DESIGN's state machine). */
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The phase of a release: DESIGN's state machine, owned by deploy-service (its {@code
+ * ReleaseMachine} moves it and announces each move with {@code release.phase-changed}); the
+ * gateway, {@code canaryctl} and monitors only read it. One enum for the whole suite.
+ */
 public enum Phase {
     PENDING,
     BUILDING,
@@ -15,6 +22,9 @@ public enum Phase {
     ABORTED,
     SUPERSEDED;
 
+    /** Phases no later event leaves. */
+    public static final Set<Phase> FINAL = EnumSet.of(FAILED, ROLLED_BACK, ABORTED, SUPERSEDED);
+
     /** Before any host was touched: the image is being built or waits for its turn. */
     public boolean beforeRollout() {
         return this == PENDING || this == BUILDING || this == BUILT;
@@ -27,6 +37,6 @@ public enum Phase {
 
     /** No operator command can move it any more (PROMOTED still accepts a rollback). */
     public boolean ended() {
-        return this == FAILED || this == ROLLED_BACK || this == ABORTED || this == SUPERSEDED;
+        return FINAL.contains(this);
     }
 }

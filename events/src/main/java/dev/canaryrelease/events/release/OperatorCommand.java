@@ -1,0 +1,58 @@
+package dev.canaryrelease.events.release;
+
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The operators' commands and the one rule table of where each is taken. deploy-service refuses a
+ * command by it ({@code promotion.rejected} with {@link #refusal}), and the gateway answers 409 by
+ * the same table before it publishes, so the two never disagree.
+ */
+public enum OperatorCommand {
+    PROMOTE(
+            "promote",
+            EnumSet.of(Phase.CANARY_LIVE),
+            "promotion is only possible from CANARY_LIVE"),
+    ABORT(
+            "abort",
+            EnumSet.of(
+                    Phase.PENDING,
+                    Phase.BUILDING,
+                    Phase.BUILT,
+                    Phase.CANARY_UPDATING,
+                    Phase.CANARY_LIVE,
+                    Phase.PROMOTING),
+            "abort is only possible before promotion ends (PENDING..PROMOTING)"),
+    ROLLBACK("rollback", EnumSet.of(Phase.PROMOTED), "rollback is only possible from PROMOTED");
+
+    private final String verb;
+    private final Set<Phase> allowedIn;
+    private final String refusal;
+
+    OperatorCommand(String verb, Set<Phase> allowedIn, String refusal) {
+        this.verb = verb;
+        this.allowedIn = Collections.unmodifiableSet(allowedIn);
+        this.refusal = refusal;
+    }
+
+    /** The verb in the API's path and in {@code canaryctl}, e.g. {@code promote}. */
+    public String verb() {
+        return verb;
+    }
+
+    /** The phases in which the command is taken. */
+    public Set<Phase> allowedIn() {
+        return allowedIn;
+    }
+
+    /** The sentence that says why the command is not taken (outside {@link #allowedIn}). */
+    public String whyNot() {
+        return refusal;
+    }
+
+    /** Null when the command is taken in {@code phase}, else the sentence that says why not. */
+    public String refusal(Phase phase) {
+        return allowedIn.contains(phase) ? null : refusal;
+    }
+}
