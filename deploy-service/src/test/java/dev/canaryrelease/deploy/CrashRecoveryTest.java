@@ -27,7 +27,9 @@ import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 
 /**
@@ -87,7 +89,16 @@ class CrashRecoveryTest {
         EventEnvelope<CanaryEvent> auto =
                 played.capture.await(rel, EventType.PROMOTION_REQUESTED, SWAP);
         assertEquals("/canary-release/deploy-service", auto.source());
-        assertEquals(live.id(), auto.causationId());
+        // caused by the release's latest event: deploy-service's announcement of CANARY_LIVE
+        EventEnvelope<CanaryEvent> liveNow =
+                played.capture.await(
+                        e ->
+                                rel.equals(e.releaseId())
+                                        && e.data() instanceof ReleasePhaseChanged pc
+                                        && pc.phase() == Phase.CANARY_LIVE,
+                        SWAP);
+        assertEquals(live.causationId(), liveNow.causationId(), "both caused by host.enabled");
+        assertEquals(liveNow.id(), auto.causationId());
         assertTrue(((PromotionRequested) auto.data()).reason().contains("autoPromote"));
         assertTrue(
                 Duration.between(enabled.time(), auto.time()).toMillis() >= 1000,

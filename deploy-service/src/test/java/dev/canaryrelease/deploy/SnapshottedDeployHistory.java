@@ -34,8 +34,10 @@ import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.ReleaseAborted;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
 import dev.canaryrelease.fleet.Fleet;
@@ -119,24 +121,27 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
                                     "octocat",
                                     DELIVERY));
             var started = build.send(req, new BuildStarted(PROMOTED, APP, SHA, null));
+            announce(deploy, started, PROMOTED, Phase.BUILDING, Phase.PENDING);
             var built =
                     build.send(
                             started,
                             new BuildSucceeded(
                                     PROMOTED, APP, APP, SHA.substring(0, 12), DIGEST, 900, null));
+            announce(deploy, built, PROMOTED, Phase.BUILT, Phase.BUILDING);
             var pushed =
                     registry.send(
                             built,
                             new ImagePushed(
                                     PROMOTED, APP, APP, SHA.substring(0, 12), DIGEST, PUSHER));
-            var enabled = cycle(deploy, lb, pushed, "docker0", Stage.CANARY);
+            var enabled = cycle(deploy, lb, pushed, "docker0", Stage.CANARY, Phase.CANARY_UPDATING);
             var live =
                     deploy.send(enabled, new CanaryLive(PROMOTED, APP, List.of("docker0"), DIGEST));
+            announce(deploy, enabled, PROMOTED, Phase.CANARY_LIVE, Phase.CANARY_UPDATING);
             var promote =
                     gateway.send(
                             live, new PromotionRequested(PROMOTED, "carol", "canary looks fine"));
-            enabled = cycle(deploy, lb, promote, "docker1", Stage.PROMOTION);
-            enabled = cycle(deploy, lb, enabled, "docker2", Stage.PROMOTION);
+            enabled = cycle(deploy, lb, promote, "docker1", Stage.PROMOTION, Phase.PROMOTING);
+            enabled = cycle(deploy, lb, enabled, "docker2", Stage.PROMOTION, null);
             deploy.send(
                     enabled,
                     new ReleasePromoted(
@@ -144,6 +149,7 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
                             APP,
                             DIGEST,
                             dev.canaryrelease.deploy.domain.Reasons.PROMOTED));
+            announce(deploy, enabled, PROMOTED, Phase.PROMOTED, Phase.PROMOTING);
 
             String sha = "cd".repeat(20);
             var r2 =
@@ -158,6 +164,7 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
                                     "octocat",
                                     UUID.randomUUID().toString()));
             var s2 = build.send(r2, new BuildStarted(ABORTED, APP, sha, null));
+            announce(deploy, s2, ABORTED, Phase.BUILDING, Phase.PENDING);
             var b2 =
                     build.send(
                             s2,
@@ -169,6 +176,7 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
                                     "sha256:" + "78".repeat(32),
                                     900,
                                     null));
+            announce(deploy, b2, ABORTED, Phase.BUILT, Phase.BUILDING);
             var abort = gateway.send(b2, new AbortRequested(ABORTED, OPERATOR, REASON));
             deploy.send(
                     abort,
@@ -180,13 +188,36 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
                                     + OPERATOR
                                     + ": "
                                     + REASON));
+            announce(deploy, abort, ABORTED, Phase.ABORTED, Phase.BUILT);
         }
     }
 
-    /** One host's cycle as deploy-service and lb-service write it; returns host.enabled. */
+    /** deploy-service's announcement of a phase move, as its earlier run published it. */
+    private static void announce(
+            EventSender deploy, EventEnvelope<?> cause, String release, Phase to, Phase from) {
+        deploy.send(cause, new ReleasePhaseChanged(release, APP, to, from));
+    }
+
+    /**
+     * One host's cycle as deploy-service and lb-service write it (with the phase the request moved
+     * the release to, or null); returns host.enabled.
+     */
     private static EventEnvelope<?> cycle(
-            EventSender deploy, EventSender lb, EventEnvelope<?> cause, String host, Stage stage) {
+            EventSender deploy,
+            EventSender lb,
+            EventEnvelope<?> cause,
+            String host,
+            Stage stage,
+            Phase moved) {
         var req = deploy.send(cause, new HostUpdateRequested(PROMOTED, APP, host, stage, DIGEST));
+        if (moved != null) {
+            announce(
+                    deploy,
+                    cause,
+                    PROMOTED,
+                    moved,
+                    moved == Phase.PROMOTING ? Phase.CANARY_LIVE : Phase.BUILT);
+        }
         var drained = lb.send(req, new HostDrained(PROMOTED, APP, host, stage, 0, 12, false));
         var updated =
                 deploy.send(

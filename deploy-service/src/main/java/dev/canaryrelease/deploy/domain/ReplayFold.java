@@ -12,6 +12,7 @@ import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.OnHost;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.release.Phase;
 
 /**
@@ -23,8 +24,9 @@ import dev.canaryrelease.events.release.Phase;
  * by the same event (for the same host), a {@code Swap} or {@code Restore} by our {@code
  * host.updated} or {@code host.update-failed} caused by it. Timers are kept while they still
  * matter: the autoPromote while the release is CANARY_LIVE, the promotion deadline while it is
- * PROMOTING, an lb-answer deadline while the host still waits in that step. What is left after
- * {@link #settle()} is what was decided but never done: the start-up carries it out.
+ * PROMOTING, an lb-answer deadline while the host still waits in that step, a phase announcement
+ * while it is still the release's phase. What is left after {@link #settle()} is what was decided
+ * but never done: the start-up carries it out.
  *
  * <p>A cause comes before its effect in history (a cause is appended before the effect is decided),
  * so a command's done event is never read before the command is decided, and what was matched can
@@ -108,6 +110,12 @@ public final class ReplayFold {
         Command c = p.command();
         String cause = p.cause().id();
         if (c instanceof Command.Emit em) {
+            if (em.data() instanceof ReleasePhaseChanged pc
+                    && !inPhase(pc.releaseId(), pc.phase())) {
+                // a later move replaced it: readers only need the last announcement. History
+                // written before announcements existed so gets one per release, of its phase now.
+                return true;
+            }
             return doneKeys.contains(key(EventType.of(em.data()), cause, em.data()));
         } else if (c instanceof Command.Swap sw) {
             return swapDone(cause, sw.releaseId(), sw.host());
