@@ -107,8 +107,8 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
      * Settings of a one-broker cluster: one partition per topic (a release's events stay in order),
      * no topic created on first use (every service creates and checks its own topics before its
      * channels start, so a topic the broker made with its defaults can never win that race),
-     * replication factor 1 for the internal topics, no rebalance delay. Shared by the test broker
-     * and {@link KafkaBrokerMain} (dev/up).
+     * replication factor 1 and one partition for the internal topics, no rebalance delay. Shared by
+     * the test broker and {@link KafkaBrokerMain} (dev/up).
      */
     static void singleNodeDefaults(java.util.Properties p) {
         p.put("num.partitions", "1");
@@ -117,6 +117,10 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
         p.put("offsets.topic.replication.factor", "1");
         p.put("transaction.state.log.replication.factor", "1");
         p.put("transaction.state.log.min.isr", "1");
+        // one partition each instead of 50: a broker's start (and a restart's log recovery) loads
+        // every internal partition, and on one node more coordinators buy nothing
+        p.put("offsets.topic.num.partitions", "1");
+        p.put("transaction.state.log.num.partitions", "1");
     }
 
     @Override

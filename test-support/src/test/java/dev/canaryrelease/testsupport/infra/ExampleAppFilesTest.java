@@ -11,12 +11,13 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The launcher's example app is the one dev/up puts in EXAMPLE_REPO: same Dockerfile and start.sh.
+ * The launcher's example app is the one dev/up puts in EXAMPLE_REPO: the build packs dev/'s files,
+ * the one source, onto the class path.
  */
 class ExampleAppFilesTest {
 
     @Test
-    void launcherFilesAreTheDevExampleApp() throws Exception {
+    void theLauncherReadsDevsExampleApp() throws Exception {
         Path dev = Path.of("..", "dev", "example-app");
         for (String f : new String[] {"Dockerfile", "start.sh", "app.env"}) {
             try (InputStream in = ExampleApp.class.getResourceAsStream("/example-app/" + f)) {
