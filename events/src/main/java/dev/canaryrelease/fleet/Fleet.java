@@ -148,7 +148,14 @@ public record Fleet(
             String backend,
             Map<String, String> env,
             List<String> releaseByPush,
-            BuildLimits build) {}
+            BuildLimits build,
+            Duration startGrace) {
+        /**
+         * How long a new container may refuse connections on its port while it starts ({@code
+         * apps[].startGrace}); after it, a refused connection is a definite health failure.
+         */
+        public static final Duration DEFAULT_START_GRACE = Duration.ofSeconds(5);
+    }
 
     /**
      * The bounds of one app's build on the build engine ({@code apps[].build}): memory in bytes

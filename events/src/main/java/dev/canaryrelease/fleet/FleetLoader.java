@@ -418,7 +418,8 @@ public final class FleetLoader {
                             "backend",
                             "env",
                             "releaseByPush",
-                            "build");
+                            "build",
+                            "startGrace");
             String name = str(m, p, "name", null, true);
             if (name != null) {
                 p = "apps[" + i + "](" + name + ")";
@@ -482,7 +483,8 @@ public final class FleetLoader {
                             str(m, p, "backend", name, false),
                             Map.copyOf(env),
                             releaseByPush(m, p),
-                            buildLimits(m.get("build"), p + ".build")));
+                            buildLimits(m.get("build"), p + ".build"),
+                            duration(m, p, "startGrace", App.DEFAULT_START_GRACE)));
         }
         return List.copyOf(apps);
     }

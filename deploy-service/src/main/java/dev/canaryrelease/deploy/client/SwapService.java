@@ -400,7 +400,8 @@ public class SwapService {
                 new HealthCheck(
                         Instant.now(),
                         fleet.rollout().healthTimeout(),
-                        config.definiteFailureAfter());
+                        config.definiteFailureAfter(),
+                        app.startGrace());
         while (true) {
             ContainerSpec c = engine.inspect(id);
             HealthCheck.Verdict v = check.container(c).orElse(null);
@@ -420,8 +421,13 @@ public class SwapService {
                                             .build(),
                                     HttpResponse.BodyHandlers.discarding());
                     v = check.answered(uri.toString(), r.statusCode(), c.health(), Instant.now());
-                } catch (IOException e) {
+                } catch (java.net.http.HttpTimeoutException e) {
+                    // silence: something may be busy starting
                     v = check.noAnswer(uri.toString(), e.getClass().getSimpleName(), Instant.now());
+                } catch (IOException e) {
+                    // refused, or accepted and closed with no answer (Docker's port proxy when
+                    // nothing listens in the container)
+                    v = check.refused(uri.toString(), e.getClass().getSimpleName(), Instant.now());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return "interrupted";

@@ -8,9 +8,11 @@ import java.util.Optional;
  * The verdict rule of one health check of a new container: healthy when the app answers {@code GET
  * <healthPath>} with 2xx and its Docker healthcheck (if the image has one) says healthy; unhealthy
  * at once when the container stopped or Docker says unhealthy, or on a definite no (4xx/5xx {@link
- * #DEFINITE_ANSWERS} times in a row over {@code definiteAfter}); silence and refused connections
- * wait for the whole deadline. The executor probes and asks after each probe; this class only
- * judges (deterministic, the clock is an argument). Not thread-safe: one per check.
+ * #DEFINITE_ANSWERS} times in a row over {@code definiteAfter}, or connections refused on the app's
+ * port over {@code definiteAfter} once the app's start grace is over: nothing listens there);
+ * silence (no answer, a timeout, a reset) waits for the whole deadline. The executor probes and
+ * asks after each probe; this class only judges (deterministic, the clock is an argument). Not
+ * thread-safe: one per check.
  */
 public final class HealthCheck {
 
@@ -33,7 +35,10 @@ public final class HealthCheck {
     private final Duration timeout;
     private final Instant deadline;
     private final Duration definiteAfter;
+    private final Instant graceEnds;
+    private final Duration startGrace;
     private String last = "no answer";
+    private Instant firstRefusal; // refused connections in a row after the start grace
     private long pause = FIRST_PAUSE_MS;
     private int errors; // answers >= 400 in a row
     private Instant firstError;
@@ -42,11 +47,20 @@ public final class HealthCheck {
      * @param start when the check starts
      * @param timeout the fleet's health deadline ({@code rollout.deadlines.health})
      * @param definiteAfter {@code canary.deploy.definite-failure-after}
+     * @param startGrace the app's {@code startGrace}: how long it may refuse connections
      */
-    public HealthCheck(Instant start, Duration timeout, Duration definiteAfter) {
+    public HealthCheck(
+            Instant start, Duration timeout, Duration definiteAfter, Duration startGrace) {
         this.timeout = timeout;
         this.deadline = start.plus(timeout);
         this.definiteAfter = definiteAfter;
+        this.startGrace = startGrace;
+        this.graceEnds = start.plus(startGrace);
+    }
+
+    /** A check with no start grace rule beyond the deadline (refusals wait like silence). */
+    public HealthCheck(Instant start, Duration timeout, Duration definiteAfter) {
+        this(start, timeout, definiteAfter, timeout);
     }
 
     /** The container as inspected before a probe: one not running, or unhealthy, is a verdict. */
@@ -64,6 +78,7 @@ public final class HealthCheck {
 
     /** The app answered {@code GET uri} with {@code status}; {@code dockerHealth} may be null. */
     public Verdict answered(String uri, int status, String dockerHealth, Instant now) {
+        firstRefusal = null;
         boolean http2xx = status / 100 == 2;
         if (http2xx && (dockerHealth == null || "healthy".equals(dockerHealth))) {
             return new Healthy();
@@ -94,10 +109,40 @@ public final class HealthCheck {
         return waitOrTimeOut(now);
     }
 
-    /** {@code GET uri} got no answer ({@code failure}: what, e.g. {@code ConnectException}). */
+    /** {@code GET uri} got no answer ({@code failure}: what, e.g. {@code HttpTimeoutException}). */
     public Verdict noAnswer(String uri, String failure, Instant now) {
         errors = 0;
+        firstRefusal = null;
         last = "GET " + uri + " → " + failure;
+        return waitOrTimeOut(now);
+    }
+
+    /**
+     * {@code GET uri}'s connection was refused, or closed before any answer ({@code what}; Docker's
+     * port proxy accepts and then closes when nothing listens in the container): nothing listens on
+     * the port. While the app starts (its start grace) that is silence; after it, refusals in a row
+     * over {@code definiteAfter} are a definite failure.
+     */
+    public Verdict refused(String uri, String what, Instant now) {
+        errors = 0;
+        last = "GET " + uri + " → " + what;
+        if (!now.isBefore(graceEnds)) {
+            if (firstRefusal == null) firstRefusal = now;
+            Duration over = Duration.between(firstRefusal, now);
+            if (over.compareTo(definiteAfter) >= 0) {
+                return new Unhealthy(
+                        Reasons.HEALTH_DEFINITE
+                                + "GET "
+                                + uri
+                                + ": "
+                                + what
+                                + ", refused or closed for "
+                                + over.toMillis()
+                                + " ms after the app's start grace of "
+                                + startGrace.toMillis()
+                                + " ms (nothing listens on the port)");
+            }
+        }
         return waitOrTimeOut(now);
     }
 

@@ -31,7 +31,12 @@ class HealthCheckTest {
     }
 
     static Probe silence(long ms) {
-        return new Probe(ms, "running", null, null, "ConnectException");
+        return new Probe(ms, "running", null, null, "HttpConnectTimeoutException");
+    }
+
+    /** Nothing listens on the port: the connection is refused. */
+    static Probe refused(long ms) {
+        return new Probe(ms, "running", null, null, "refused");
     }
 
     static Probe container(long ms, String state, String health) {
@@ -100,7 +105,7 @@ class HealthCheckTest {
                                 + URI
                                 + " answered 500 3 times in a row over 1000 ms"),
                 row(
-                        "a refused connection between error answers starts the count again",
+                        "silence between error answers starts the count again",
                         List.of(
                                 answer(0, 500),
                                 answer(600, 500),
@@ -121,7 +126,7 @@ class HealthCheckTest {
                                 + Reasons.HEALTH_TIMEOUT
                                 + "10s (GET "
                                 + URI
-                                + " → ConnectException)"),
+                                + " → HttpConnectTimeoutException)"),
                 row(
                         "a 404 until the deadline, fewer than three in a row past 1 s: timeout",
                         List.of(answer(0, 404), answer(10_001, 404)),
@@ -129,10 +134,62 @@ class HealthCheckTest {
                         "unhealthy: " + Reasons.HEALTH_TIMEOUT + "10s (GET " + URI + " → 404)"));
     }
 
+    /** The app's start grace is 2 s in these rows. */
+    static Stream<Row> refusals() {
+        return Stream.of(
+                row(
+                        "refused while the app starts, then it answers: healthy",
+                        List.of(refused(0), refused(1500), answer(1800, 200)),
+                        "wait 25",
+                        "wait 50",
+                        "healthy"),
+                row(
+                        "refused past the start grace for 1 s: a definite failure at 3 s",
+                        List.of(refused(0), refused(2000), refused(2500), refused(3000)),
+                        "wait 25",
+                        "wait 50",
+                        "wait 100",
+                        "unhealthy: "
+                                + Reasons.HEALTH_DEFINITE
+                                + "GET "
+                                + URI
+                                + ": refused, refused or closed for 1000 ms after the app's start"
+                                + " grace of 2000 ms (nothing listens on the port)"),
+                row(
+                        "an answer between refusals starts the count again",
+                        List.of(refused(2000), answer(2600, 503), refused(2700), refused(3600)),
+                        "wait 25",
+                        "wait 50",
+                        "wait 100",
+                        "wait 200"),
+                row(
+                        "silence past the start grace still waits the deadline",
+                        List.of(silence(2000), silence(5000), silence(10_001)),
+                        "wait 25",
+                        "wait 50",
+                        "unhealthy: "
+                                + Reasons.HEALTH_TIMEOUT
+                                + "10s (GET "
+                                + URI
+                                + " → HttpConnectTimeoutException)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("refusals")
+    void refusalsAfterTheStartGraceAreDefinite(Row r) {
+        judge(
+                new HealthCheck(
+                        T0, Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(2)),
+                r);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("rows")
     void judgesEachProbe(Row r) {
-        HealthCheck check = new HealthCheck(T0, Duration.ofSeconds(10), Duration.ofSeconds(1));
+        judge(new HealthCheck(T0, Duration.ofSeconds(10), Duration.ofSeconds(1)), r);
+    }
+
+    private static void judge(HealthCheck check, Row r) {
         List<String> verdicts = new ArrayList<>();
         for (Probe p : r.probes()) {
             ContainerSpec c =
@@ -162,7 +219,10 @@ class HealthCheckTest {
                                             p.status() != null
                                                     ? check.answered(
                                                             URI, p.status(), p.health(), now)
-                                                    : check.noAnswer(URI, p.failure(), now));
+                                                    : p.failure().equals("refused")
+                                                            ? check.refused(URI, p.failure(), now)
+                                                            : check.noAnswer(
+                                                                    URI, p.failure(), now));
             verdicts.add(text(v));
         }
         assertEquals(r.verdicts(), verdicts);
