@@ -55,6 +55,19 @@ final class Suite {
         return instance;
     }
 
+    /** Whether {@link #get()} started {@code dev/up} in this JVM (and stops it at exit). */
+    static synchronized boolean started() {
+        return instance != null;
+    }
+
+    /**
+     * The suite whose infrastructure runs already (e.g. {@code dev/up --compose-infra}): its {@code
+     * .canary/env}, no {@code dev/up}.
+     */
+    static Suite attach(Path root) {
+        return new Suite(root, readEnv(root.resolve(".canary/env")));
+    }
+
     String env(String name) {
         String v = env.get(name);
         if (v == null) fail(".canary/env has no " + name);
