@@ -14,8 +14,8 @@ import io.smallrye.reactive.messaging.kafka.companion.test.EmbeddedKafkaBroker;
  * KafkaTls}), and the ACLs of {@link dev.canaryrelease.events.acl.KafkaPrincipals} are set before
  * it says {@code kafka ready}.
  *
- * <p>With {@code -Dcanary.kafka.ready-file=<path>} it also writes that file once ready (and
- * deletes it at start): the compose suite's health check ({@code docker-compose.yml}) tests it.
+ * <p>With {@code -Dcanary.kafka.ready-file=<path>} it also writes that file once ready (and deletes
+ * it at start): the compose suite's health check ({@code docker-compose.yml}) tests it.
  */
 public final class KafkaBrokerMain {
     private KafkaBrokerMain() {}
