@@ -39,14 +39,7 @@ import dev.canaryrelease.testsupport.LoadLoop;
  */
 @Order(Integer.MAX_VALUE)
 class ComposeIT {
-    static final List<String> SERVICES =
-            List.of(
-                    "gateway",
-                    "build-service",
-                    "registry-service",
-                    "lb-service",
-                    "deploy-service",
-                    "dns-service");
+    static final List<String> SERVICES = Suite.SERVICES;
     static final Pattern PAGE = Pattern.compile("version=(\\S+) host=([^<\\s]+)");
     static final Duration STEP = Duration.ofMinutes(4);
 
@@ -78,14 +71,10 @@ class ComposeIT {
             Suite.Result left =
                     docker(root, "ps -a -q --filter label=com.docker.compose.project=canary");
             Suite.Result ports =
-                    Suite.run(
+                    listeners(
                             root,
-                            Duration.ofSeconds(30),
-                            false,
-                            "bash",
-                            "-c",
-                            "ss -Hltn '( sport = :8080 or sport = :8081 or sport = :8082 or sport ="
-                                    + " :8083 or sport = :8084 or sport = :8085 or sport = :9092 )'");
+                            "( sport = :8080 or sport = :8081 or sport = :8082 or sport = :8083 or"
+                                    + " sport = :8084 or sport = :8085 or sport = :9092 )");
             // put back what the other tests of this JVM expect: dev/up's Kafka and services
             Suite.Result restore =
                     devUpBefore
@@ -115,14 +104,7 @@ class ComposeIT {
             assertEquals(0, pid.code(), pid.output());
             String[] f = pid.output().strip().split(" ");
             assertEquals("healthy", f[1], e.getKey() + ": " + pid.output());
-            Suite.Result ss =
-                    Suite.run(
-                            root,
-                            Duration.ofSeconds(30),
-                            false,
-                            "bash",
-                            "-c",
-                            "ss -Hltnp 'sport = :" + e.getValue() + "'");
+            Suite.Result ss = listeners(root, "sport = :" + e.getValue());
             assertTrue(
                     ss.output().contains("pid=" + f[0] + ","),
                     e.getKey()
@@ -231,6 +213,12 @@ class ComposeIT {
         Suite.Result r = Suite.run(root, timeout, cmd);
         assertEquals(0, r.code(), String.join(" ", cmd) + " failed:\n" + r.output());
         return r;
+    }
+
+    /** The TCP listeners that match an ss filter, with their processes. */
+    static Suite.Result listeners(Path root, String filter) {
+        return Suite.run(
+                root, Duration.ofSeconds(30), false, "bash", "-c", "ss -Hltnp '" + filter + "'");
     }
 
     /** The docker CLI against docker2, where the compose suite runs. */

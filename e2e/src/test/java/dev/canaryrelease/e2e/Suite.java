@@ -26,6 +26,16 @@ import java.util.regex.Pattern;
  * and the gateway's HTTP API. Started once per test JVM; {@code dev/down} at exit.
  */
 final class Suite {
+    /** The six services, in the order of their ports 8080-8085. */
+    static final List<String> SERVICES =
+            List.of(
+                    "gateway",
+                    "build-service",
+                    "registry-service",
+                    "lb-service",
+                    "deploy-service",
+                    "dns-service");
+
     private static Suite instance;
 
     final Path root;
