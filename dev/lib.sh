@@ -206,7 +206,7 @@ ensure_packages() {
     [sshd]=openssh-server [ssh]=openssh-client [ssh-keygen]=openssh-client [busybox]=busybox-static
     [kcat]=kcat [wrk]=wrk [socat]=socat [openssl]=openssl [ip]=iproute2 [curl]=curl [git]=git
     [java]=openjdk-17-jdk-headless [javac]=openjdk-17-jdk-headless [mvn]=maven [setsid]=util-linux
-    [python3]=python3 [column]=bsdextrautils [ss]=iproute2 [htpasswd]=apache2-utils [ps]=procps)
+    [python3]=python3 [docker-compose]=docker-compose [column]=bsdextrautils [ss]=iproute2 [htpasswd]=apache2-utils [ps]=procps)
   missing=()
   for b in "${!PKG[@]}"; do
     command -v "$b" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$b" >/dev/null 2>&1 ||
@@ -239,3 +239,20 @@ ensure_packages() {
     same "all present"
   fi
 }
+
+# ---- the compose suite (dev/images, dev/compose) -----------------------------------------------
+# the uid and gid every image runs as (user canary), and that owns the compose configuration
+COMPOSE_UID=10001
+# engine_env NAME : export DOCKER_HOST (and TLS) of dev/up's engine NAME, which the docker CLI and
+# docker-compose read
+engine_env() {
+  case "$1" in
+    docker0 | docker2)
+      export DOCKER_HOST="tcp://${ENGINE_ADDR[$1]}:$DOCKER_TLS_PORT" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$C/tls" ;;
+    docker1) export DOCKER_HOST="unix://$C/docker1/docker.sock"; unset DOCKER_TLS_VERIFY DOCKER_CERT_PATH ;;
+    *) die "unknown engine $1 (dev/up's engines: ${ENGINES[*]})" ;;
+  esac
+  export DOCKER_CONFIG="$C/docker-cli"
+}
+# dk ARGS... : the docker CLI against the environment's engine (DOCKER_HOST), legacy builder
+dk() { env DOCKER_BUILDKIT=0 DOCKER_CLI_HINTS=false docker "$@"; }

@@ -213,14 +213,7 @@ public final class ReleaseBench {
                     load.ok() + " / " + load.dropped(),
                     "0 dropped"
                 });
-        for (String s :
-                List.of(
-                        "gateway",
-                        "build-service",
-                        "registry-service",
-                        "lb-service",
-                        "deploy-service",
-                        "dns-service")) {
+        for (String s : Suite.SERVICES) {
             rows.add(
                     new String[] {
                         s + " RSS (MB)", Long.toString(rssMb(CanaryReleaseIT.suite.pid(s))), "≤ 200"

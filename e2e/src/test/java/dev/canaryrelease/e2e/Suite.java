@@ -26,6 +26,16 @@ import java.util.regex.Pattern;
  * and the gateway's HTTP API. Started once per test JVM; {@code dev/down} at exit.
  */
 final class Suite {
+    /** The six services, in the order of their ports 8080-8085. */
+    static final List<String> SERVICES =
+            List.of(
+                    "gateway",
+                    "build-service",
+                    "registry-service",
+                    "lb-service",
+                    "deploy-service",
+                    "dns-service");
+
     private static Suite instance;
 
     final Path root;
@@ -53,6 +63,19 @@ final class Suite {
             }
         }
         return instance;
+    }
+
+    /** Whether {@link #get()} started {@code dev/up} in this JVM (and stops it at exit). */
+    static synchronized boolean started() {
+        return instance != null;
+    }
+
+    /**
+     * The suite whose infrastructure runs already (e.g. {@code dev/up --compose-infra}): its {@code
+     * .canary/env}, no {@code dev/up}.
+     */
+    static Suite attach(Path root) {
+        return new Suite(root, readEnv(root.resolve(".canary/env")));
     }
 
     String env(String name) {

@@ -13,6 +13,9 @@ import io.smallrye.reactive.messaging.kafka.companion.test.EmbeddedKafkaBroker;
  * ACLs, as the test broker does: the certificates are made (or kept) in {@code tlsDir} ({@link
  * KafkaTls}), and the ACLs of {@link dev.canaryrelease.events.acl.KafkaPrincipals} are set before
  * it says {@code kafka ready}.
+ *
+ * <p>With {@code -Dcanary.kafka.ready-file=<path>} it also writes that file once ready (and deletes
+ * it at start): the compose suite's health check ({@code docker-compose.yml}) tests it.
  */
 public final class KafkaBrokerMain {
     private KafkaBrokerMain() {}
@@ -26,6 +29,9 @@ public final class KafkaBrokerMain {
         int controllerPort = Integer.parseInt(args[1]);
         Path dir = Path.of(args[2]).toAbsolutePath();
         Files.createDirectories(dir);
+        String readyFile = System.getProperty("canary.kafka.ready-file", "");
+        Path ready = readyFile.isBlank() ? null : Path.of(readyFile);
+        if (ready != null) Files.deleteIfExists(ready);
         KafkaTls tls = KafkaTls.create(Path.of(args[3]));
         EmbeddedKafkaBroker broker =
                 new EmbeddedKafkaBroker()
@@ -43,6 +49,7 @@ public final class KafkaBrokerMain {
                         .start();
         KafkaAcls.apply(broker.getAdvertisedListeners(), tls, java.time.Duration.ofSeconds(120));
         System.out.println("kafka ready on " + broker.getAdvertisedListeners());
+        if (ready != null) Files.writeString(ready, broker.getAdvertisedListeners() + "\n");
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(
