@@ -42,6 +42,7 @@ import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.fleet.FleetLoader;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
+import dev.canaryrelease.testsupport.EventRetention;
 import dev.canaryrelease.testsupport.TestFleet;
 
 /**
@@ -96,7 +97,7 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
         java.nio.file.Path fleet = TestFleet.write(ROLLOUT);
         writeHistory(b);
         earlierRun(b, FleetLoader.load(fleet));
-        deleteEventRecords();
+        EventRetention.deleteEventRecords();
         return Map.of(
                 "canary.fleet.path", fleet.toString(), "canary.deploy.recover-at-start", "false");
     }
@@ -226,32 +227,6 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
         snapshots.close();
     }
 
-    private static void deleteEventRecords() {
-        // retention's part, done by the broker's own principal
-        try (Admin admin = Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER))) {
-            Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
-            admin.describeTopics(Topics.ALL)
-                    .allTopicNames()
-                    .get(10, TimeUnit.SECONDS)
-                    .forEach(
-                            (t, d) ->
-                                    d.partitions()
-                                            .forEach(
-                                                    p ->
-                                                            ask.put(
-                                                                    new TopicPartition(
-                                                                            t, p.partition()),
-                                                                    OffsetSpec.latest())));
-            Map<TopicPartition, RecordsToDelete> delete = new HashMap<>();
-            admin.listOffsets(ask)
-                    .all()
-                    .get(10, TimeUnit.SECONDS)
-                    .forEach((tp, o) -> delete.put(tp, RecordsToDelete.beforeOffset(o.offset())));
-            admin.deleteRecords(delete).all().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot delete the event topics' records", e);
-        }
-    }
 
     @Override
     public void stop() {}
