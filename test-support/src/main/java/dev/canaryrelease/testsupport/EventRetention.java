@@ -20,14 +20,16 @@ public final class EventRetention {
     private EventRetention() {}
 
     /**
-     * Deletes every record of every {@code *.events} topic ({@link Topics#ALL}) with {@code
-     * Admin.deleteRecords}, as the broker's own principal (retention's part): their beginning
-     * offsets move to their ends, and a consumer from the beginning reads nothing.
+     * Deletes every record of every {@code *.events} topic ({@link Topics#ALL}, those that exist)
+     * with {@code Admin.deleteRecords}, as the broker's own principal (retention's part): their
+     * beginning offsets move to their ends, and a consumer from the beginning reads nothing.
      */
     public static void deleteEventRecords() {
         try (Admin admin = Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER))) {
+            java.util.Set<String> existing = admin.listTopics().names().get(10, TimeUnit.SECONDS);
+            java.util.List<String> topics = Topics.ALL.stream().filter(existing::contains).toList();
             Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
-            admin.describeTopics(Topics.ALL)
+            admin.describeTopics(topics)
                     .allTopicNames()
                     .get(10, TimeUnit.SECONDS)
                     .forEach(
