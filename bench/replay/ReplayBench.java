@@ -165,8 +165,8 @@ public final class ReplayBench {
         deployEnv.put("CANARY_API_TOKENS_FILE", files.resolve("tokens").toString());
         // the bench has no Docker engines: no scan of the hosts at start
         deployEnv.put("CANARY_DEPLOY_RECOVER_AT_START", "false");
-        // the first start after the upgrade replays the whole history once
-        deployEnv.put("CANARY_DEPLOY_REPLAY_TIMEOUT", "10m");
+        // the first start after the upgrade replays the whole history once, under the default
+        // canary.deploy.replay-timeout (a stall timeout: 60 s without progress)
         Service deploy =
                 new Service(
                         "deploy-service",

@@ -1,17 +1,10 @@
 package dev.canaryrelease.deploy;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.RecordsToDelete;
-import org.apache.kafka.common.TopicPartition;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
@@ -40,9 +33,9 @@ import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.fleet.FleetLoader;
+import dev.canaryrelease.testsupport.EventRetention;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
-import dev.canaryrelease.testsupport.EventRetention;
 import dev.canaryrelease.testsupport.TestFleet;
 
 /**
@@ -226,7 +219,6 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
         earlierRunReleases = snapshots.fold().rollouts().releases().size();
         snapshots.close();
     }
-
 
     @Override
     public void stop() {}

@@ -8,9 +8,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -43,9 +40,9 @@ import dev.canaryrelease.fleet.FleetLoader;
 import dev.canaryrelease.gateway.domain.DeliveryIndex;
 import dev.canaryrelease.gateway.domain.ReleaseStore;
 import dev.canaryrelease.gateway.messaging.ReleaseSnapshots;
+import dev.canaryrelease.testsupport.EventRetention;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
-import dev.canaryrelease.testsupport.EventRetention;
 import dev.canaryrelease.testsupport.TestFleet;
 
 /**
@@ -215,7 +212,6 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
         earlierRunCached = store.cached();
         snapshots.close();
     }
-
 
     static TopicsConfig topics() {
         return new TopicsConfig() {
