@@ -165,8 +165,8 @@ public final class ReplayBench {
         deployEnv.put("CANARY_API_TOKENS_FILE", files.resolve("tokens").toString());
         // the bench has no Docker engines: no scan of the hosts at start
         deployEnv.put("CANARY_DEPLOY_RECOVER_AT_START", "false");
-        // the first start after the upgrade replays the whole history once
-        deployEnv.put("CANARY_DEPLOY_REPLAY_TIMEOUT", "10m");
+        // the first start after the upgrade replays the whole history once, under the default
+        // canary.deploy.replay-timeout (a stall timeout: 60 s without progress)
         Service deploy =
                 new Service(
                         "deploy-service",
@@ -223,6 +223,7 @@ public final class ReplayBench {
                                         work.resolve(s.name() + ".log").toFile()));
         pb.environment().putAll(s.env());
         long t0 = System.nanoTime();
+        Instant startedAt = Instant.now();
         Process p = pb.start();
         started.add(p);
         String base = "http://127.0.0.1:" + port;
@@ -258,11 +259,25 @@ public final class ReplayBench {
             p.destroyForcibly();
         }
         // the service's own account of its start
+        // (the suite's own lines, up to ready, with the process's start to place them: the phases)
+        System.out.println(
+                "  "
+                        + s.name()
+                        + " "
+                        + kind
+                        + ": process started at "
+                        + startedAt.toString().substring(11, 23)
+                        + " (UTC), ready "
+                        + ready
+                        + " ms later");
         for (String l : Files.readAllLines(work.resolve(s.name() + ".log"))) {
             if (l.contains("release index read")
                     || l.contains("snapshot read")
                     || l.contains("releases rebuilt")
                     || l.contains("caught up")
+                    || l.contains("records read (")
+                    || l.contains("replaying the read model for")
+                    || l.contains("[de.ca.ev.to.")
                     || l.contains("started in")) {
                 System.out.println("  " + s.name() + " log: " + l);
             }

@@ -1,17 +1,10 @@
 package dev.canaryrelease.deploy;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.RecordsToDelete;
-import org.apache.kafka.common.TopicPartition;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
@@ -42,6 +35,7 @@ import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.fleet.FleetLoader;
+import dev.canaryrelease.testsupport.EventRetention;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.TestFleet;
@@ -98,7 +92,7 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
         java.nio.file.Path fleet = TestFleet.write(ROLLOUT);
         writeHistory(b);
         earlierRun(b, FleetLoader.load(fleet));
-        deleteEventRecords();
+        EventRetention.deleteEventRecords();
         return Map.of(
                 "canary.fleet.path", fleet.toString(), "canary.deploy.recover-at-start", "false");
     }
@@ -255,33 +249,6 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
         earlierRunOutstanding = snapshots.fold().outstanding().size();
         earlierRunReleases = snapshots.fold().rollouts().releases().size();
         snapshots.close();
-    }
-
-    private static void deleteEventRecords() {
-        // retention's part, done by the broker's own principal
-        try (Admin admin = Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER))) {
-            Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
-            admin.describeTopics(Topics.ALL)
-                    .allTopicNames()
-                    .get(10, TimeUnit.SECONDS)
-                    .forEach(
-                            (t, d) ->
-                                    d.partitions()
-                                            .forEach(
-                                                    p ->
-                                                            ask.put(
-                                                                    new TopicPartition(
-                                                                            t, p.partition()),
-                                                                    OffsetSpec.latest())));
-            Map<TopicPartition, RecordsToDelete> delete = new HashMap<>();
-            admin.listOffsets(ask)
-                    .all()
-                    .get(10, TimeUnit.SECONDS)
-                    .forEach((tp, o) -> delete.put(tp, RecordsToDelete.beforeOffset(o.offset())));
-            admin.deleteRecords(delete).all().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot delete the event topics' records", e);
-        }
     }
 
     @Override

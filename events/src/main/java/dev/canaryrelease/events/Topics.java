@@ -29,6 +29,15 @@ public final class Topics {
      */
     public static final String DEPLOY_RELEASES = "deploy.releases";
 
+    /**
+     * lb-service's snapshot (compacted, written only by lb-service): one record per server ({@code
+     * server:<backend>/<server>}: the admin state its events last wanted and deploy-service's
+     * requests still unanswered there) and {@code positions} (the next offset of every {@code
+     * lb.events} and {@code deploy.events} partition the servers cover). Written in one transaction
+     * per snapshot; read whole at every start.
+     */
+    public static final String LB_SERVERS = "lb.servers";
+
     public static final String BUILD = "build.events";
     public static final String REGISTRY = "registry.events";
     public static final String LB = "lb.events";
@@ -45,10 +54,10 @@ public final class Topics {
     /**
      * The compacted snapshot topics (state that outlives the event topics' retention), each with
      * its one writer: the gateway writes {@link #GATEWAY_SNAPSHOTS}, deploy-service {@link
-     * #DEPLOY_RELEASES}.
+     * #DEPLOY_RELEASES}, lb-service {@link #LB_SERVERS}.
      */
     public static final List<String> SNAPSHOTS =
-            List.of(GATEWAY_RELEASES, GATEWAY_RELEASE_DETAILS, DEPLOY_RELEASES);
+            List.of(GATEWAY_RELEASES, GATEWAY_RELEASE_DETAILS, DEPLOY_RELEASES, LB_SERVERS);
 
     /** The SmallRye convention for a channel's dead-letter topic. */
     public static String deadLetter(String channel) {

@@ -8,9 +8,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -45,6 +42,7 @@ import dev.canaryrelease.fleet.FleetLoader;
 import dev.canaryrelease.gateway.domain.DeliveryIndex;
 import dev.canaryrelease.gateway.domain.ReleaseStore;
 import dev.canaryrelease.gateway.messaging.ReleaseSnapshots;
+import dev.canaryrelease.testsupport.EventRetention;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.TestFleet;
@@ -90,7 +88,7 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
                 .ensure(Topics.ALL);
         writeHistory(b);
         earlierRun(b);
-        deleteEventRecords(b);
+        EventRetention.deleteEventRecords();
         return Map.of("canary.gateway.cache-releases", Integer.toString(CACHE));
     }
 
@@ -218,33 +216,6 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
         snapshots.flush();
         earlierRunCached = store.cached();
         snapshots.close();
-    }
-
-    private static void deleteEventRecords(String b) {
-        // retention's part, done by the broker's own principal
-        try (Admin admin = Admin.create(KafkaTestResource.clientConfig(KafkaPrincipals.BROKER))) {
-            Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
-            admin.describeTopics(Topics.ALL)
-                    .allTopicNames()
-                    .get(10, TimeUnit.SECONDS)
-                    .forEach(
-                            (t, d) ->
-                                    d.partitions()
-                                            .forEach(
-                                                    p ->
-                                                            ask.put(
-                                                                    new TopicPartition(
-                                                                            t, p.partition()),
-                                                                    OffsetSpec.latest())));
-            Map<TopicPartition, RecordsToDelete> delete = new HashMap<>();
-            admin.listOffsets(ask)
-                    .all()
-                    .get(10, TimeUnit.SECONDS)
-                    .forEach((tp, o) -> delete.put(tp, RecordsToDelete.beforeOffset(o.offset())));
-            admin.deleteRecords(delete).all().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot delete the event topics' records", e);
-        }
     }
 
     static TopicsConfig topics() {

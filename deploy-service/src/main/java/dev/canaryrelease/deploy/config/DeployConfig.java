@@ -31,7 +31,12 @@ public interface DeployConfig {
     @WithDefault("5s")
     Duration snapshotInterval();
 
-    /** How long the start-up replay may take before the service gives up starting. */
+    /**
+     * How long the start-up replay may go without reading anything (the broker unreachable, a topic
+     * it may not read) before the service gives up starting, with a sentence saying how far it got.
+     * Not a limit on the whole replay: a first start after an upgrade that reads the whole history
+     * for minutes is fine as long as it moves; it logs how far it is every 5 s.
+     */
     @WithDefault("60s")
     Duration replayTimeout();
 

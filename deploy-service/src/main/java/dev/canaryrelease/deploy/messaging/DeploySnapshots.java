@@ -8,7 +8,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -56,12 +58,13 @@ import dev.canaryrelease.fleet.Fleet;
  *       events), then the releases that changed ({@code release:<id>}) and the {@code state}
  *       (positions, and what was decided but not yet done) are written in one Kafka transaction: a
  *       reader sees all of a snapshot or nothing of it.
- *   <li>At start (after the topics are checked, before the channels start) the topic is read whole,
- *       the replay topics are read from the snapshot's positions to their end and folded on, and
- *       {@code deploy-in} is sought to that end when first assigned (this class is its rebalance
- *       listener): nothing before it is delivered again. The engine then takes a copy of the fold
- *       and carries out what was decided but never done, exactly as after a replay of the whole
- *       history.
+ *   <li>At start the topic is read whole on a thread of its own, begun before the topics are
+ *       checked so that its read overlaps the topic check and the channels' start; once the topics
+ *       are checked, the replay topics are read from the snapshot's positions to their end and
+ *       folded on, and {@code deploy-in} is sought to that end when first assigned (this class is
+ *       its rebalance listener, which waits for the fold): nothing before it is delivered again.
+ *       The engine then takes a copy of the fold and carries out what was decided but never done,
+ *       exactly as after a replay of the whole history.
  *   <li>No snapshot (the first start, or the first after an upgrade): the fold starts from the
  *       topics' beginning, as the replay always did, and is written at the first interval.
  * </ul>
@@ -75,6 +78,9 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
 
     /** Runs after the topics are checked ({@link TopicsAtStart#PRIORITY}), before the channels. */
     public static final int PRIORITY = TopicsAtStart.PRIORITY + 50;
+
+    /** The snapshot's read begins before the topics are checked. */
+    public static final int BEGIN_PRIORITY = TopicsAtStart.PRIORITY - 100;
 
     static final String WHAT = "deploy-service's snapshot (" + Topics.DEPLOY_RELEASES + ")";
     static final String RELEASE_KEY = "release:";
@@ -90,6 +96,8 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
     private final String source;
     private final Map<String, Long> resumeAt = new ConcurrentHashMap<>();
     private ReplayFold fold;
+    private CompletableFuture<ReplayFold> loading;
+    private final CompletableFuture<Void> topicsChecked = new CompletableFuture<>();
     private SnapshotTopic writer;
     private Map<String, Long> written = Map.of();
     private ScheduledExecutorService flusher;
@@ -134,8 +142,18 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
         this.source = source;
     }
 
+    /**
+     * Starts reading the snapshot on a thread of its own before the topics are checked: its read
+     * and parse overlap the topic check and the channels' start (issue 14 point 2: a restart's
+     * time). The replay topics are read on from its positions only once the topics are checked.
+     */
+    void onBoot(@Observes @Priority(BEGIN_PRIORITY) StartupEvent event) {
+        begin();
+    }
+
     void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
-        open();
+        // the topics are checked (TopicsAtStart ran): the fold may read the replay topics on
+        topicsChecked.complete(null);
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -153,38 +171,86 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
 
     /**
      * Checks the topic, reads the snapshot and folds the replay topics on to their end: what the
-     * engine starts from ({@link #fold()}).
+     * engine starts from ({@link #fold()}). Blocks until done.
      */
-    public synchronized void open() {
+    public void open() {
+        begin();
+        topicsChecked.complete(null);
+        fold();
+    }
+
+    /** Begins {@link #open}'s work on a thread of its own (once). */
+    public synchronized void begin() {
+        if (loading != null) return;
+        loading = new CompletableFuture<>();
+        Thread t =
+                new Thread(
+                        () -> {
+                            try {
+                                loading.complete(openNow());
+                            } catch (Throwable e) {
+                                loading.completeExceptionally(e);
+                            }
+                        },
+                        "deploy-snapshot-load");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private ReplayFold openNow() throws InterruptedException, ExecutionException {
         long t0 = System.nanoTime();
         if (topics.checkAtStart()) {
             new TopicGuard(kafka, new TopicCatalogue(topics), topics.startTimeout())
                     .ensure(List.of(Topics.DEPLOY_RELEASES));
         }
-        fold = load();
+        ReplayFold loadedFold = load();
         long loaded = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        Map<String, Long> from = Map.copyOf(fold.next());
-        catchUp();
-        resumeAt.putAll(fold.next());
+        topicsChecked.get();
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) - loaded;
+        Map<String, Long> from = Map.copyOf(loadedFold.next());
+        catchUp(loadedFold);
+        resumeAt.putAll(loadedFold.next());
         loadMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         LOG.infof(
                 "snapshot read from %s in %d ms: %d releases, %s; replayed on to the end in %d ms"
-                        + " (%d commands decided, %d not yet done)",
+                        + " (%d ms waiting for the topic check; %d commands decided, %d not yet"
+                        + " done)",
                 Topics.DEPLOY_RELEASES,
                 loaded,
                 snapshotReleases,
                 from.isEmpty()
                         ? "no positions (the event topics are replayed from the beginning)"
                         : "positions " + from,
-                loadMillis - loaded,
-                fold.decided(),
-                fold.outstanding().size());
+                loadMillis - loaded - waited,
+                waited,
+                loadedFold.decided(),
+                loadedFold.outstanding().size());
+        synchronized (this) {
+            fold = loadedFold;
+        }
+        return loadedFold;
     }
 
-    /** The fold at the end of the start-up replay (the engine copies it). */
-    public synchronized ReplayFold fold() {
-        if (fold == null) throw new IllegalStateException("the snapshot is not open");
-        return fold;
+    /**
+     * The fold at the end of the start-up replay (the engine copies it); waits for {@link #open}'s
+     * work, and throws what made it fail.
+     */
+    public ReplayFold fold() {
+        CompletableFuture<ReplayFold> f;
+        synchronized (this) {
+            f = loading;
+        }
+        if (f == null) throw new IllegalStateException("the snapshot is not open");
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the snapshot was read", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(
+                    "cannot read " + WHAT + ": " + e.getCause(), e.getCause());
+        }
     }
 
     /** Starts writing the snapshot every {@code canary.deploy.snapshot-interval}. */
@@ -243,17 +309,19 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
     }
 
     /** Reads the replay topics on from the fold's positions to their end and folds them. */
-    private void catchUp() {
-        HistoryReader.Chunk chunk = history.read(fold.next());
-        for (EventEnvelope<CanaryEvent> e : chunk.events()) fold.apply(e);
-        chunk.next().forEach(fold::passed);
-        fold.settle();
+    private void catchUp(ReplayFold f) {
+        HistoryReader.Chunk chunk = history.read(f.next());
+        for (EventEnvelope<CanaryEvent> e : chunk.events()) f.apply(e);
+        chunk.next().forEach(f::passed);
+        f.settle();
     }
 
     @Override
     public void onPartitionsAssigned(
             Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        // on the channel's polling thread: once, to where the start-up replay ended
+        // on the channel's polling thread: once, to where the start-up replay ended (which the
+        // snapshot's read, still running while the channels start, says)
+        if (!partitions.isEmpty()) fold();
         for (TopicPartition tp : partitions) {
             Long at = resumeAt.remove(HistoryReader.name(tp));
             if (at != null) consumer.seek(tp, at);
@@ -273,7 +341,7 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
      * positions, in one transaction.
      */
     public synchronized void flush() {
-        catchUp();
+        catchUp(fold);
         Rollouts rollouts = fold.rollouts();
         Set<String> changed = rollouts.takeChanged();
         Map<String, Long> next = Map.copyOf(fold.next());

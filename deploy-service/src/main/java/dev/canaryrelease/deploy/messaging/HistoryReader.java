@@ -1,7 +1,6 @@
 package dev.canaryrelease.deploy.messaging;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +24,7 @@ import io.smallrye.common.annotation.Identifier;
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.ReplayOrder;
+import dev.canaryrelease.events.ReplayWatch;
 import dev.canaryrelease.events.acl.KafkaClientSecurity;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.CanaryEvent;
@@ -37,6 +37,9 @@ import dev.canaryrelease.events.model.CanaryEvent;
 @ApplicationScoped
 public class HistoryReader {
     private static final Logger LOG = Logger.getLogger(HistoryReader.class);
+
+    /** How often a long replay says how far it is. */
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
 
     private final String bootstrap;
     private final Map<String, Object> security;
@@ -51,7 +54,10 @@ public class HistoryReader {
         this(bootstrap, kafka, config.replayTopics(), config.replayTimeout());
     }
 
-    /** Reads {@code topics} as the principal of {@code kafka}, each read within {@code timeout}. */
+    /**
+     * Reads {@code topics} as the principal of {@code kafka}; a read that goes {@code timeout}
+     * without progress fails (a long one that still moves never does).
+     */
     public HistoryReader(
             String bootstrap, Map<String, Object> kafka, List<String> topics, Duration timeout) {
         this.bootstrap = bootstrap;
@@ -69,6 +75,8 @@ public class HistoryReader {
      * have now, in {@link ReplayOrder}: each partition in offset order, an event never before its
      * cause, so producers' clock skew cannot reorder a host's drain and its request. A position
      * that retention has already deleted is read from the first record left, with a WARN line.
+     * Every 5 s a long read logs how far it is; one that reads nothing for the replay timeout fails
+     * with a sentence saying so.
      */
     public Chunk read(Map<String, Long> from) {
         Properties p = new Properties();
@@ -83,7 +91,6 @@ public class HistoryReader {
         p.put(
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                 ByteArrayDeserializer.class.getName());
-        Instant deadline = Instant.now().plus(timeout);
         Map<TopicPartition, List<EventEnvelope<CanaryEvent>>> byPartition =
                 new java.util.LinkedHashMap<>();
         Map<String, Long> next = new java.util.LinkedHashMap<>();
@@ -113,11 +120,40 @@ public class HistoryReader {
                 }
             }
             Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+            Map<TopicPartition, Long> first = new java.util.HashMap<>();
+            for (TopicPartition tp : parts) first.put(tp, consumer.position(tp));
+            long total = 0;
+            for (TopicPartition tp : parts) total += Math.max(0, end.get(tp) - first.get(tp));
+            ReplayWatch watch = new ReplayWatch(timeout, PROGRESS_EVERY, System.nanoTime());
             int skipped = 0;
             while (!caughtUp(consumer, end)) {
-                if (Instant.now().isAfter(deadline)) {
+                long now = System.nanoTime();
+                long done = 0;
+                for (TopicPartition tp : parts) done += consumer.position(tp) - first.get(tp);
+                watch.progress(done, now);
+                if (watch.stalled(now)) {
                     throw new IllegalStateException(
-                            "replay did not reach the end of " + topics + " within " + timeout);
+                            "the start-up replay read nothing for "
+                                    + watch.idleSeconds(now)
+                                    + " s (canary.deploy.replay-timeout="
+                                    + timeout
+                                    + ": the longest a replay may go without progress) with "
+                                    + (total - done)
+                                    + " of "
+                                    + total
+                                    + " records of "
+                                    + topics
+                                    + " left: is the broker at "
+                                    + bootstrap
+                                    + " reachable, and may deploy-service read those topics?");
+                }
+                if (watch.logDue(now)) {
+                    LOG.infof(
+                            "replay: %d of %d records read (%d%%) in %d s",
+                            done,
+                            total,
+                            total == 0 ? 100 : done * 100 / total,
+                            watch.elapsedSeconds(now));
                 }
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     try {

@@ -70,6 +70,9 @@ public final class KafkaPrincipals {
     /** The transactional id of deploy-service's snapshot writer. */
     public static final String DEPLOY_SNAPSHOTS_TRANSACTION = "deploy-service-snapshots";
 
+    /** The transactional id of lb-service's snapshot writer. */
+    public static final String LB_SNAPSHOTS_TRANSACTION = "lb-service-snapshots";
+
     /** Every principal of the suite but the broker, services first. */
     public static final List<Grant> GRANTS =
             List.of(
@@ -103,10 +106,14 @@ public final class KafkaPrincipals {
                             Set.of(
                                     Topics.LB,
                                     Topics.deadLetter("lb-in"),
-                                    Topics.deadLetter("lb-state")),
-                            Set.of(Topics.DEPLOY, Topics.LB),
+                                    Topics.deadLetter("lb-state"),
+                                    // its servers' wanted states (compacted)
+                                    Topics.LB_SERVERS),
+                            Set.of(Topics.DEPLOY, Topics.LB, Topics.LB_SERVERS),
                             // lb-in's lb-service, lb-state's lb-service-state-<uuid>
-                            Set.of("lb-service")),
+                            Set.of("lb-service"),
+                            // each snapshot is one transaction (its servers and its positions)
+                            Set.of(LB_SNAPSHOTS_TRANSACTION)),
                     new Grant(
                             "deploy-service",
                             Set.of(

@@ -112,6 +112,15 @@ public interface GatewayConfig {
     @WithDefault("1s")
     Duration snapshotInterval();
 
+    /**
+     * How long the start-up replay may go without reading a record, while records are left, before
+     * a WARN line says it is stuck (the REST API keeps answering 503 meanwhile; the replay is never
+     * given up, so a first start after an upgrade that reads the whole history for minutes is
+     * fine).
+     */
+    @WithDefault("60s")
+    Duration replayStallTimeout();
+
     /** Page size of {@code GET /releases} when none is asked. */
     @WithDefault("20")
     int defaultPageSize();

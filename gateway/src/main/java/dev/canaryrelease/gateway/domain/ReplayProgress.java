@@ -41,6 +41,15 @@ public final class ReplayProgress {
         return ready;
     }
 
+    /** How far the replay has read: grows with every record read (for the stall rule). */
+    public synchronized long position() {
+        long sum = 0;
+        for (long r : read.values()) {
+            sum += r + 1;
+        }
+        return sum;
+    }
+
     /** Partitions still behind, for the 503 body and logs. */
     public synchronized Map<String, String> lag() {
         Map<String, String> m = new HashMap<>();

@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,7 +27,9 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
+import dev.canaryrelease.events.ReplayWatch;
 import dev.canaryrelease.events.acl.KafkaClientSecurity;
+import dev.canaryrelease.gateway.config.GatewayConfig;
 import dev.canaryrelease.gateway.domain.ReplayProgress;
 import dev.canaryrelease.gateway.domain.StreamCursor;
 
@@ -46,12 +50,18 @@ public class ReplayTracker {
     private volatile boolean logged;
 
     private final ReleaseSnapshots snapshots;
+    private final Duration stallTimeout;
+
+    /** How often a long replay says how far it is. */
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
 
     public ReplayTracker(
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap,
             @ConfigProperty(name = "mp.messaging.incoming.gateway-in.topics") String topics,
             @Identifier("default-kafka-broker") Map<String, Object> kafka,
-            ReleaseSnapshots snapshots) {
+            ReleaseSnapshots snapshots,
+            GatewayConfig config) {
+        this.stallTimeout = config.replayStallTimeout();
         this.bootstrap = bootstrap;
         this.security = KafkaClientSecurity.of(kafka);
         this.snapshots = snapshots;
@@ -129,6 +139,9 @@ public class ReplayTracker {
                 LOG.infof("replaying the read model from %s up to %s", resume, ends);
                 progress.targets(ends);
                 logReadyOnce();
+                if (!progress.ready()) {
+                    watch();
+                }
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -147,6 +160,51 @@ public class ReplayTracker {
                                 : backoff.multipliedBy(2);
             }
         }
+    }
+
+    /**
+     * Until the read model has caught up: every 5 s a line says how far it is; one that reads
+     * nothing for {@code canary.gateway.replay-stall-timeout} says so in a WARN line.
+     */
+    private void watch() {
+        ReplayWatch w = new ReplayWatch(stallTimeout, PROGRESS_EVERY, System.nanoTime());
+        ScheduledExecutorService timer =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "gateway-replay-watch");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        boolean[] warned = {false};
+        timer.scheduleWithFixedDelay(
+                () -> {
+                    if (progress.ready()) {
+                        timer.shutdown();
+                        return;
+                    }
+                    long now = System.nanoTime();
+                    w.progress(progress.position(), now);
+                    if (w.stalled(now)) {
+                        if (!warned[0]) {
+                            warned[0] = true;
+                            LOG.warnf(
+                                    "the start-up replay of the read model read nothing for %d s"
+                                            + " (canary.gateway.replay-stall-timeout=%s), behind:"
+                                            + " %s; the API answers 503 until it catches up",
+                                    w.idleSeconds(now), stallTimeout, progress.lag());
+                        }
+                    } else {
+                        warned[0] = false;
+                        if (w.logDue(now)) {
+                            LOG.infof(
+                                    "replaying the read model for %d s, behind: %s",
+                                    w.elapsedSeconds(now), new java.util.TreeMap<>(progress.lag()));
+                        }
+                    }
+                },
+                1,
+                1,
+                TimeUnit.SECONDS);
     }
 
     /** A record was read (call after it was applied). */

@@ -27,4 +27,19 @@ public interface LbConfig {
     /** How often the wanted admin states are compared with every instance even without reload. */
     @WithDefault("1s")
     Duration reconcileInterval();
+
+    /**
+     * How often what the events say about every server is written to the compacted {@code
+     * lb.servers} (only what changed, and the positions it covers), so the wanted states outlive
+     * the event topics' retention and a start replays only what came after.
+     */
+    @WithDefault("5s")
+    Duration snapshotInterval();
+
+    /**
+     * How long the start-up replay may go without reading a record, while records are left, before
+     * a WARN line says it is stuck (readiness stays DOWN meanwhile; the replay is never given up).
+     */
+    @WithDefault("60s")
+    Duration replayStallTimeout();
 }

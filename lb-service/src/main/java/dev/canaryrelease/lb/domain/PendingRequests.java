@@ -3,7 +3,9 @@ package dev.canaryrelease.lb.domain;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -62,5 +64,46 @@ public final class PendingRequests {
     public synchronized boolean held(ServerKey key) {
         Set<String> requests = open.get(key);
         return requests != null && !requests.isEmpty();
+    }
+
+    /**
+     * What is kept for one server: the open requests in the order read, and the answers read before
+     * their request (oldest first).
+     */
+    public record Held(List<String> open, List<String> early) {
+        public Held {
+            open = open == null ? List.of() : List.copyOf(open);
+            early = early == null ? List.of() : List.copyOf(early);
+        }
+
+        public boolean none() {
+            return open.isEmpty() && early.isEmpty();
+        }
+    }
+
+    /** What is kept for {@code key} (for a snapshot). */
+    public synchronized Held of(ServerKey key) {
+        return new Held(
+                List.copyOf(open.getOrDefault(key, new LinkedHashSet<>())),
+                List.copyOf(early.getOrDefault(key, new ArrayDeque<>())));
+    }
+
+    /** Every server something is kept for. */
+    public synchronized Set<ServerKey> servers() {
+        Set<ServerKey> keys = new HashSet<>(open.keySet());
+        keys.addAll(early.keySet());
+        return keys;
+    }
+
+    /** Puts back what a snapshot kept for {@code key}, replacing what is kept now. */
+    public synchronized void restore(ServerKey key, Held held) {
+        open.remove(key);
+        early.remove(key);
+        if (!held.open().isEmpty()) {
+            open.put(key, new LinkedHashSet<>(held.open()));
+        }
+        if (!held.early().isEmpty()) {
+            early.put(key, new ArrayDeque<>(held.early()));
+        }
     }
 }

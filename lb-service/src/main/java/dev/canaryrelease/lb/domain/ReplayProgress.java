@@ -62,6 +62,15 @@ public final class ReplayProgress {
         return done;
     }
 
+    /** How far the replay has read: grows with every record read (for the stall rule). */
+    public synchronized long position() {
+        long sum = 0;
+        for (long r : read.values()) {
+            sum += r + 1;
+        }
+        return sum;
+    }
+
     /** The partitions still behind, as {@code read/end} (or why nothing is known yet). */
     public synchronized Map<String, String> lag() {
         Map<String, String> m = new TreeMap<>();

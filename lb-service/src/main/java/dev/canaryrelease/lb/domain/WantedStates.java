@@ -10,8 +10,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * The admin state every server should have, as decided by this service: rebuilt at start from its
- * own {@code lb.events} and updated by its handlers. A state older than the one kept is ignored, so
- * replaying old events never overrides a newer decision.
+ * snapshot ({@code lb.servers}) and its own {@code lb.events} after it, and updated by its
+ * handlers. A state older than the one kept is ignored, so replaying old events never overrides a
+ * newer decision.
  *
  * <p>It also holds the per-server locks: {@link #operation} serialises handlers on one server (a
  * redelivered event waits for the first one), {@link #command} is held for the short time a wanted
@@ -27,7 +28,7 @@ public class WantedStates {
     private final Map<ServerKey, ReentrantLock> operations = new ConcurrentHashMap<>();
     private final Map<ServerKey, ReentrantLock> commands = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> backends = new ConcurrentHashMap<>();
-    private final PendingRequests pending = new PendingRequests();
+    private final StateFold fold = new StateFold();
 
     /** Keeps {@code w} unless a newer decision is already kept. */
     public void apply(ServerKey key, Wanted w) {
@@ -53,7 +54,15 @@ public class WantedStates {
 
     /** deploy-service's requests not answered yet: a held server is never raised to ready. */
     public PendingRequests pending() {
-        return pending;
+        return fold.pending();
+    }
+
+    /**
+     * What the events say (the start-up replay's fold, kept going by the state consumer), which
+     * lb-service's snapshot stores; {@link #apply} also takes the running handlers' decisions.
+     */
+    public StateFold fold() {
+        return fold;
     }
 
     public ReentrantLock operation(ServerKey key) {

@@ -1,9 +1,13 @@
 package dev.canaryrelease.lb.messaging;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,13 +20,16 @@ import org.jboss.logging.Logger;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
+import dev.canaryrelease.events.ReplayWatch;
+import dev.canaryrelease.lb.config.LbConfig;
 import dev.canaryrelease.lb.domain.ReplayProgress;
 
 /**
  * The start-up replay of the state consumer ({@code lb-state}: {@code lb.events} and {@code
- * deploy.events} from their beginning): the rebalance listener of that channel (so the offsets are
- * read with the channel's own consumer and its settings), which records the beginning and end
- * offsets of every partition when they are first assigned. Until the consumer has read up to those
+ * deploy.events} from the positions of the snapshot, {@link LbSnapshots}, or from their beginning):
+ * the rebalance listener of that channel (so the offsets are read with the channel's own consumer
+ * and its settings), which seeks every partition to the snapshot's position and records where it
+ * starts and its end offset when it is first assigned. Until the consumer has read up to those
  * ends, the wanted states are history half applied: the reconciler stays idle, the drain and enable
  * handlers wait, and readiness ({@code lb-events-replay}) is DOWN.
  */
@@ -38,9 +45,20 @@ public class LbReplay implements KafkaConsumerRebalanceListener {
 
     private static final Logger LOG = Logger.getLogger(LbReplay.class);
 
+    /** How often a long replay says how far it is. */
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
+
     private final ReplayProgress progress = new ReplayProgress();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final long startedAt = System.nanoTime();
+    private final LbSnapshots snapshots;
+    private final Duration stallTimeout;
+    private ScheduledExecutorService watcher;
+
+    public LbReplay(LbSnapshots snapshots, LbConfig config) {
+        this.snapshots = snapshots;
+        this.stallTimeout = config.replayStallTimeout();
+    }
 
     @Override
     public void onPartitionsAssigned(
@@ -51,13 +69,79 @@ public class LbReplay implements KafkaConsumerRebalanceListener {
         // Runs on the consumer's polling thread, where the consumer may be used.
         Map<String, Long> begin = new HashMap<>();
         Map<String, Long> end = new HashMap<>();
-        consumer.beginningOffsets(partitions)
-                .forEach((tp, o) -> begin.put(ReplayProgress.key(tp.topic(), tp.partition()), o));
+        Map<TopicPartition, Long> first = consumer.beginningOffsets(partitions);
+        for (TopicPartition tp : partitions) {
+            long b = first.get(tp);
+            Optional<Long> at = snapshots.resumeAt(tp.topic(), tp.partition());
+            if (at.isPresent()) {
+                if (at.get() < b) {
+                    LOG.warnf(
+                            "replay: %s was deleted up to offset %d, beyond the snapshot's %d:"
+                                    + " the events in between are lost to this service",
+                            tp, b, at.get());
+                }
+                b = Math.max(b, at.get());
+                consumer.seek(tp, b);
+            }
+            begin.put(ReplayProgress.key(tp.topic(), tp.partition()), b);
+        }
         consumer.endOffsets(partitions)
                 .forEach((tp, o) -> end.put(ReplayProgress.key(tp.topic(), tp.partition()), o));
-        LOG.infof("replaying the wanted states up to %s", end);
+        LOG.infof("replaying the wanted states from %s up to %s", begin, end);
         progress.assigned(begin, end);
         completeIfDone();
+        if (!progress.done()) {
+            watch();
+        }
+    }
+
+    /**
+     * While the replay runs: every 5 s a line says how far it is; one that reads nothing for {@code
+     * canary.lb.replay-stall-timeout} says so in a WARN line (readiness stays DOWN; the consumer
+     * goes on trying, and a failed channel ends the process, see {@code ChannelWatchdog}).
+     */
+    private synchronized void watch() {
+        if (watcher != null) {
+            return;
+        }
+        ReplayWatch w = new ReplayWatch(stallTimeout, PROGRESS_EVERY, System.nanoTime());
+        boolean[] warned = {false};
+        watcher =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "lb-replay-watch");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        watcher.scheduleWithFixedDelay(
+                () -> {
+                    if (progress.done()) {
+                        watcher.shutdown();
+                        return;
+                    }
+                    long now = System.nanoTime();
+                    w.progress(progress.position(), now);
+                    if (w.stalled(now)) {
+                        if (!warned[0]) {
+                            warned[0] = true;
+                            LOG.warnf(
+                                    "the start-up replay of the wanted states read nothing for %d"
+                                            + " s (canary.lb.replay-stall-timeout=%s), behind: %s;"
+                                            + " reconciliation and host operations wait",
+                                    w.idleSeconds(now), stallTimeout, progress.lag());
+                        }
+                    } else {
+                        warned[0] = false;
+                        if (w.logDue(now)) {
+                            LOG.infof(
+                                    "replaying the wanted states for %d s, behind: %s",
+                                    w.elapsedSeconds(now), progress.lag());
+                        }
+                    }
+                },
+                1,
+                1,
+                TimeUnit.SECONDS);
     }
 
     /** A record of the state consumer was applied (or skipped). */
