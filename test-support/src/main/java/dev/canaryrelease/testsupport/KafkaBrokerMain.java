@@ -32,6 +32,7 @@ public final class KafkaBrokerMain {
         String readyFile = System.getProperty("canary.kafka.ready-file", "");
         Path ready = readyFile.isBlank() ? null : Path.of(readyFile);
         if (ready != null) Files.deleteIfExists(ready);
+        KafkaTls.cheapInMemoryKeyStores();
         KafkaTls tls = KafkaTls.create(Path.of(args[3]));
         EmbeddedKafkaBroker broker =
                 new EmbeddedKafkaBroker()

@@ -43,6 +43,20 @@ public final class KafkaTls {
     }
 
     /**
+     * Makes the PKCS12 key stores that Kafka builds in memory from the PEM files cheap: the broker
+     * builds one per network client (listeners, the controller channel, the transaction markers'
+     * sender...), each encrypting the private key with PBKDF2 at 10,000 iterations, which took the
+     * broker's start past dev/up's 120 s on a loaded 2-core machine (jstack: every thread in {@code
+     * PBKDF2KeyImpl.deriveKey}). Those stores live only in memory under a generated password and
+     * are never written, so the iterations protect nothing. Call before the broker starts; it
+     * changes only this JVM.
+     */
+    public static void cheapInMemoryKeyStores() {
+        System.setProperty("keystore.pkcs12.keyPbeIterationCount", "1");
+        System.setProperty("keystore.pkcs12.certPbeIterationCount", "1");
+    }
+
+    /**
      * Makes (or keeps) the CA, the broker's certificate and one client certificate for every
      * principal of {@link KafkaPrincipals#GRANTS} in {@code dir}.
      */
