@@ -256,10 +256,16 @@ class LbRetentionRestartTest {
     @Test
     void afterRetentionAServerInMaintAndADrainedOneStayOutOfRotationThroughAReload() {
         assertEquals(3, History.earlierRunServers, "the earlier run's snapshot");
-        given().get("/q/health/ready")
-                .then()
-                .statusCode(200)
-                .body("checks.name", hasItem("lb-events-replay"));
+        // ready once the replay from the snapshot's positions reached the end offsets
+        Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(60))
+                .pollInterval(java.time.Duration.ofMillis(100))
+                .untilAsserted(
+                        () ->
+                                given().get("/q/health/ready")
+                                        .then()
+                                        .statusCode(200)
+                                        .body("checks.name", hasItem("lb-events-replay")));
         // what an operator sees: the wanted states came back without the events
         given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
                 .get("/pools")
