@@ -65,6 +65,7 @@ class ComposeIT {
             suite = Suite.attach(root);
             fleet = FleetLoader.load(Path.of(suite.env("CANARY_FLEET")));
             assertListenersAreTheContainers(root);
+            assertStatusShowsTheComposeSuite(root);
             releaseUnderLoad();
         } finally {
             Suite.Result down = Suite.run(root, Duration.ofMinutes(3), "dev/compose", "down");
@@ -117,6 +118,31 @@ class ComposeIT {
         }
         HttpResponse<String> ready = suite.get(suite.env("GATEWAY_URL") + "/q/health/ready", null);
         assertEquals(200, ready.statusCode(), ready.body());
+    }
+
+    /**
+     * dev/status shows Kafka and each service as the compose suite's container, with its readiness,
+     * not as stopped.
+     */
+    void assertStatusShowsTheComposeSuite(Path root) {
+        Suite.Result status = must(root, Duration.ofMinutes(1), "dev/status");
+        String out = status.output();
+        assertTrue(
+                out.contains("6 of 6 services ready."), "every compose service counted:\n" + out);
+        for (String s : SERVICES) {
+            assertTrue(
+                    out.lines()
+                            .anyMatch(
+                                    l ->
+                                            l.startsWith(s + " ")
+                                                    && l.contains("ready (compose on docker2")),
+                    s + " shown as the compose suite's, ready:\n" + out);
+        }
+        assertTrue(
+                out.lines()
+                        .anyMatch(
+                                l -> l.startsWith("kafka ") && l.contains("(compose on docker2)")),
+                "kafka shown as the compose suite's:\n" + out);
     }
 
     void releaseUnderLoad() {
