@@ -206,7 +206,8 @@ ensure_packages() {
     [sshd]=openssh-server [ssh]=openssh-client [ssh-keygen]=openssh-client [busybox]=busybox-static
     [kcat]=kcat [wrk]=wrk [socat]=socat [openssl]=openssl [ip]=iproute2 [curl]=curl [git]=git
     [java]=openjdk-17-jdk-headless [javac]=openjdk-17-jdk-headless [mvn]=maven [setsid]=util-linux
-    [python3]=python3 [docker-compose]=docker-compose [column]=bsdextrautils [ss]=iproute2 [htpasswd]=apache2-utils [ps]=procps)
+    [python3]=python3 [docker-compose]=docker-compose [column]=bsdextrautils [ss]=iproute2 [htpasswd]=apache2-utils [ps]=procps
+    [chromium]=chromium [chromedriver]=chromium-driver)
   missing=()
   for b in "${!PKG[@]}"; do
     command -v "$b" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$b" >/dev/null 2>&1 ||
