@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Replay benchmark (issue 14 point 2): seeds RELEASES releases of history (default 10 000; 19 events
+# Replay benchmark (issue 14 point 2): seeds RELEASES releases of history (default 10 000; 25 events
 # each over five topics) into a real KRaft broker (mutual TLS and ACLs, as dev/up's), then starts
 # the gateway and deploy-service twice each with dev/up's JVM options: the first start builds the
 # service's snapshot from the event topics (as the first start after an upgrade does), the second

@@ -3,12 +3,14 @@ package dev.canaryrelease.deploy.domain;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.model.BuildRequested;
@@ -33,6 +35,17 @@ public final class Rollouts {
     }
 
     private final Map<String, Release> releases = new LinkedHashMap<>();
+
+    /** Each release's place in first-seen order (the order of {@link #releases}). */
+    private final Map<String, Long> seen = new HashMap<>();
+
+    /**
+     * The releases that hold or wait for their app's slot (blocking or queued), in first-seen
+     * order: the only ones a new image or a freed slot looks at, so an event costs the same with
+     * 10,000 releases of history as with ten.
+     */
+    private final TreeMap<Long, String> open = new TreeMap<>();
+
     private final Set<String> changed = new LinkedHashSet<>();
     private final Policy policy;
     private final Set<String> apps;
@@ -48,7 +61,7 @@ public final class Rollouts {
      */
     public static Rollouts restored(Policy policy, Set<String> apps, List<Release> inOrder) {
         Rollouts r = new Rollouts(policy, apps);
-        for (Release x : inOrder) r.releases.put(x.id(), x);
+        for (Release x : inOrder) r.put(x);
         return r;
     }
 
@@ -56,6 +69,8 @@ public final class Rollouts {
     public Rollouts copy() {
         Rollouts r = new Rollouts(policy, apps);
         r.releases.putAll(releases);
+        r.seen.putAll(seen);
+        r.open.putAll(open);
         r.changed.addAll(changed);
         return r;
     }
@@ -105,7 +120,7 @@ public final class Rollouts {
                 return new Outcome(commands, rejections);
             }
             r = Release.pending(id, app, at);
-            releases.put(id, r);
+            put(r);
             changed.add(id);
             if (d instanceof BuildRequested) {
                 return new Outcome(commands, rejections);
@@ -157,24 +172,40 @@ public final class Rollouts {
 
     private void startQueued(
             String app, Instant at, List<Command> commands, List<String> rejections) {
-        boolean busy =
-                releases.values().stream().anyMatch(x -> x.app().equals(app) && x.blocking());
+        boolean busy = openReleases().anyMatch(x -> x.app().equals(app) && x.blocking());
         if (busy) return;
-        releases.values().stream()
+        openReleases()
                 .filter(x -> x.app().equals(app) && x.queued())
                 .reduce((a, b) -> b)
                 .ifPresent(q -> collect(ReleaseMachine.start(q, policy, at), commands, rejections));
     }
 
+    /** The other releases of r's app that hold or wait for its slot, in first-seen order. */
     private List<Release> others(Release r) {
-        return releases.values().stream()
+        return openReleases()
                 .filter(x -> x.app().equals(r.app()) && !x.id().equals(r.id()))
                 .toList();
     }
 
+    private java.util.stream.Stream<Release> openReleases() {
+        return List.copyOf(open.values()).stream().map(releases::get);
+    }
+
+    /** Stores a release (new or a new version), keeping {@link #open} in step; true if new. */
+    private boolean put(Release x) {
+        Release old = releases.put(x.id(), x);
+        long at = seen.computeIfAbsent(x.id(), k -> (long) seen.size());
+        if (x.queued() || x.blocking()) {
+            open.put(at, x.id());
+        } else {
+            open.remove(at);
+        }
+        return old != x;
+    }
+
     private void collect(
             ReleaseMachine.Transition t, List<Command> commands, List<String> rejections) {
-        if (releases.put(t.release().id(), t.release()) != t.release()) {
+        if (put(t.release())) {
             changed.add(t.release().id());
         }
         commands.addAll(t.commands());

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -98,6 +99,7 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     private final Object readLock = new Object();
     private volatile boolean opened;
     private volatile long loadMillis = -1;
+    private volatile CompletableFuture<Map<String, Long>> resumeAfter;
 
     @Inject
     public ReleaseSnapshots(
@@ -236,10 +238,25 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         return loadMillis;
     }
 
+    /**
+     * The channel waits for {@code merge} (the first start's {@link StartupReplay}) and goes on
+     * from where it ended, per {@code topic:partition}.
+     */
+    void resumeAfter(CompletableFuture<Map<String, Long>> merge) {
+        resumeAfter = merge;
+    }
+
     @Override
     public void onPartitionsAssigned(
             Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        // on the channel's polling thread: seek each partition once, to the checkpoint
+        // on the channel's polling thread: seek each partition once, to the checkpoint, or to
+        // where the first start's merged replay ended (waited for: it runs once, before the
+        // channel reads anything; the channel's max.poll.interval.ms allows for it)
+        CompletableFuture<Map<String, Long>> merge = resumeAfter;
+        if (merge != null && !partitions.isEmpty()) {
+            resumeAfter = null;
+            resumeAt.putAll(merge.join());
+        }
         for (TopicPartition tp : partitions) {
             Long at = resumeAt.remove(tp.topic() + ":" + tp.partition());
             if (at != null) {
