@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -86,7 +87,10 @@ class DashboardIT {
     }
 
     WebDriverWait waiting(Duration d) {
+        // the page redraws its tables on every event of the stream: an element found a moment ago
+        // may be gone; look again
         WebDriverWait w = new WebDriverWait(browser, d, Duration.ofMillis(200));
+        w.ignoring(StaleElementReferenceException.class);
         return w;
     }
 
@@ -102,7 +106,7 @@ class DashboardIT {
     }
 
     String text(String id) {
-        return browser.findElement(By.id(id)).getText();
+        return waiting(Duration.ofSeconds(5)).until(d -> d.findElement(By.id(id)).getText());
     }
 
     Object js(String script) {
@@ -161,15 +165,22 @@ class DashboardIT {
                                         .findElement(By.className("health"))
                                         .getText()
                                         .endsWith(" ms"));
-        WebElement host = browser.findElement(canaryRow);
-        assertEquals("yes", host.findElement(By.className("runs")).getText(), "canary runs it");
-        assertTrue(
-                host.findElement(By.className("drain")).getText().endsWith(" ms"),
-                "drain time: " + host.getText());
+        // one read of the row's cells (the page's script cannot redraw in the middle of it)
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, String> host =
+                (java.util.Map<String, String>)
+                        js(
+                                "const r = document.querySelector(\"#hosts tr[data-host='"
+                                        + canary
+                                        + "']\"); const o = {};"
+                                        + " for (const td of r.children) o[td.className.split(' ').pop()"
+                                        + " || td.cellIndex] = td.textContent; return o;");
+        assertEquals("yes", host.get("runs"), "canary runs it: " + host);
+        assertTrue(host.get("drain").endsWith(" ms"), "drain time: " + host);
         String digest = CanaryReleaseIT.release(id).getString("digest");
         assertTrue(
-                digest.contains(host.findElement(By.className("version")).getText().substring(7)),
-                "the canary's version is the release's digest " + digest + ": " + host.getText());
+                digest.contains(host.get("version").substring(7)),
+                "the canary's version is the release's digest " + digest + ": " + host);
         for (Fleet.Host h : CanaryReleaseIT.fleet.dockerHosts()) {
             assertFalse(
                     browser.findElements(By.cssSelector("#hosts tr[data-host='" + h.name() + "']"))
