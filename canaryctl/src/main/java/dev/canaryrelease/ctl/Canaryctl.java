@@ -280,9 +280,14 @@ public final class Canaryctl {
 
         abstract String command();
 
+        /** More fields of the command's body (none by default). */
+        Map<String, Object> fields() {
+            return Map.of();
+        }
+
         @Override
         public Integer call() {
-            JsonNode a = gateway().command(release, command(), reason);
+            JsonNode a = gateway().command(release, command(), reason, fields());
             if (output.json()) {
                 json(a);
             } else {
@@ -297,11 +302,24 @@ public final class Canaryctl {
         }
     }
 
-    @Command(name = "promote", description = "Promote a live canary to every host.")
+    @Command(
+            name = "promote",
+            description = {
+                "Promote a live canary to every host, in the fleet's steps.",
+                "--full skips the remaining steps and the bake time (also during a promotion)."
+            })
     static final class Promote extends Verb {
+        @Option(names = "--full", description = "every host not yet done in one last batch, now")
+        boolean full;
+
         @Override
         String command() {
             return "promote";
+        }
+
+        @Override
+        Map<String, Object> fields() {
+            return full ? Map.of("full", true) : Map.of();
         }
     }
 

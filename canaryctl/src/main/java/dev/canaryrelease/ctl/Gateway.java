@@ -49,8 +49,13 @@ final class Gateway {
 
     /** POST a command with an optional reason; the JSON answer (202). */
     JsonNode command(String releaseId, String command, String reason) {
+        return command(releaseId, command, reason, Map.of());
+    }
+
+    /** POST a command with an optional reason and more fields of its body; the JSON answer. */
+    JsonNode command(String releaseId, String command, String reason, Map<String, ?> fields) {
         String path = "/releases/" + encode(releaseId) + "/" + command;
-        Map<String, String> body = new LinkedHashMap<>();
+        Map<String, Object> body = new LinkedHashMap<>(fields);
         if (reason != null) body.put("reason", reason);
         try {
             return send(

@@ -314,6 +314,52 @@ class ReleaseApiTest {
     }
 
     @Test
+    void aFullPromoteIsRefusedBeforeTheCanaryAndPublishedWithFullFromIt() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        awaitState(id, "PENDING");
+        operator()
+                .contentType("application/json")
+                .body("{\"full\": true}")
+                .post("/releases/" + id + "/promote")
+                .then()
+                .statusCode(409)
+                .body("state", equalTo("PENDING"))
+                .body(
+                        "error",
+                        containsString(
+                                "full-promote needs [CANARY_LIVE, PROMOTING] (a full promotion is"
+                                        + " only possible from CANARY_LIVE or PROMOTING)"));
+        operator()
+                .contentType("application/json")
+                .body("{\"full\": \"yes\"}")
+                .post("/releases/" + id + "/promote")
+                .then()
+                .statusCode(400)
+                .body("error", equalTo("full must be true or false"));
+        toCanaryLive(req);
+        announce(latest, Phase.PROMOTING, Phase.CANARY_LIVE);
+        awaitState(id, "PROMOTING");
+        // a plain promote is refused during the promotion, a full one is taken
+        operator().post("/releases/" + id + "/promote").then().statusCode(409);
+        operator()
+                .contentType("application/json")
+                .body("{\"full\": true, \"reason\": \"hotfix, skip the steps\"}")
+                .post("/releases/" + id + "/promote")
+                .then()
+                .statusCode(202)
+                .body("command", equalTo("full-promote"))
+                .body("type", equalTo("promotion.requested"));
+        PromotionRequested pr =
+                (PromotionRequested)
+                        capture.await(id, EventType.PROMOTION_REQUESTED, Duration.ofSeconds(30))
+                                .data();
+        assertTrue(pr.full());
+        assertEquals("alice", pr.operator());
+        assertEquals("hotfix, skip the steps", pr.reason());
+    }
+
+    @Test
     void abortIsTakenBeforeTheCanaryAsDeployServiceTakesIt() {
         // one rule table (events' OperatorCommand): deploy-service aborts a release that is still
         // building or queued, so the gateway publishes the abort instead of answering 409

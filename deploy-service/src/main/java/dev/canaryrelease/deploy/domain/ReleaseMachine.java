@@ -90,10 +90,12 @@ public final class ReleaseMachine {
             if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);
             w.image(ip);
             w.startCanary(p);
-        } else if (d instanceof PromotionRequested) {
-            String no = OperatorCommand.PROMOTE.refusal(r.phase());
+        } else if (d instanceof PromotionRequested pr) {
+            OperatorCommand c = pr.full() ? OperatorCommand.FULL_PROMOTE : OperatorCommand.PROMOTE;
+            String no = c.refusal(r.phase());
             if (no != null) return w.refuse(no);
-            w.startPromotion(p);
+            if (r.phase() == Phase.CANARY_LIVE) w.startPromotion(p);
+            if (pr.full()) w.skipSteps();
         } else if (d instanceof AbortRequested a) {
             String no = OperatorCommand.ABORT.refusal(r.phase());
             if (no != null) return w.refuse(no);
@@ -407,6 +409,17 @@ public final class ReleaseMachine {
             }
             commands.add(
                     new Command.SchedulePromotionDeadline(r.id(), at.plus(p.promotionDeadline())));
+        }
+
+        /**
+         * A full promotion: the batches not yet done become one, the current batch and every later
+         * host ({@code maxUnavailable} still bounds how many are out of the pool at once).
+         */
+        void skipSteps() {
+            if (batch >= plan.size()) return;
+            List<List<String>> merged = new ArrayList<>(plan.subList(0, batch));
+            merged.add(plan.subList(batch, plan.size()).stream().flatMap(List::stream).toList());
+            plan = merged;
         }
 
         /**

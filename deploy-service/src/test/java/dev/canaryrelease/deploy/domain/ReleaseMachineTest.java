@@ -45,6 +45,7 @@ import dev.canaryrelease.events.model.ReleaseRolledBack;
 import dev.canaryrelease.events.model.ReleaseSuperseded;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.events.release.OperatorCommand;
 import dev.canaryrelease.events.release.Phase;
 
 class ReleaseMachineTest {
@@ -345,6 +346,46 @@ class ReleaseMachineTest {
         cycle("r1", "p3", Stage.PROMOTION, V1);
         assertEquals(Phase.PROMOTED, release("r1").phase());
         assertEquals(1, emitted(ReleasePromoted.class).size());
+    }
+
+    @Test
+    void aFullPromotionFromTheLiveCanaryIsOneBatchOfEveryProductionHost() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", "ship it", true));
+        assertEquals(Phase.PROMOTING, release("r1").phase());
+        assertEquals(List.of(List.of("p1", "p2", "p3")), release("r1").plan());
+        // still maxUnavailable (1) hosts out of the pool at once
+        assertEquals(List.of("p1"), hostsRequested());
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        assertEquals(List.of("p2"), hostsRequested());
+        cycle("r1", "p2", Stage.PROMOTION, V1);
+        cycle("r1", "p3", Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release("r1").phase());
+    }
+
+    @Test
+    void aFullPromotionDuringThePromotionMergesTheBatchesNotYetDone() {
+        policy =
+                new Policy(
+                        List.of("c0"),
+                        List.of("p1", "p2", "p3"),
+                        List.of("1"),
+                        2,
+                        false,
+                        Duration.ZERO);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        assertEquals(List.of("p2"), hostsRequested());
+        send(new PromotionRequested("r1", "bob", "hurry", true));
+        assertEquals(List.of(List.of("p1"), List.of("p2", "p3")), release("r1").plan());
+        // the next host starts at once, beside the one in flight (maxUnavailable 2)
+        assertEquals(List.of("p3"), hostsRequested());
+        assertTrue(emitted(ReleasePhaseChanged.class).isEmpty(), "still PROMOTING");
+        cycle("r1", "p2", Stage.PROMOTION, V1);
+        cycle("r1", "p3", Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release("r1").phase());
     }
 
     @Test
@@ -729,6 +770,26 @@ class ReleaseMachineTest {
             PromotionRejected rej = emitted(PromotionRejected.class).get(0);
             assertEquals(phase.name(), rej.state());
             assertEquals(Reasons.NOT_CANARY_LIVE, rej.reason());
+        }
+    }
+
+    static final Set<Phase> FULLY_PROMOTABLE = EnumSet.of(Phase.CANARY_LIVE, Phase.PROMOTING);
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void aFullPromotionIsRefusedOutsideCanaryLiveAndPromotingWithTheState(Phase phase) {
+        String id = reach(phase);
+        Rollouts.Outcome o = send(new PromotionRequested(id, "alice", null, true));
+        if (FULLY_PROMOTABLE.contains(phase)) {
+            assertEquals(Phase.PROMOTING, release(id).phase());
+            assertEquals(1, release(id).plan().size() - release(id).batch());
+        } else {
+            assertEquals(phase, release(id).phase());
+            String why = OperatorCommand.FULL_PROMOTE.whyNot();
+            assertTrue(o.rejections().get(0).contains(why), o.toString());
+            PromotionRejected rej = emitted(PromotionRejected.class).get(0);
+            assertEquals(phase.name(), rej.state());
+            assertEquals(why, rej.reason());
         }
     }
 

@@ -14,6 +14,14 @@ public enum OperatorCommand {
             "promote",
             EnumSet.of(Phase.CANARY_LIVE),
             "promotion is only possible from CANARY_LIVE"),
+    /**
+     * Skip the remaining steps and the bake time: from a live canary, or during a promotion (the
+     * batches not yet done become one).
+     */
+    FULL_PROMOTE(
+            "full-promote",
+            EnumSet.of(Phase.CANARY_LIVE, Phase.PROMOTING),
+            "a full promotion is only possible from CANARY_LIVE or PROMOTING"),
     ABORT(
             "abort",
             EnumSet.of(
@@ -36,7 +44,10 @@ public enum OperatorCommand {
         this.refusal = refusal;
     }
 
-    /** The verb in the API's path and in {@code canaryctl}, e.g. {@code promote}. */
+    /**
+     * The verb as the API and {@code canaryctl} name it, e.g. {@code promote} ({@code full-promote}
+     * is {@code POST /releases/{id}/promote} with {@code {"full": true}}, {@code promote --full}).
+     */
     public String verb() {
         return verb;
     }

@@ -9,23 +9,25 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The one table of where an operator's command is taken (deploy-service and the gateway). */
 class OperatorCommandTest {
 
-    @ParameterizedTest(name = "{0}: promote {1}, abort {2}, rollback {3}")
+    @ParameterizedTest(name = "{0}: promote {1}, full promote {2}, abort {3}, rollback {4}")
     @CsvSource({
-        "PENDING,         no,  yes, no",
-        "BUILDING,        no,  yes, no",
-        "BUILT,           no,  yes, no",
-        "CANARY_UPDATING, no,  yes, no",
-        "CANARY_LIVE,     yes, yes, no",
-        "PROMOTING,       no,  yes, no",
-        "PROMOTED,        no,  no,  yes",
-        "FAILED,          no,  no,  no",
-        "ROLLING_BACK,    no,  no,  no",
-        "ROLLED_BACK,     no,  no,  no",
-        "ABORTED,         no,  no,  no",
-        "SUPERSEDED,      no,  no,  no",
+        "PENDING,         no,  no,  yes, no",
+        "BUILDING,        no,  no,  yes, no",
+        "BUILT,           no,  no,  yes, no",
+        "CANARY_UPDATING, no,  no,  yes, no",
+        "CANARY_LIVE,     yes, yes, yes, no",
+        "PROMOTING,       no,  yes, yes, no",
+        "PROMOTED,        no,  no,  no,  yes",
+        "FAILED,          no,  no,  no,  no",
+        "ROLLING_BACK,    no,  no,  no,  no",
+        "ROLLED_BACK,     no,  no,  no,  no",
+        "ABORTED,         no,  no,  no,  no",
+        "SUPERSEDED,      no,  no,  no,  no",
     })
-    void takenOnlyWhereTheTableSays(Phase phase, String promote, String abort, String rollback) {
+    void takenOnlyWhereTheTableSays(
+            Phase phase, String promote, String fullPromote, String abort, String rollback) {
         check(OperatorCommand.PROMOTE, phase, promote);
+        check(OperatorCommand.FULL_PROMOTE, phase, fullPromote);
         check(OperatorCommand.ABORT, phase, abort);
         check(OperatorCommand.ROLLBACK, phase, rollback);
     }

@@ -47,7 +47,10 @@ import dev.canaryrelease.gateway.config.GatewayConfig;
 import dev.canaryrelease.gateway.domain.ReleaseStore;
 import dev.canaryrelease.gateway.domain.Views;
 
-/** The operator API: releases as the events describe them, and promote / abort / rollback. */
+/**
+ * The operator API: releases as the events describe them, and the operators' commands (the rule
+ * table of where each is taken: {@link OperatorCommand}).
+ */
 @Path("/releases")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "releases", description = "Release read model and operator commands")
@@ -57,6 +60,12 @@ public class ReleaseResource {
 
     /** The body of a command; {@code reason} is optional and goes into the audit trail. */
     public record CommandRequest(String reason) {}
+
+    /**
+     * The body of a promote; {@code full: true} skips the remaining steps and the bake time (from
+     * CANARY_LIVE or during PROMOTING).
+     */
+    public record PromoteRequest(String reason, Boolean full) {}
 
     /** The answer to an accepted command. */
     public record CommandAccepted(
@@ -72,6 +81,7 @@ public class ReleaseResource {
             OperatorCommand command, String releaseId, String operator, String reason) {
         return switch (command) {
             case PROMOTE -> new PromotionRequested(releaseId, operator, reason);
+            case FULL_PROMOTE -> new PromotionRequested(releaseId, operator, reason, true);
             case ABORT -> new AbortRequested(releaseId, operator, reason);
             case ROLLBACK -> new RollbackRequested(releaseId, operator, reason);
         };
@@ -152,20 +162,40 @@ public class ReleaseResource {
     @POST
     @Path("/{id}/promote")
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "Promote a live canary (operator): publishes promotion.requested")
+    @Operation(
+            summary = "Promote a live canary (operator): publishes promotion.requested",
+            description =
+                    "With {\"full\": true} (command full-promote) the remaining steps and the bake"
+                            + " time are skipped: from CANARY_LIVE or during PROMOTING, every"
+                            + " production host not yet done is one last batch (still at most"
+                            + " maxUnavailable hosts out of the pool at once).")
     @RequestBody(
             required = false,
-            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+            content = @Content(schema = @Schema(implementation = PromoteRequest.class)))
     @APIResponse(responseCode = "202", description = "promotion.requested published")
+    @APIResponse(responseCode = "400", description = "the body is not {reason, full}")
     @APIResponse(responseCode = "401", description = "no or unknown token")
     @APIResponse(responseCode = "403", description = "viewer token")
     @APIResponse(responseCode = "404", description = "unknown release")
-    @APIResponse(responseCode = "409", description = "not CANARY_LIVE; the body has the state")
+    @APIResponse(
+            responseCode = "409",
+            description =
+                    "not CANARY_LIVE (full: not CANARY_LIVE or PROMOTING); the body has the state")
     public CompletionStage<Response> promote(
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
-        return command(OperatorCommand.PROMOTE, authorization, id, body);
+        boolean full;
+        try {
+            full = flag(body, "full");
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(Problems.of(400, e.getMessage()));
+        }
+        return command(
+                full ? OperatorCommand.FULL_PROMOTE : OperatorCommand.PROMOTE,
+                authorization,
+                id,
+                body);
     }
 
     @POST
@@ -274,8 +304,8 @@ public class ReleaseResource {
                         });
     }
 
-    /** The optional {@code reason} of a command body (empty body: none). */
-    static String reason(byte[] body) {
+    /** The JSON object of a command body (empty body: none). */
+    private static JsonNode object(byte[] body) {
         if (body == null || body.length == 0) {
             return null;
         }
@@ -290,6 +320,28 @@ public class ReleaseResource {
         }
         if (!n.isObject()) {
             throw new IllegalArgumentException("the body is not a JSON object");
+        }
+        return n;
+    }
+
+    /** An optional boolean field of a command body (absent or null: false). */
+    static boolean flag(byte[] body, String name) {
+        JsonNode n = object(body);
+        JsonNode f = n == null ? null : n.get(name);
+        if (f == null || f.isNull()) {
+            return false;
+        }
+        if (!f.isBoolean()) {
+            throw new IllegalArgumentException(name + " must be true or false");
+        }
+        return f.booleanValue();
+    }
+
+    /** The optional {@code reason} of a command body (empty body: none). */
+    static String reason(byte[] body) {
+        JsonNode n = object(body);
+        if (n == null) {
+            return null;
         }
         JsonNode r = n.get("reason");
         if (r == null || r.isNull()) {
