@@ -66,9 +66,10 @@ public final class EventInbox {
 
     /**
      * Why the event must not be handled: its source is not the writer of the topic it was read from
-     * (empty when it is, or when the topic has no writer in {@link KafkaPrincipals}).
+     * (empty when it is, or when the topic has no writer in {@link KafkaPrincipals}). Also used by
+     * a start-up replay that reads records itself, so it refuses exactly what a channel would.
      */
-    static Optional<String> foreignSource(String topic, EventEnvelope<?> event) {
+    public static Optional<String> foreignSource(String topic, EventEnvelope<?> event) {
         return KafkaPrincipals.writerSource(topic)
                 .filter(writer -> !writer.equals(event.source()))
                 .map(

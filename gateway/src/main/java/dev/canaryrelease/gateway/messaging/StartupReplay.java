@@ -28,9 +28,9 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
 import dev.canaryrelease.events.EventEnvelope;
-import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.codec.PoisonEventException;
+import dev.canaryrelease.events.messaging.EventInbox;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.snapshot.SnapshotTopic;
 import dev.canaryrelease.gateway.domain.ReleaseStore;
@@ -241,11 +241,8 @@ public class StartupReplay {
         } catch (PoisonEventException ex) {
             return new Read(r, null, true);
         }
-        if (e.isPresent()) {
-            Optional<String> writer = KafkaPrincipals.writerSource(r.topic());
-            if (writer.isPresent() && !writer.get().equals(e.get().source())) {
-                return new Read(r, null, true);
-            }
+        if (e.isPresent() && EventInbox.foreignSource(r.topic(), e.get()).isPresent()) {
+            return new Read(r, null, true);
         }
         return new Read(r, e.orElse(null), false);
     }
