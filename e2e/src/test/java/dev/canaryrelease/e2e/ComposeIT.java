@@ -28,10 +28,12 @@ import dev.canaryrelease.testsupport.LoadLoop;
 
 /**
  * The compose suite ({@code docker-compose.yml}) as an operator runs it on cfgmgr: {@code
- * dev/images} builds the images, {@code dev/compose up} starts Kafka and the six services as
- * containers on dev/up's engine docker2 (host networking), pointed at the real engines, registry,
- * HAProxy and named of {@code dev/up --compose-infra}; a release goes from a signed push to
- * PROMOTED under load with nothing dropped; {@code dev/compose down} leaves nothing running.
+ * dev/images} builds the images, {@code dev/compose up --infra} starts Kafka, the six services and
+ * the profile "infra" (the registry and HAProxy, in place of dev/up's own) as containers on
+ * dev/up's engine docker2 (host networking), pointed at the real engines and named of {@code dev/up
+ * --compose-infra}; a release goes from a signed push to PROMOTED under load with nothing dropped,
+ * its image pushed to and pulled from the compose registry and its hosts drained in the compose
+ * HAProxy; {@code dev/compose down} leaves nothing running.
  *
  * <p>Runs last ({@code junit-platform.properties}): it stops dev/up's own Kafka and services (the
  * compose suite takes their ports) and starts them again afterwards if another test of this JVM had
@@ -60,7 +62,9 @@ class ComposeIT {
                         images.output());
             }
             assertTrue(images.output().contains("canary-release/kafka:local"), images.output());
-            must(root, Duration.ofMinutes(6), "dev/compose", "up");
+            assertTrue(images.output().contains("canary-release/registry:local"), images.output());
+            assertTrue(images.output().contains("canary-release/haproxy:local"), images.output());
+            must(root, Duration.ofMinutes(6), "dev/compose", "up", "--infra");
 
             suite = Suite.attach(root);
             fleet = FleetLoader.load(Path.of(suite.env("CANARY_FLEET")));
@@ -75,7 +79,8 @@ class ComposeIT {
                     listeners(
                             root,
                             "( sport = :8080 or sport = :8081 or sport = :8082 or sport = :8083 or"
-                                    + " sport = :8084 or sport = :8085 or sport = :9092 )");
+                                    + " sport = :8084 or sport = :8085 or sport = :9092 or sport ="
+                                    + " :5000 or sport = :80 )");
             // put back what the other tests of this JVM expect: dev/up's Kafka and services
             Suite.Result restore =
                     devUpBefore
@@ -88,11 +93,17 @@ class ComposeIT {
         }
     }
 
-    /** Each service's port and Kafka's are served by the process of that compose container. */
+    /**
+     * Each service's port, Kafka's, the registry's and HAProxy's front end are served by the
+     * process of that compose container (HAProxy's by the worker its master, the container's first
+     * process, started).
+     */
     void assertListenersAreTheContainers(Path root) {
         Map<String, Integer> ports = new LinkedHashMap<>();
         for (int i = 0; i < SERVICES.size(); i++) ports.put(SERVICES.get(i), 8080 + i);
         ports.put("kafka", 9092);
+        ports.put("registry", 5000);
+        ports.put("haproxy", 80);
         for (Map.Entry<String, Integer> e : ports.entrySet()) {
             Suite.Result pid =
                     docker(
@@ -107,7 +118,11 @@ class ComposeIT {
             assertEquals("healthy", f[1], e.getKey() + ": " + pid.output());
             Suite.Result ss = listeners(root, "sport = :" + e.getValue());
             assertTrue(
-                    ss.output().contains("pid=" + f[0] + ","),
+                    ss.output().contains("pid=" + f[0] + ",")
+                            || Pattern.compile("pid=(\\d+),")
+                                    .matcher(ss.output())
+                                    .results()
+                                    .anyMatch(m -> f[0].equals(parent(m.group(1)))),
                     e.getKey()
                             + " container (pid "
                             + f[0]
@@ -138,11 +153,28 @@ class ComposeIT {
                                                     && l.contains("ready (compose on docker2")),
                     s + " shown as the compose suite's, ready:\n" + out);
         }
+        for (String s : List.of("kafka", "registry", "haproxy")) {
+            assertTrue(
+                    out.lines()
+                            .anyMatch(
+                                    l ->
+                                            l.startsWith(s + " ")
+                                                    && l.contains("(compose on docker2)")),
+                    s + " shown as the compose suite's:\n" + out);
+        }
         assertTrue(
-                out.lines()
-                        .anyMatch(
-                                l -> l.startsWith("kafka ") && l.contains("(compose on docker2)")),
-                "kafka shown as the compose suite's:\n" + out);
+                out.lines().anyMatch(l -> l.contains("backend ") && l.contains("docker0 UP")),
+                "the compose HAProxy's servers, through its Runtime API:\n" + out);
+    }
+
+    /** The parent pid of a process, from /proc; "" when it is gone. */
+    static String parent(String pid) {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc", pid, "stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     void releaseUnderLoad() {
