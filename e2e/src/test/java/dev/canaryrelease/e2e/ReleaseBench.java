@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
@@ -52,6 +54,74 @@ public final class ReleaseBench {
 
     static long ms(Instant a, Instant b) {
         return Duration.between(a, b).toMillis();
+    }
+
+    static final Pattern HAND_HOST = Pattern.compile("host (\\S+): (.*) = (\\d+) ms");
+    static final Pattern HAND_TOTAL =
+            Pattern.compile("hand release of \\S+ on (\\d+) hosts: (\\d+) ms");
+
+    /**
+     * The baseline beside the suite's release, in the same run: bench/release/hand-release, the
+     * seed's manual procedure scripted by hand (drain with socat, docker pull/stop/rm/run, the same
+     * health wait, ready), under the same load; against the suite's image.pushed → release.promoted
+     * of release {@code id} (promote sent as soon as the canary was live).
+     */
+    static List<String[]> baseline(String id, int rate) {
+        List<String[]> rows = new ArrayList<>();
+        String url = CanaryReleaseIT.suite.env("APP_URL") + "/";
+        Duration most = Duration.ofMinutes(5);
+        long suite =
+                ms(
+                        time(id, EventType.IMAGE_PUSHED, e -> true),
+                        time(id, EventType.RELEASE_PROMOTED, e -> true));
+        Suite.Result hand;
+        LoadLoop load =
+                rate > 0
+                        ? LoadLoop.paced(url, 4, rate, most, CanaryReleaseIT::version)
+                        : LoadLoop.start(url, 4, most, CanaryReleaseIT::version);
+        try (load) {
+            hand = Suite.run(CanaryReleaseIT.suite.root, most, "bench/release/hand-release");
+        }
+        if (hand.code() != 0) {
+            rows.add(row("baseline by hand (bench/release/hand-release) FAILED", hand.code(), "—"));
+            System.err.println(hand.output());
+            return rows;
+        }
+        Matcher h = HAND_HOST.matcher(hand.output());
+        while (h.find()) {
+            rows.add(
+                    row(
+                            "baseline by hand, host " + h.group(1) + " cycle: " + h.group(2),
+                            Long.parseLong(h.group(3)),
+                            "—"));
+        }
+        Matcher total = HAND_TOTAL.matcher(hand.output());
+        if (!total.find()) throw new IllegalStateException("no total in:\n" + hand.output());
+        long handMs = Long.parseLong(total.group(2));
+        rows.add(
+                row(
+                        "baseline by hand: " + total.group(1) + " hosts one after the other",
+                        handMs,
+                        "—"));
+        rows.add(
+                row(
+                        "the suite: image.pushed → release.promoted (canary, promote at once, the"
+                                + " rest)",
+                        suite,
+                        "—"));
+        rows.add(
+                new String[] {
+                    "the suite / the hand script",
+                    String.format(java.util.Locale.ROOT, "%.2f", suite / (double) handMs),
+                    "≤ 1.1"
+                });
+        rows.add(
+                new String[] {
+                    "requests served / dropped at the front end during the hand script",
+                    load.ok() + " / " + load.dropped(),
+                    "—"
+                });
+        return rows;
     }
 
     public static void main(String[] args) throws Exception {
@@ -219,6 +289,8 @@ public final class ReleaseBench {
                         s + " RSS (MB)", Long.toString(rssMb(CanaryReleaseIT.suite.pid(s))), "≤ 200"
                     });
         }
+
+        rows.addAll(baseline(id, rate));
 
         StringBuilder t = new StringBuilder();
         t.append("| measure | ms (or value) | target |\n| --- | --- | --- |\n");
