@@ -18,7 +18,8 @@ import dev.canaryrelease.fleet.Fleet.Analysis;
  *   <li>a canary server HAProxy marks DOWN → fail; one in MAINT or DRAIN → inconclusive;
  *   <li>fewer than {@code minRequests} requests on either side → inconclusive (too little traffic
  *       is never a pass, nor a failure);
- *   <li>the canary's error rate above {@code maxErrorRate} → fail, unless the baseline's is too
+ *   <li>the canary's error rate (5xx, connection errors, response errors and attempts HAProxy
+ *       retried, over requests) above {@code maxErrorRate} → fail, unless the baseline's is too
  *       (then inconclusive: the fault may not be the canary's);
  *   <li>fewer than {@code minRequests} latency samples on either side → inconclusive;
  *   <li>the canary significantly slower (one-sided Mann-Whitney U, p &lt; {@link #ALPHA}) and its
@@ -198,18 +199,20 @@ public final class CanaryJudge {
             long http5xx,
             long connectionErrors,
             long responseErrors,
+            long retries,
             LatencyHistogram latency) {
         static Side of(List<ServerWindow> servers) {
-            long r = 0, x5 = 0, ec = 0, er = 0;
+            long r = 0, x5 = 0, ec = 0, er = 0, rt = 0;
             LatencyHistogram h = LatencyHistogram.EMPTY;
             for (ServerWindow s : servers) {
                 r += s.requests();
                 x5 += s.http5xx();
                 ec += s.connectionErrors();
                 er += s.responseErrors();
+                rt += s.retries();
                 h = h.plus(s.latency());
             }
-            return new Side(r, x5 + ec + er, x5, ec, er, h);
+            return new Side(r, x5 + ec + er + rt, x5, ec, er, rt, h);
         }
 
         /** Errors over requests, at most 1 (a failed connection may not count as a request). */
@@ -237,7 +240,9 @@ public final class CanaryJudge {
                     + connectionErrors
                     + " connection errors, "
                     + responseErrors
-                    + " response errors";
+                    + " response errors, "
+                    + retries
+                    + " retried on another server";
         }
     }
 }

@@ -105,14 +105,14 @@ class CanaryJudgeTest {
                         List.of(),
                         DEFAULTS,
                         Outcome.FAIL,
-                        "the canary failed 20 of 200 requests (10.00%: 20 5xx, 0 connection errors, 0 response errors), above maxErrorRate 1%; the baseline 0.00%"),
+                        "the canary failed 20 of 200 requests (10.00%: 20 5xx, 0 connection errors, 0 response errors, 0 retried on another server), above maxErrorRate 1%; the baseline 0.00%"),
                 row(
                         "connection and response errors count",
                         List.of(canary("UP", 200, 0, 3, 2, 0), b1, b2),
                         List.of(),
                         DEFAULTS,
                         Outcome.FAIL,
-                        "(2.50%: 0 5xx, 3 connection errors, 2 response errors)"),
+                        "(2.50%: 0 5xx, 3 connection errors, 2 response errors, 0 retried on another server)"),
                 row(
                         "300 ms slower fails",
                         List.of(canary("UP", 200, 0, 0, 0, 300), b1, b2),
