@@ -41,7 +41,9 @@ public enum EventType {
     RELEASE_ABORTED("release.aborted", ReleaseAborted.class, Topics.DEPLOY),
     RELEASE_PHASE_CHANGED("release.phase-changed", ReleasePhaseChanged.class, Topics.DEPLOY),
     DNS_UPDATED("dns.updated", DnsUpdated.class, Topics.DNS),
-    DNS_UPDATE_FAILED("dns.update-failed", DnsUpdateFailed.class, Topics.DNS);
+    DNS_UPDATE_FAILED("dns.update-failed", DnsUpdateFailed.class, Topics.DNS),
+    ANALYSIS_WINDOW("analysis.window", AnalysisWindow.class, Topics.LB),
+    ANALYSIS_VERDICT("analysis.verdict", AnalysisVerdict.class, Topics.DEPLOY);
 
     /** Prefix of every {@code type} attribute. */
     public static final String PREFIX = "dev.canaryrelease.";

@@ -149,12 +149,82 @@ public record Fleet(
             Map<String, String> env,
             List<String> releaseByPush,
             BuildLimits build,
-            Duration startGrace) {
+            Duration startGrace,
+            Optional<Analysis> analysis) {
         /**
          * How long a new container may refuse connections on its port while it starts ({@code
          * apps[].startGrace}); after it, a refused connection is a definite health failure.
          */
         public static final Duration DEFAULT_START_GRACE = Duration.ofSeconds(5);
+    }
+
+    /**
+     * How an app's canary is judged ({@code apps[].analysis}; absent: not analysed): one window of
+     * HAProxy's numbers every {@code interval}, canary servers against baseline servers. A window
+     * with fewer than {@code minRequests} requests (or latency samples) on either side is
+     * inconclusive; a canary error rate (5xx, connection and response errors over requests) above
+     * {@code maxErrorRate} (a fraction, 0.01 for {@code 1%}) fails it, and so does a significantly
+     * slower canary whose median is more than {@code maxLatencyIncrease} above the baseline's.
+     * {@code failureLimit} failed windows abort the release.
+     */
+    public record Analysis(
+            Duration interval,
+            int minRequests,
+            double maxErrorRate,
+            LatencyIncrease maxLatencyIncrease,
+            int failureLimit) {
+        public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
+        public static final int DEFAULT_MIN_REQUESTS = 50;
+        public static final double DEFAULT_MAX_ERROR_RATE = 0.01;
+        public static final LatencyIncrease DEFAULT_MAX_LATENCY_INCREASE =
+                LatencyIncrease.millis(100);
+        public static final int DEFAULT_FAILURE_LIMIT = 2;
+
+        public static final Analysis DEFAULTS =
+                new Analysis(
+                        DEFAULT_INTERVAL,
+                        DEFAULT_MIN_REQUESTS,
+                        DEFAULT_MAX_ERROR_RATE,
+                        DEFAULT_MAX_LATENCY_INCREASE,
+                        DEFAULT_FAILURE_LIMIT);
+    }
+
+    /**
+     * How much slower than the baseline a canary may be: an absolute shift of the median in
+     * milliseconds ({@code 100ms}), or a share of the baseline's median ({@code 25%}, {@code
+     * relative} with {@code value} 0.25).
+     */
+    public record LatencyIncrease(boolean relative, double value) {
+        public static LatencyIncrease millis(long ms) {
+            return new LatencyIncrease(false, ms);
+        }
+
+        public static LatencyIncrease share(double fraction) {
+            return new LatencyIncrease(true, fraction);
+        }
+
+        /**
+         * The largest median shift in milliseconds allowed over a baseline median of {@code ms}.
+         */
+        public double allowedMillis(double baselineMedianMs) {
+            return relative ? value * baselineMedianMs : value;
+        }
+
+        @Override
+        public String toString() {
+            return relative ? percent(value) : ((long) value) + "ms";
+        }
+    }
+
+    /**
+     * A fraction as a percentage without needless digits: 0.01 → {@code 1%}, 0.005 → {@code 0.5%}.
+     */
+    public static String percent(double fraction) {
+        return java.math.BigDecimal.valueOf(fraction * 100)
+                        .setScale(3, java.math.RoundingMode.HALF_UP)
+                        .stripTrailingZeros()
+                        .toPlainString()
+                + "%";
     }
 
     /**

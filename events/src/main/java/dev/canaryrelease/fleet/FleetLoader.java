@@ -26,6 +26,7 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
+import dev.canaryrelease.fleet.Fleet.Analysis;
 import dev.canaryrelease.fleet.Fleet.App;
 import dev.canaryrelease.fleet.Fleet.BuildLimits;
 import dev.canaryrelease.fleet.Fleet.Dns;
@@ -33,6 +34,7 @@ import dev.canaryrelease.fleet.Fleet.Docker;
 import dev.canaryrelease.fleet.Fleet.Driver;
 import dev.canaryrelease.fleet.Fleet.Git;
 import dev.canaryrelease.fleet.Fleet.Host;
+import dev.canaryrelease.fleet.Fleet.LatencyIncrease;
 import dev.canaryrelease.fleet.Fleet.LoadBalancer;
 import dev.canaryrelease.fleet.Fleet.Registry;
 import dev.canaryrelease.fleet.Fleet.Role;
@@ -419,7 +421,8 @@ public final class FleetLoader {
                             "env",
                             "releaseByPush",
                             "build",
-                            "startGrace");
+                            "startGrace",
+                            "analysis");
             String name = str(m, p, "name", null, true);
             if (name != null) {
                 p = "apps[" + i + "](" + name + ")";
@@ -484,7 +487,8 @@ public final class FleetLoader {
                             Map.copyOf(env),
                             releaseByPush(m, p),
                             buildLimits(m.get("build"), p + ".build"),
-                            duration(m, p, "startGrace", App.DEFAULT_START_GRACE)));
+                            duration(m, p, "startGrace", App.DEFAULT_START_GRACE),
+                            analysis(m.get("analysis"), p + ".analysis")));
         }
         return List.copyOf(apps);
     }
@@ -508,6 +512,87 @@ public final class FleetLoader {
             }
         }
         return List.copyOf(users);
+    }
+
+    private static final Pattern PERCENT = Pattern.compile("(\\d{1,3}(\\.\\d{1,3})?)%");
+
+    /**
+     * {@code apps[].analysis}: interval, minRequests, maxErrorRate (a percentage),
+     * maxLatencyIncrease (a duration or a percentage), failureLimit; each has a default, and {@code
+     * analysis: {}} takes them all.
+     */
+    private Optional<Analysis> analysis(NodeTuple t, String p) {
+        if (t == null) {
+            return Optional.empty();
+        }
+        Map<String, NodeTuple> m =
+                keys(
+                        t.getValueNode(),
+                        p,
+                        "interval",
+                        "minRequests",
+                        "maxErrorRate",
+                        "maxLatencyIncrease",
+                        "failureLimit");
+        Duration interval = duration(m, p, "interval", Analysis.DEFAULT_INTERVAL);
+        if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
+            problem(
+                    m.get("interval").getValueNode(),
+                    p + ".interval",
+                    interval.toMillis() + "ms is too short: a window needs at least 1s of traffic");
+            interval = Analysis.DEFAULT_INTERVAL;
+        }
+        int minRequests = integer(m, p, "minRequests", Analysis.DEFAULT_MIN_REQUESTS, 1, 1_000_000);
+        double maxErrorRate = Analysis.DEFAULT_MAX_ERROR_RATE;
+        String rate = str(m, p, "maxErrorRate", null, false);
+        if (rate != null) {
+            Double v = percentage(rate);
+            if (v == null || v > 1) {
+                problem(
+                        m.get("maxErrorRate").getValueNode(),
+                        p + ".maxErrorRate",
+                        "'" + rate + "' is not a percentage from 0% to 100% such as 1% or 0.5%");
+            } else {
+                maxErrorRate = v;
+            }
+        }
+        LatencyIncrease increase = Analysis.DEFAULT_MAX_LATENCY_INCREASE;
+        String inc = str(m, p, "maxLatencyIncrease", null, false);
+        if (inc != null) {
+            Double share = percentage(inc);
+            Matcher dm = DURATION.matcher(inc);
+            if (share != null && share > 0) {
+                increase = LatencyIncrease.share(share);
+            } else if (dm.matches()
+                    && !dm.group(2).equals("h")
+                    && Long.parseLong(dm.group(1)) > 0) {
+                long n = Long.parseLong(dm.group(1));
+                increase =
+                        LatencyIncrease.millis(
+                                switch (dm.group(2)) {
+                                    case "s" -> n * 1000;
+                                    case "m" -> n * 60_000;
+                                    default -> n;
+                                });
+            } else {
+                problem(
+                        m.get("maxLatencyIncrease").getValueNode(),
+                        p + ".maxLatencyIncrease",
+                        "'"
+                                + inc
+                                + "' is neither a duration above 0 such as 100ms or 1s nor a"
+                                + " percentage of the baseline's median such as 25%");
+            }
+        }
+        int failureLimit = integer(m, p, "failureLimit", Analysis.DEFAULT_FAILURE_LIMIT, 1, 1000);
+        return Optional.of(
+                new Analysis(interval, minRequests, maxErrorRate, increase, failureLimit));
+    }
+
+    /** {@code 1%} → 0.01; null when {@code s} is not a percentage. */
+    private static Double percentage(String s) {
+        Matcher pm = PERCENT.matcher(s);
+        return pm.matches() ? Double.parseDouble(pm.group(1)) / 100 : null;
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)", Pattern.CASE_INSENSITIVE);

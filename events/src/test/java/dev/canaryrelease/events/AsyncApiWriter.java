@@ -143,6 +143,22 @@ public final class AsyncApiWriter {
         if (type == Phase.class) {
             return "{type: string, enum: " + java.util.Arrays.toString(Phase.values()) + "}";
         }
+        if (type == double.class) return "{type: number}";
+        if (type == java.time.Instant.class) return "{type: string, format: date-time}";
+        if (type instanceof Class<?> e && e.isEnum()) {
+            return "{type: string, enum: " + java.util.Arrays.toString(e.getEnumConstants()) + "}";
+        }
+        if (type instanceof Class<?> r && r.isRecord()) {
+            StringBuilder o = new StringBuilder("{type: object, properties: {");
+            RecordComponent[] cs = r.getRecordComponents();
+            for (int i = 0; i < cs.length; i++) {
+                o.append(i == 0 ? "" : ", ")
+                        .append(cs[i].getName())
+                        .append(": ")
+                        .append(schema(cs[i].getGenericType()));
+            }
+            return o.append("}}").toString();
+        }
         if (type instanceof ParameterizedType p && p.getRawType() == List.class) {
             return "{type: array, items: " + schema(p.getActualTypeArguments()[0]) + "}";
         }

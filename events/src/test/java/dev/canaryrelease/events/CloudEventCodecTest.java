@@ -78,6 +78,62 @@ class CloudEventCodecTest {
     }
 
     @Test
+    void anAnalysisWindowAndItsVerdictRoundTripWithTheirNumbers() {
+        var window =
+                new dev.canaryrelease.events.model.AnalysisWindow(
+                        "rel-1",
+                        "example",
+                        3,
+                        java.time.Instant.parse("2026-12-03T08:00:00Z"),
+                        java.time.Instant.parse("2026-12-03T08:00:10Z"),
+                        List.of(
+                                new dev.canaryrelease.events.analysis.ServerWindow(
+                                        "docker0",
+                                        "docker0",
+                                        true,
+                                        "UP",
+                                        120,
+                                        12,
+                                        1,
+                                        0,
+                                        dev.canaryrelease.events.analysis.LatencyHistogram.of(
+                                                1, 1, 2, 302))),
+                        List.of("cfgmgr: 3 log lines dropped"));
+        EventEnvelope<dev.canaryrelease.events.model.AnalysisWindow> e =
+                EventEnvelope.of("/canary-release/lb-service", window);
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(e);
+        String json = new String(enc.value(), StandardCharsets.UTF_8);
+        assertTrue(json.contains("\"buckets\":[{\"ms\":1,\"count\":2}"), json);
+        assertTrue(json.contains("\"start\":\"2026-12-03T08:00:00Z\""), json);
+        assertEquals(
+                e,
+                CloudEventCodec.decode(new RecordHeaders(enc.headers()), enc.value())
+                        .orElseThrow());
+
+        var verdict =
+                new dev.canaryrelease.events.model.AnalysisVerdict(
+                        "rel-1",
+                        "example",
+                        3,
+                        dev.canaryrelease.events.analysis.Verdict.Outcome.FAIL,
+                        "the canary failed 13 of 120 requests",
+                        new dev.canaryrelease.events.analysis.Verdict.Numbers(
+                                120, 13, 0.108, 400, 0, 0, 4, 2, 302, 400, 2, 4, 0, 100, 9.5, 0.3,
+                                0.38),
+                        1,
+                        2);
+        EventEnvelope<dev.canaryrelease.events.model.AnalysisVerdict> v =
+                e.causes("/canary-release/deploy-service", verdict);
+        CloudEventCodec.Encoded venc = CloudEventCodec.encode(v);
+        assertEquals(
+                v,
+                CloudEventCodec.decode(new RecordHeaders(venc.headers()), venc.value())
+                        .orElseThrow());
+        assertTrue(
+                new String(venc.value(), StandardCharsets.UTF_8).contains("\"outcome\":\"FAIL\""));
+    }
+
+    @Test
     void unknownTypeIsSkipped() {
         EventEnvelope<BuildRequested> e = EventEnvelope.of("/x", REQ);
         RecordHeaders hs = new RecordHeaders(CloudEventCodec.encode(e).headers());

@@ -302,4 +302,86 @@ class FleetLoaderTest {
         assertTrue(msg.contains("apps[0](example).build.deadline: 'soon' is not a duration"), msg);
         assertTrue(msg.contains("apps[0](example).build.swap: unknown field"), msg);
     }
+
+    private static String withAnalysis(String block) {
+        return VALID.replace(
+                "{name: example, repository: proserveau/example-app, port: 3000}",
+                "{name: example, repository: proserveau/example-app, port: 3000, analysis: "
+                        + block
+                        + "}");
+    }
+
+    @Test
+    void analysisIsOffWithoutItsBlockAndTakesTheDefaultsWithAnEmptyOne() throws IOException {
+        assertEquals(
+                java.util.Optional.empty(),
+                FleetLoader.load(write(VALID)).app("example").orElseThrow().analysis());
+        Fleet.Analysis a =
+                FleetLoader.load(write(withAnalysis("{}")))
+                        .app("example")
+                        .orElseThrow()
+                        .analysis()
+                        .orElseThrow();
+        assertEquals(Fleet.Analysis.DEFAULTS, a);
+        assertEquals(Duration.ofSeconds(10), a.interval());
+        assertEquals(50, a.minRequests());
+        assertEquals(0.01, a.maxErrorRate());
+        assertEquals("100ms", a.maxLatencyIncrease().toString());
+        assertEquals(2, a.failureLimit());
+    }
+
+    @Test
+    void analysisReadsPercentagesAndDurations() throws IOException {
+        Fleet.Analysis a =
+                FleetLoader.load(
+                                write(
+                                        withAnalysis(
+                                                "{interval: 5s, minRequests: 20, maxErrorRate: 0.5%,"
+                                                        + " maxLatencyIncrease: 25%, failureLimit: 3}")))
+                        .app("example")
+                        .orElseThrow()
+                        .analysis()
+                        .orElseThrow();
+        assertEquals(Duration.ofSeconds(5), a.interval());
+        assertEquals(20, a.minRequests());
+        assertEquals(0.005, a.maxErrorRate(), 1e-12);
+        assertEquals(Fleet.LatencyIncrease.share(0.25), a.maxLatencyIncrease());
+        assertEquals(50.0, a.maxLatencyIncrease().allowedMillis(200), 1e-9);
+        assertEquals("25%", a.maxLatencyIncrease().toString());
+        assertEquals(3, a.failureLimit());
+
+        Fleet.Analysis b =
+                FleetLoader.load(write(withAnalysis("{maxLatencyIncrease: 1s}")))
+                        .app("example")
+                        .orElseThrow()
+                        .analysis()
+                        .orElseThrow();
+        assertEquals(Fleet.LatencyIncrease.millis(1000), b.maxLatencyIncrease());
+        assertEquals(1000.0, b.maxLatencyIncrease().allowedMillis(3), 1e-9);
+    }
+
+    @Test
+    void badAnalysisValuesAreNamedWithTheirLine() throws IOException {
+        String msg =
+                problems(
+                        withAnalysis(
+                                "{interval: 500ms, minRequests: 0, maxErrorRate: 0.01,"
+                                        + " maxLatencyIncrease: fast, failureLimit: none,"
+                                        + " threshold: 3}"));
+        String p = "fleet.yaml:18: apps[0](example).analysis.";
+        assertTrue(msg.contains(p + "interval: 500ms is too short"), msg);
+        assertTrue(msg.contains(p + "minRequests: 0 is out of range (1..1000000)"), msg);
+        assertTrue(
+                msg.contains(
+                        p + "maxErrorRate: '0.01' is not a percentage from 0% to 100% such as 1%"),
+                msg);
+        assertTrue(
+                msg.contains(p + "maxLatencyIncrease: 'fast' is neither a duration above 0"), msg);
+        assertTrue(msg.contains(p + "failureLimit: 'none' is not a whole number"), msg);
+        assertTrue(msg.contains(p + "threshold: unknown field"), msg);
+
+        String over = problems(withAnalysis("{maxErrorRate: 150%, maxLatencyIncrease: 0%}"));
+        assertTrue(over.contains("analysis.maxErrorRate: '150%' is not a percentage"), over);
+        assertTrue(over.contains("analysis.maxLatencyIncrease: '0%' is neither"), over);
+    }
 }

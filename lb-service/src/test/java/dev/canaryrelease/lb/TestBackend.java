@@ -33,6 +33,8 @@ final class TestBackend implements AutoCloseable {
     private final AtomicLong served = new AtomicLong();
     private final AtomicInteger holding = new AtomicInteger();
     private volatile boolean healthy = true;
+    private volatile int errorEvery;
+    private volatile long slowMs;
     private volatile CountDownLatch hold = new CountDownLatch(1);
     private HttpServer server;
     private ExecutorService executor;
@@ -64,8 +66,21 @@ final class TestBackend implements AutoCloseable {
         server.createContext(
                 "/",
                 ex -> {
-                    served.incrementAndGet();
-                    reply(ex, 200, "server " + name + "\n");
+                    long n = served.incrementAndGet();
+                    long slow = slowMs;
+                    if (slow > 0) {
+                        try {
+                            Thread.sleep(slow);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    int every = errorEvery;
+                    if (every > 0 && n % every == 0) {
+                        reply(ex, 500, "broken " + name + "\n");
+                    } else {
+                        reply(ex, 200, "server " + name + "\n");
+                    }
                 });
         server.createContext(
                 "/health", ex -> reply(ex, healthy ? 200 : 404, healthy ? "ok\n" : "sick\n"));
@@ -112,6 +127,16 @@ final class TestBackend implements AutoCloseable {
 
     int holding() {
         return holding.get();
+    }
+
+    /** Answers {@code /} with a 500 on every {@code every}-th request (0: never). */
+    void errorEvery(int every) {
+        this.errorEvery = every;
+    }
+
+    /** Waits {@code ms} before answering {@code /}. */
+    void slow(long ms) {
+        this.slowMs = ms;
     }
 
     void healthy(boolean healthy) {

@@ -33,7 +33,9 @@ public sealed interface CanaryEvent
                 LbDriftCorrected,
                 RetentionDeleted,
                 DnsUpdated,
-                DnsUpdateFailed {
+                DnsUpdateFailed,
+                AnalysisWindow,
+                AnalysisVerdict {
 
     /** Release id used by events that do not belong to a release (fleet-wide DNS, LB drift). */
     String NO_RELEASE = "fleet";

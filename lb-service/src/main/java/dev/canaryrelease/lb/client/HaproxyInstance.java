@@ -10,6 +10,7 @@ import java.util.Optional;
 
 import dev.canaryrelease.lb.client.LoadBalancerException.Kind;
 import dev.canaryrelease.lb.domain.AdminState;
+import dev.canaryrelease.lb.domain.ServerCounters;
 import dev.canaryrelease.lb.domain.ServerKey;
 import dev.canaryrelease.lb.domain.ServerView;
 
@@ -131,6 +132,46 @@ public final class HaproxyInstance {
                                     : num(header, f, "req_tot"),
                             num(header, f, "hrsp_5xx"),
                             col(header, f, "check_status")));
+        }
+        return out;
+    }
+
+    /**
+     * Every server's cumulative counters ({@code show stat}) with the process's pid ({@code show
+     * info}, read first): a reload gives a new pid, so a window across it is told apart from a
+     * quiet one.
+     */
+    public List<ServerCounters> counters() {
+        long pid = info().pid();
+        String[] lines = execute("show stat").split("\n");
+        if (lines.length == 0 || !lines[0].startsWith("# ")) {
+            throw new LoadBalancerException(
+                    Kind.REJECTED, this + " gave no CSV header in 'show stat'");
+        }
+        List<String> header = List.of(lines[0].substring(2).split(",", -1));
+        int px = header.indexOf("pxname");
+        int sv = header.indexOf("svname");
+        List<ServerCounters> out = new ArrayList<>();
+        for (int i = 1; i < lines.length; i++) {
+            String[] f = lines[i].split(",", -1);
+            if (f.length < header.size() - 1
+                    || f[sv].equals("FRONTEND")
+                    || f[sv].equals("BACKEND")) {
+                continue;
+            }
+            out.add(
+                    new ServerCounters(
+                            name,
+                            pid,
+                            new ServerKey(f[px], f[sv]),
+                            col(header, f, "status"),
+                            col(header, f, "req_tot").isEmpty()
+                                    ? num(header, f, "stot")
+                                    : num(header, f, "req_tot"),
+                            num(header, f, "hrsp_5xx"),
+                            num(header, f, "econ"),
+                            num(header, f, "eresp"),
+                            num(header, f, "wretr")));
         }
         return out;
     }

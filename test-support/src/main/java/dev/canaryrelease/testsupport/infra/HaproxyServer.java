@@ -53,6 +53,8 @@ public final class HaproxyServer implements AutoCloseable {
         private String routeHeader;
         private String slowstart = "1s";
         private String serverTimeout = "30s";
+        private String logTarget;
+        private String logFormat;
 
         private Spec(String backend) {
             this.backend = backend;
@@ -90,6 +92,25 @@ public final class HaproxyServer implements AutoCloseable {
         public Spec serverTimeout(String duration) {
             this.serverTimeout = duration;
             return this;
+        }
+
+        /**
+         * Sends one syslog line per request to {@code target} (e.g. {@code 127.0.0.1:5140}, UDP) in
+         * {@code format} (a {@code log-format}), as dev/up's haproxy.cfg does for lb-service's
+         * analysis.
+         */
+        public Spec log(String target, String format) {
+            this.logTarget = target;
+            this.logFormat = format;
+            return this;
+        }
+
+        public String logTargetValue() {
+            return logTarget;
+        }
+
+        public String logFormatValue() {
+            return logFormat;
         }
 
         // Public accessors: a test resource may load this class and HaproxyServer in different
@@ -169,7 +190,11 @@ public final class HaproxyServer implements AutoCloseable {
                 .append("  hard-stop-after 30s\n")
                 .append("  server-state-file ")
                 .append(stateFile)
-                .append("\n\n")
+                .append("\n");
+        if (spec.logTargetValue() != null) {
+            b.append("  log ").append(spec.logTargetValue()).append(" local0 info\n");
+        }
+        b.append("\n")
                 .append("defaults\n")
                 .append("  mode http\n")
                 .append("  load-server-state-from-file global\n")
@@ -186,7 +211,14 @@ public final class HaproxyServer implements AutoCloseable {
                 .append("  retry-on all-retryable-errors\n")
                 // a reload answers an idle keep-alive client's next request with "Connection:
                 // close" rather than closing under it (what dev/up's haproxy.cfg does)
-                .append("  option idle-close-on-response\n\n")
+                .append("  option idle-close-on-response\n");
+        if (spec.logTargetValue() != null) {
+            b.append("  log global\n")
+                    .append("  log-format \"")
+                    .append(spec.logFormatValue())
+                    .append("\"\n");
+        }
+        b.append("\n")
                 .append("frontend fe\n")
                 .append("  bind 127.0.0.1:")
                 .append(frontendPort)
