@@ -155,7 +155,7 @@ class LbRetentionRestartTest {
             return config;
         }
 
-        private static void cycle(
+        static void cycle(
                 EventSender dep, EventSender lb, String release, String host, boolean enabled) {
             var req =
                     dep.send(
@@ -180,7 +180,7 @@ class LbRetentionRestartTest {
          * lb-service's snapshot class as the service runs it, and the state consumer's fold of the
          * topics after the snapshot's positions (read here with a plain consumer as lb-service).
          */
-        private static void earlierRun() {
+        static void earlierRun() {
             Map<String, Object> kafka = KafkaTestResource.clientConfig("lb-service");
             WantedStates wanted = new WantedStates();
             LbSnapshots snapshots =

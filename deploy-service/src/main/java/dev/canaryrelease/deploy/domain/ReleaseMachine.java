@@ -454,7 +454,12 @@ public final class ReleaseMachine {
                     put(h.to(next).withReason(why));
                     emitPutBack(h, why);
                 }
-                case REVERT_ENABLING -> put(h.to(HostStep.REVERT_FAILED).withReason(why));
+                case REVERT_ENABLING -> {
+                    // The request it waited on may be gone with its record (retention, or lost):
+                    // ask once more, in a fresh record, so the host does not stay out for ever.
+                    put(h.to(HostStep.REVERT_FAILED).withReason(why));
+                    emitPutBack(h, why);
+                }
                 default -> {
                     // not waiting for lb-service: the caller checked the step
                 }

@@ -59,12 +59,13 @@ import dev.canaryrelease.fleet.Fleet;
  *       (positions, and what was decided but not yet done) are written in one Kafka transaction: a
  *       reader sees all of a snapshot or nothing of it.
  *   <li>At start the topic is read whole on a thread of its own, begun before the topics are
- *       checked so that its read overlaps the topic check and the channels' start; once the topics
- *       are checked, the replay topics are read from the snapshot's positions to their end and
- *       folded on, and {@code deploy-in} is sought to that end when first assigned (this class is
- *       its rebalance listener, which waits for the fold): nothing before it is delivered again.
- *       The engine then takes a copy of the fold and carries out what was decided but never done,
- *       exactly as after a replay of the whole history.
+ *       checked so that its read overlaps the topic check; once the topics are checked, the replay
+ *       topics are read from the snapshot's positions to their end and folded on, before the
+ *       channels start (so no consumer of {@code deploy-in} sits in its group, not polling, while a
+ *       long first start folds), and {@code deploy-in} is sought to that end when first assigned
+ *       (this class is its rebalance listener): nothing before it is delivered again. The engine
+ *       then takes a copy of the fold and carries out what was decided but never done, exactly as
+ *       after a replay of the whole history.
  *   <li>No snapshot (the first start, or the first after an upgrade): the fold starts from the
  *       topics' beginning, as the replay always did, and is written at the first interval.
  * </ul>
@@ -154,6 +155,12 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
     void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
         // the topics are checked (TopicsAtStart ran): the fold may read the replay topics on
         topicsChecked.complete(null);
+        // ...and the channels start (priority 1000) only once it is done. Waited for here, not
+        // in deploy-in's rebalance listener: that runs inside the channel's poll(), and a first
+        // start's replay longer than max.poll.interval.ms (5 min) made the consumer leave its
+        // group; the assignment after the rejoin had no seek left, so the whole history was
+        // delivered again from the committed offsets (none on a first start: the beginning).
+        fold();
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -319,8 +326,8 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(
             Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        // on the channel's polling thread: once, to where the start-up replay ended (which the
-        // snapshot's read, still running while the channels start, says)
+        // on the channel's polling thread: once, to where the start-up replay ended (done before
+        // the channels started: this does not wait)
         if (!partitions.isEmpty()) fold();
         for (TopicPartition tp : partitions) {
             Long at = resumeAt.remove(HistoryReader.name(tp));

@@ -573,6 +573,24 @@ class ReleaseMachineTest {
     }
 
     @Test
+    void noAnswerToTheWayBackAsksTheLbOnceMoreInAFreshRequest() {
+        pushed("r1", V2);
+        answerOverdue("r1", "c0");
+        assertEquals(HostStep.REVERT_ENABLING, release("r1").host("c0").step());
+        // the put-back's record is gone (retention, or lost): its answer never comes
+        answerOverdue("r1", "c0");
+        assertEquals(HostStep.REVERT_FAILED, release("r1").host("c0").step());
+        HostUpdateFailed again = emitted(HostUpdateFailed.class).get(0);
+        assertEquals("c0", again.host());
+        assertEquals(Stage.ROLLBACK, again.stage());
+        assertTrue(commands(Command.ScheduleAnswerDeadline.class).isEmpty(), "no wait on it");
+        assertTrue(release("r1").settled());
+        // a late answer changes nothing
+        send(new HostEnabled("r1", APP, "c0", Stage.ROLLBACK));
+        assertEquals(HostStep.REVERT_FAILED, release("r1").host("c0").step());
+    }
+
+    @Test
     void noPromotionDeadlineOutsideThePromotion() {
         canaryLive("r1");
         assertTrue(commands(Command.SchedulePromotionDeadline.class).isEmpty());

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -64,14 +65,25 @@ public class StartupReplay {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
+    /**
+     * Where the merge hands each record: the read model (as the channel would) in the service; a
+     * recorder in {@code StartupReplayTest}.
+     */
+    interface Sink {
+        /** Folds one event; throwing ends its partition's merge at this record. */
+        void apply(EventEnvelope<CanaryEvent> event, ConsumerRecord<String, byte[]> record);
+
+        /** The record is passed (folded, or of a type this version does not know). */
+        void passed(ConsumerRecord<String, byte[]> record);
+    }
+
     private final ReleaseSnapshots snapshots;
-    private final ReadModelListener listener;
-    private final ReleaseStore store;
-    private final ReplayTracker replay;
+    private final Sink sink;
     private final Map<String, Object> kafka;
     private final List<String> topics;
     private volatile boolean stopped;
 
+    @Inject
     public StartupReplay(
             ReleaseSnapshots snapshots,
             ReadModelListener listener,
@@ -79,12 +91,31 @@ public class StartupReplay {
             ReplayTracker replay,
             @Identifier("default-kafka-broker") Map<String, Object> kafka,
             @ConfigProperty(name = "mp.messaging.incoming.gateway-in.topics") String topics) {
+        this(
+                snapshots,
+                kafka,
+                List.of(topics.split("\\s*,\\s*")),
+                new Sink() {
+                    @Override
+                    public void apply(
+                            EventEnvelope<CanaryEvent> e, ConsumerRecord<String, byte[]> r) {
+                        listener.apply(e, r.topic(), r.partition(), r.offset(), r.value());
+                    }
+
+                    @Override
+                    public void passed(ConsumerRecord<String, byte[]> r) {
+                        store.passed(r.topic(), r.partition(), r.offset());
+                        replay.read(r.topic(), r.partition(), r.offset());
+                    }
+                });
+    }
+
+    StartupReplay(
+            ReleaseSnapshots snapshots, Map<String, Object> kafka, List<String> topics, Sink sink) {
         this.snapshots = snapshots;
-        this.listener = listener;
-        this.store = store;
-        this.replay = replay;
         this.kafka = kafka;
-        this.topics = List.of(topics.split("\\s*,\\s*"));
+        this.topics = List.copyOf(topics);
+        this.sink = sink;
     }
 
     void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
@@ -212,16 +243,14 @@ public class StartupReplay {
                 }
                 if (r.event() != null) {
                     try {
-                        listener.apply(
-                                r.event(), rec.topic(), rec.partition(), rec.offset(), rec.value());
+                        sink.apply(r.event(), rec);
                     } catch (RuntimeException e) {
                         giveUp(best, rec.offset(), queues, ended, next, e.toString());
                         continue;
                     }
                     applied++;
                 }
-                store.passed(rec.topic(), rec.partition(), rec.offset());
-                replay.read(rec.topic(), rec.partition(), rec.offset());
+                sink.passed(rec);
                 next.put(key(best), rec.offset() + 1);
             }
         }

@@ -42,4 +42,15 @@ public interface LbConfig {
      */
     @WithDefault("60s")
     Duration replayStallTimeout();
+
+    /**
+     * How long a request of deploy-service that lb-service has not answered keeps its server from
+     * being raised to ready by reconciliation. Past it, the request's record is taken to be gone
+     * (retention, or lost) and the server goes back to the state its events last wanted. It must be
+     * longer than deploy-service's longest wait for an answer (the fleet's drain or enable deadline
+     * plus {@code canary.deploy.lb-answer-margin}, 10 min), after which deploy-service has given up
+     * on the answer and put the host back itself.
+     */
+    @WithDefault("1h")
+    Duration requestHold();
 }

@@ -1,10 +1,11 @@
 package dev.canaryrelease.lb.domain;
 
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,21 +20,27 @@ import java.util.Set;
  * its request is kept until the request comes. An answer also closes the server's requests that
  * came before its own (one that was never answered, e.g. dead-lettered, does not hold the server
  * for ever).
+ *
+ * <p>A request also stops holding its server once it is older than the caller's limit ({@link
+ * #held(ServerKey, Instant)}): a request whose record is gone (retention, or lost) is never
+ * redelivered, so nothing would ever answer it, and the server would stay out of the pool for ever.
+ * It is still kept (an answer may still come) until an answer closes it.
  */
 public final class PendingRequests {
     /** Answers kept per server while their request has not been read; the oldest go first. */
     static final int EARLY_ANSWERS_KEPT = 256;
 
-    private final Map<ServerKey, LinkedHashSet<String>> open = new HashMap<>();
+    // open request id → when it was requested (its event time), in the order read
+    private final Map<ServerKey, LinkedHashMap<String, Instant>> open = new HashMap<>();
     private final Map<ServerKey, Deque<String>> early = new HashMap<>();
 
-    /** A request on {@code key} with event id {@code id} was read. */
-    public synchronized void requested(ServerKey key, String id) {
+    /** A request on {@code key} with event id {@code id}, made at {@code at}, was read. */
+    public synchronized void requested(ServerKey key, String id, Instant at) {
         Deque<String> answers = early.get(key);
         if (answers != null && answers.remove(id)) {
             return;
         }
-        open.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(id);
+        open.computeIfAbsent(key, k -> new LinkedHashMap<>()).putIfAbsent(id, at);
     }
 
     /** An answer on {@code key} caused by event {@code causationId} was read. */
@@ -41,9 +48,9 @@ public final class PendingRequests {
         if (causationId == null) {
             return;
         }
-        Set<String> requests = open.get(key);
-        if (requests != null && requests.contains(causationId)) {
-            var it = requests.iterator();
+        LinkedHashMap<String, Instant> requests = open.get(key);
+        if (requests != null && requests.containsKey(causationId)) {
+            var it = requests.keySet().iterator();
             while (it.hasNext()) {
                 boolean last = it.next().equals(causationId);
                 it.remove();
@@ -62,18 +69,44 @@ public final class PendingRequests {
 
     /** Whether a request on {@code key} waits for its answer. */
     public synchronized boolean held(ServerKey key) {
-        Set<String> requests = open.get(key);
+        Map<String, Instant> requests = open.get(key);
         return requests != null && !requests.isEmpty();
     }
 
     /**
-     * What is kept for one server: the open requests in the order read, and the answers read before
-     * their request (oldest first).
+     * Whether a request on {@code key} made at or after {@code notBefore} waits for its answer: an
+     * older one no longer holds the server (its answer is overdue by far; see the class comment).
      */
-    public record Held(List<String> open, List<String> early) {
+    public synchronized boolean held(ServerKey key, Instant notBefore) {
+        Map<String, Instant> requests = open.get(key);
+        return requests != null
+                && requests.values().stream().anyMatch(at -> !at.isBefore(notBefore));
+    }
+
+    /** The requests on {@code key} still unanswered that were made before {@code notBefore}. */
+    public synchronized Map<String, Instant> overdue(ServerKey key, Instant notBefore) {
+        Map<String, Instant> found = new LinkedHashMap<>();
+        open.getOrDefault(key, new LinkedHashMap<>())
+                .forEach(
+                        (id, at) -> {
+                            if (at.isBefore(notBefore)) {
+                                found.put(id, at);
+                            }
+                        });
+        return found;
+    }
+
+    /**
+     * What is kept for one server: the open requests in the order read, the answers read before
+     * their request (oldest first), and when each open request was made ({@code openedAt}; a
+     * snapshot written before it was kept has none, and such a request counts from when the
+     * snapshot is restored).
+     */
+    public record Held(List<String> open, List<String> early, Map<String, Instant> openedAt) {
         public Held {
             open = open == null ? List.of() : List.copyOf(open);
             early = early == null ? List.of() : List.copyOf(early);
+            openedAt = openedAt == null ? Map.of() : Map.copyOf(openedAt);
         }
 
         public boolean none() {
@@ -83,9 +116,11 @@ public final class PendingRequests {
 
     /** What is kept for {@code key} (for a snapshot). */
     public synchronized Held of(ServerKey key) {
+        LinkedHashMap<String, Instant> requests = open.getOrDefault(key, new LinkedHashMap<>());
         return new Held(
-                List.copyOf(open.getOrDefault(key, new LinkedHashSet<>())),
-                List.copyOf(early.getOrDefault(key, new ArrayDeque<>())));
+                List.copyOf(requests.keySet()),
+                List.copyOf(early.getOrDefault(key, new ArrayDeque<>())),
+                requests);
     }
 
     /** Every server something is kept for. */
@@ -95,12 +130,17 @@ public final class PendingRequests {
         return keys;
     }
 
-    /** Puts back what a snapshot kept for {@code key}, replacing what is kept now. */
-    public synchronized void restore(ServerKey key, Held held) {
+    /**
+     * Puts back what a snapshot kept for {@code key}, replacing what is kept now; a request without
+     * its time counts from {@code now}.
+     */
+    public synchronized void restore(ServerKey key, Held held, Instant now) {
         open.remove(key);
         early.remove(key);
         if (!held.open().isEmpty()) {
-            open.put(key, new LinkedHashSet<>(held.open()));
+            LinkedHashMap<String, Instant> requests = new LinkedHashMap<>();
+            held.open().forEach(id -> requests.put(id, held.openedAt().getOrDefault(id, now)));
+            open.put(key, requests);
         }
         if (!held.early().isEmpty()) {
             early.put(key, new ArrayDeque<>(held.early()));

@@ -97,7 +97,7 @@ public final class StateFold {
             }
             key.ifPresent(
                     k -> {
-                        pending.requested(k, e.id());
+                        pending.requested(k, e.id(), e.time());
                         changed.add(k);
                     });
             return Optional.empty();
@@ -180,7 +180,10 @@ public final class StateFold {
             if (s.wanted() != null) {
                 wanted.put(s.key(), s.wanted());
             }
-            pending.restore(s.key(), s.held() == null ? new Held(List.of(), List.of()) : s.held());
+            pending.restore(
+                    s.key(),
+                    s.held() == null ? new Held(List.of(), List.of(), Map.of()) : s.held(),
+                    java.time.Instant.now());
         }
         next.putAll(positions);
     }

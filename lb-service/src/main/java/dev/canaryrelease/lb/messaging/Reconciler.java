@@ -1,6 +1,7 @@
 package dev.canaryrelease.lb.messaging;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +47,8 @@ public class Reconciler {
     private final LbReplay replay;
     private final Duration reconcileInterval;
     private final Duration watchInterval;
+    private final Duration requestHold;
+    private final Map<String, Boolean> overdueLogged = new ConcurrentHashMap<>();
     private java.util.concurrent.ScheduledExecutorService timer;
     private final Map<String, ProcessInfo> seen = new ConcurrentHashMap<>();
     private final Map<String, Long> lastFull = new ConcurrentHashMap<>();
@@ -62,6 +65,7 @@ public class Reconciler {
         this.replay = replay;
         this.reconcileInterval = config.reconcileInterval();
         this.watchInterval = config.watchInterval();
+        this.requestHold = config.requestHold();
     }
 
     // Quarkus' scheduler does not run jobs more often than every second: an own timer thread.
@@ -148,10 +152,30 @@ public class Reconciler {
     /**
      * A server with a request of deploy-service still unanswered is never raised to ready by
      * reconciliation: that request decides (e.g. a drain interrupted by a restart is resumed by its
-     * redelivery). Lowering it (a reload made it ready) is still done.
+     * redelivery). Lowering it (a reload made it ready) is still done. A request older than {@code
+     * canary.lb.request-hold} no longer holds: its record is gone (retention, or lost), so no
+     * redelivery will ever resume it, and deploy-service gave up on its answer long ago.
      */
     private boolean heldUp(ServerKey key, Wanted w) {
-        return w.state() == AdminState.READY && wanted.pending().held(key);
+        if (w.state() != AdminState.READY) {
+            return false;
+        }
+        Instant notBefore = Instant.now().minus(requestHold);
+        if (wanted.pending().held(key, notBefore)) {
+            return true;
+        }
+        Map<String, Instant> overdue = wanted.pending().overdue(key, notBefore);
+        overdue.forEach(
+                (id, at) -> {
+                    if (overdueLogged.putIfAbsent(id, Boolean.TRUE) == null) {
+                        LOG.warnf(
+                                "%s: request %s of deploy-service (made %s) has had no answer for"
+                                        + " over %s (canary.lb.request-hold): its record is taken"
+                                        + " to be gone, and it no longer holds the server",
+                                key, id, at, requestHold);
+                    }
+                });
+        return false;
     }
 
     private boolean correct(HaproxyInstance lb, ServerKey key) {
