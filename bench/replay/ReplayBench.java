@@ -629,6 +629,15 @@ public final class ReplayBench {
         }
 
         @Override
+
+        public java.time.Duration snapshotSegment() {
+
+            return java.time.Duration.ofHours(1);
+
+        }
+
+
+        @Override
         public Retention deadLetterRetention() {
             return Retention.of("30d");
         }

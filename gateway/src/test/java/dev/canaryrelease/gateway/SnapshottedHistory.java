@@ -241,6 +241,12 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
             }
 
             @Override
+            public java.time.Duration snapshotSegment() {
+
+                return java.time.Duration.ofHours(1);
+            }
+
+            @Override
             public Retention deadLetterRetention() {
                 return Retention.of("30d");
             }

@@ -130,6 +130,12 @@ public final class EventSender implements AutoCloseable {
         }
 
         @Override
+        public java.time.Duration snapshotSegment() {
+
+            return java.time.Duration.ofHours(1);
+        }
+
+        @Override
         public Retention deadLetterRetention() {
             return Retention.of("30d");
         }

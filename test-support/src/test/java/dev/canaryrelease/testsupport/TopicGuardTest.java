@@ -46,6 +46,12 @@ class TopicGuardTest {
         }
 
         @Override
+        public java.time.Duration snapshotSegment() {
+
+            return java.time.Duration.ofHours(1);
+        }
+
+        @Override
         public Retention deadLetterRetention() {
             return Retention.of("30d");
         }
@@ -63,6 +69,7 @@ class TopicGuardTest {
 
     static final String EVENTS = Topics.GATEWAY;
     static final String DEAD = Topics.deadLetter("guard-test-in");
+    static final String SNAPSHOT = Topics.DEPLOY_RELEASES;
 
     private Admin admin;
 
@@ -80,7 +87,8 @@ class TopicGuardTest {
 
     private void deleteTopics() throws Exception {
         Set<String> present = admin.listTopics().names().get(10, TimeUnit.SECONDS);
-        List<String> ours = List.of(EVENTS, DEAD).stream().filter(present::contains).toList();
+        List<String> ours =
+                List.of(EVENTS, DEAD, SNAPSHOT).stream().filter(present::contains).toList();
         if (!ours.isEmpty()) {
             admin.deleteTopics(ours).all().get(10, TimeUnit.SECONDS);
             org.awaitility.Awaitility.await()
@@ -202,6 +210,29 @@ class TopicGuardTest {
         assertEquals(List.of(), guard(1, 1, 1).ensure(List.of(EVENTS)));
 
         assertEquals("-1", configs(EVENTS).get("retention.ms").value());
+    }
+
+    @Test
+    void aSnapshotTopicIsCreatedWithHourlySegmentsAndAnOlderOneGetsThem() throws Exception {
+        assertEquals(List.of(SNAPSHOT), guard(1, 1, 1).ensure(List.of(SNAPSHOT)));
+        ConfigEntry seg = configs(SNAPSHOT).get("segment.ms");
+        assertEquals("3600000", seg.value());
+        assertEquals(ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG, seg.source());
+
+        // as an earlier version of the suite made it: compacted, the broker's week-long segments
+        deleteTopics();
+        admin.createTopics(
+                        List.of(
+                                new NewTopic(SNAPSHOT, 1, (short) 1)
+                                        .configs(
+                                                Map.of(
+                                                        "cleanup.policy", "compact",
+                                                        "retention.ms", "-1"))))
+                .all()
+                .get(10, TimeUnit.SECONDS);
+        assertEquals("604800000", configs(SNAPSHOT).get("segment.ms").value());
+        assertEquals(List.of(), guard(1, 1, 1).ensure(List.of(SNAPSHOT)));
+        assertEquals("3600000", configs(SNAPSHOT).get("segment.ms").value());
     }
 
     private static Map<String, Object> withMaxBlock(Map<String, Object> c) {

@@ -18,7 +18,9 @@ import dev.canaryrelease.events.Topics;
  *       by replaying them; compaction would keep only the last event of each release).
  *   <li>{@code gateway.releases}, {@code gateway.release-details}, {@code deploy.releases}, {@code
  *       lb.servers} ({@link Topics#SNAPSHOTS}): {@code compact}, retention forever: the latest
- *       record of each key is the state, kept whatever the event topics' retention.
+ *       record of each key is the state, kept whatever the event topics' retention; {@code
+ *       segment.ms} {@code canary.kafka.topics.snapshot-segment} (1 h), so that the cleaner gets
+ *       rolled segments to compact and a start reads about one record per key.
  *   <li>{@code dead-letter-topic-<channel>}: {@code delete}, retention {@code
  *       canary.kafka.topics.dead-letter-retention} (30 days: long enough for an operator to look).
  * </ul>
@@ -44,7 +46,14 @@ public final class TopicCatalogue {
             return spec(topic, TopicSpec.DELETE, config.eventsRetention());
         }
         if (Topics.SNAPSHOTS.contains(topic)) {
-            return spec(topic, TopicSpec.COMPACT, Retention.FOREVER);
+            return new TopicSpec(
+                    topic,
+                    TopicSpec.COMPACT,
+                    Retention.FOREVER,
+                    config.partitions(),
+                    config.replicationFactor(),
+                    config.minInsyncReplicas(),
+                    config.snapshotSegment().toMillis());
         }
         if (topic.startsWith(Topics.deadLetter(""))) {
             return spec(topic, TopicSpec.DELETE, config.deadLetterRetention());
@@ -64,7 +73,8 @@ public final class TopicCatalogue {
                 retention,
                 config.partitions(),
                 config.replicationFactor(),
-                config.minInsyncReplicas());
+                config.minInsyncReplicas(),
+                null);
     }
 
     /** A topic as the broker describes it. */
@@ -187,6 +197,13 @@ public final class TopicCatalogue {
                                         : "canary.kafka.topics.events-retention"));
             } else {
                 adopt.put(TopicSpec.RETENTION_MS, Long.toString(wanted.retention().millis()));
+            }
+        }
+        if (wanted.segmentMs() != null) {
+            // only a broker default is replaced: a value set on the topic is the operator's
+            Setting seg = actual.configs().get(TopicSpec.SEGMENT_MS);
+            if (seg == null || !seg.onTopic()) {
+                adopt.put(TopicSpec.SEGMENT_MS, Long.toString(wanted.segmentMs()));
             }
         }
         return new Comparison(List.copyOf(bad), Map.copyOf(adopt));

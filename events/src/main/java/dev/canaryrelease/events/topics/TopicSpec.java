@@ -11,6 +11,8 @@ import java.util.Map;
  * @param partitions at least this many partitions
  * @param replicationFactor at least this many replicas per partition
  * @param minInsyncReplicas at least this {@code min.insync.replicas}
+ * @param segmentMs {@code segment.ms} of a compacted topic (its segments roll so that compaction
+ *     can work), or null: the broker's default
  */
 public record TopicSpec(
         String name,
@@ -18,8 +20,10 @@ public record TopicSpec(
         Retention retention,
         int partitions,
         short replicationFactor,
-        int minInsyncReplicas) {
+        int minInsyncReplicas,
+        Long segmentMs) {
     public static final String CLEANUP_POLICY = "cleanup.policy";
+    public static final String SEGMENT_MS = "segment.ms";
     public static final String RETENTION_MS = "retention.ms";
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String DELETE = "delete";
@@ -27,12 +31,11 @@ public record TopicSpec(
 
     /** The topic-level configs a created topic gets. */
     public Map<String, String> configs() {
-        return Map.of(
-                CLEANUP_POLICY,
-                cleanupPolicy,
-                RETENTION_MS,
-                Long.toString(retention.millis()),
-                MIN_INSYNC_REPLICAS,
-                Integer.toString(minInsyncReplicas));
+        Map<String, String> c = new java.util.TreeMap<>();
+        c.put(CLEANUP_POLICY, cleanupPolicy);
+        c.put(RETENTION_MS, Long.toString(retention.millis()));
+        c.put(MIN_INSYNC_REPLICAS, Integer.toString(minInsyncReplicas));
+        if (segmentMs != null) c.put(SEGMENT_MS, Long.toString(segmentMs));
+        return Map.copyOf(c);
     }
 }

@@ -45,6 +45,15 @@ public interface TopicsConfig {
     @WithDefault("forever")
     Retention eventsRetention();
 
+    /**
+     * {@code segment.ms} of the compacted snapshot topics: Kafka never compacts the segment being
+     * written, so with the broker's default (7 days, or 1 GiB) a start would read every version of
+     * every key written in up to a week. A segment rolls once it is this old, and the cleaner can
+     * then keep only the last record of each key.
+     */
+    @WithDefault("1h")
+    Duration snapshotSegment();
+
     /** Retention of the {@code dead-letter-topic-<channel>} topics. */
     @WithDefault("30d")
     Retention deadLetterRetention();

@@ -23,6 +23,12 @@ class TopicCatalogueTest {
         }
 
         @Override
+        public java.time.Duration snapshotSegment() {
+
+            return java.time.Duration.ofHours(1);
+        }
+
+        @Override
         public Retention deadLetterRetention() {
             return Retention.of("30d");
         }
@@ -175,6 +181,28 @@ class TopicCatalogueTest {
         // a compact default is never adopted: changing the policy may delete records
         defaults.put("cleanup.policy", new TopicCatalogue.Setting("compact", false));
         assertEquals(1, compare(3, 3, defaults).mismatches().size());
+    }
+
+    @Test
+    void snapshotTopicsRollTheirSegmentsHourlySoCompactionCanWork() {
+        TopicSpec snap = cluster.wanted(Topics.DEPLOY_RELEASES);
+        assertEquals(TopicSpec.COMPACT, snap.cleanupPolicy());
+        assertEquals(
+                Long.toString(Duration.ofHours(1).toMillis()), snap.configs().get("segment.ms"));
+        // event topics keep the broker's segments: nothing compacts them
+        assertEquals(null, cluster.wanted(Topics.DEPLOY).configs().get("segment.ms"));
+        Map<String, TopicCatalogue.Setting> defaults = new HashMap<>();
+        defaults.put("cleanup.policy", new TopicCatalogue.Setting("compact", true));
+        defaults.put("retention.ms", new TopicCatalogue.Setting("-1", true));
+        defaults.put("min.insync.replicas", new TopicCatalogue.Setting("2", true));
+        defaults.put("segment.ms", new TopicCatalogue.Setting("604800000", false));
+        TopicCatalogue.Observed made =
+                new TopicCatalogue.Observed(Topics.DEPLOY_RELEASES, 3, 3, defaults);
+        // the broker's week-long default is replaced; a value set on the topic is kept
+        assertEquals(Map.of("segment.ms", "3600000"), TopicCatalogue.compare(snap, made).adopt());
+        defaults.put("segment.ms", new TopicCatalogue.Setting("86400000", true));
+        assertEquals(Map.of(), TopicCatalogue.compare(snap, made).adopt());
+        assertEquals(List.of(), TopicCatalogue.compare(snap, made).mismatches());
     }
 
     @Test
