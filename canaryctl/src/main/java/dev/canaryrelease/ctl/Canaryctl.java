@@ -48,6 +48,8 @@ import picocli.CommandLine.Spec;
             Canaryctl.Promote.class,
             Canaryctl.Abort.class,
             Canaryctl.Rollback.class,
+            Canaryctl.Pause.class,
+            Canaryctl.Resume.class,
             Canaryctl.History.class,
             Canaryctl.Events.class,
             Canaryctl.Status.class,
@@ -338,6 +340,27 @@ public final class Canaryctl {
         @Override
         String command() {
             return "rollback";
+        }
+    }
+
+    @Command(
+            name = "pause",
+            description =
+                    "Pause a promotion between batches: the batch in flight finishes, the next"
+                            + " waits for resume (the time paused does not count against the"
+                            + " promotion deadline).")
+    static final class Pause extends Verb {
+        @Override
+        String command() {
+            return "pause";
+        }
+    }
+
+    @Command(name = "resume", description = "Resume a paused promotion: its next batch starts.")
+    static final class Resume extends Verb {
+        @Override
+        String command() {
+            return "resume";
         }
     }
 

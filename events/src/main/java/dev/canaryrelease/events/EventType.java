@@ -33,6 +33,8 @@ public enum EventType {
     PROMOTION_REQUESTED("promotion.requested", PromotionRequested.class, Topics.GATEWAY),
     ABORT_REQUESTED("abort.requested", AbortRequested.class, Topics.GATEWAY),
     ROLLBACK_REQUESTED("rollback.requested", RollbackRequested.class, Topics.GATEWAY),
+    PAUSE_REQUESTED("pause.requested", PauseRequested.class, Topics.GATEWAY),
+    RESUME_REQUESTED("resume.requested", ResumeRequested.class, Topics.GATEWAY),
     PROMOTION_REJECTED("promotion.rejected", PromotionRejected.class, Topics.DEPLOY),
     RELEASE_PROMOTED("release.promoted", ReleasePromoted.class, Topics.DEPLOY),
     RELEASE_FAILED("release.failed", ReleaseFailed.class, Topics.DEPLOY),

@@ -12,7 +12,11 @@
   // the states each verb is taken in (events' OperatorCommand; the gateway answers 409 otherwise)
   const VERBS = {
     promote: new Set(['CANARY_LIVE']),
-    abort: new Set(['PENDING', 'BUILDING', 'BUILT', 'CANARY_UPDATING', 'CANARY_LIVE', 'PROMOTING']),
+    pause: new Set(['PROMOTING']),
+    resume: new Set(['PAUSED']),
+    abort: new Set([
+      'PENDING', 'BUILDING', 'BUILT', 'CANARY_UPDATING', 'CANARY_LIVE', 'PROMOTING', 'PAUSED',
+    ]),
     rollback: new Set(['PROMOTED']),
   };
   const $ = (id) => document.getElementById(id);

@@ -41,9 +41,11 @@ import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.PauseRequested;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
+import dev.canaryrelease.events.model.ResumeRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.events.release.Phase;
@@ -360,6 +362,66 @@ class ReleaseApiTest {
     }
 
     @Test
+    void pauseAndResumeArePublishedWithTheOperatorAndRefusedWhereTheyDoNotApply() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        awaitState(id, "PENDING");
+        toCanaryLive(req);
+        operator()
+                .post("/releases/" + id + "/pause")
+                .then()
+                .statusCode(409)
+                .body("state", equalTo("CANARY_LIVE"))
+                .body(
+                        "error",
+                        containsString(
+                                "pause needs [PROMOTING] (pause is only possible during a"
+                                        + " promotion)"));
+        operator()
+                .post("/releases/" + id + "/resume")
+                .then()
+                .statusCode(409)
+                .body("error", containsString("resume needs [PAUSED]"));
+        var promoting = announce(latest, Phase.PROMOTING, Phase.CANARY_LIVE);
+        awaitState(id, "PROMOTING");
+        viewer().post("/releases/" + id + "/pause").then().statusCode(403);
+        operator()
+                .contentType("application/json")
+                .body("{\"reason\": \"latency on docker1\"}")
+                .post("/releases/" + id + "/pause")
+                .then()
+                .statusCode(202)
+                .body("command", equalTo("pause"))
+                .body("type", equalTo("pause.requested"))
+                .body("operator", equalTo("alice"));
+        EventEnvelope<CanaryEvent> pause =
+                capture.await(id, EventType.PAUSE_REQUESTED, Duration.ofSeconds(30));
+        PauseRequested pr = (PauseRequested) pause.data();
+        assertEquals("alice", pr.operator());
+        assertEquals("latency on docker1", pr.reason());
+        assertEquals(promoting.id(), pause.causationId(), "caused by the release's latest event");
+        // the state is deploy-service's: PROMOTING until it announces the pause
+        assertEquals("PROMOTING", viewer().get("/releases/" + id).path("state"));
+        announce(pause, Phase.PAUSED, Phase.PROMOTING);
+        JsonPath paused = awaitState(id, "PAUSED");
+        assertTrue(
+                paused.getList("timeline.type").contains("pause.requested"),
+                "the audit trail: " + paused.getList("timeline.type"));
+        operator().post("/releases/" + id + "/pause").then().statusCode(409);
+        operator().post("/releases/" + id + "/promote").then().statusCode(409);
+        operator()
+                .post("/releases/" + id + "/resume")
+                .then()
+                .statusCode(202)
+                .body("type", equalTo("resume.requested"));
+        EventEnvelope<CanaryEvent> resume =
+                capture.await(id, EventType.RESUME_REQUESTED, Duration.ofSeconds(30));
+        assertEquals("alice", ((ResumeRequested) resume.data()).operator());
+        announce(resume, Phase.PROMOTING, Phase.PAUSED);
+        awaitState(id, "PROMOTING");
+    }
+
+    @Test
     void abortIsTakenBeforeTheCanaryAsDeployServiceTakesIt() {
         // one rule table (events' OperatorCommand): deploy-service aborts a release that is still
         // building or queued, so the gateway publishes the abort instead of answering 409
@@ -387,7 +449,8 @@ class ReleaseApiTest {
                 .body(
                         "error",
                         containsString(
-                                "abort is only possible before promotion ends (PENDING..PROMOTING)"));
+                                "abort is only possible before promotion ends"
+                                        + " (PENDING..PROMOTING, PAUSED)"));
     }
 
     @Test
@@ -530,6 +593,8 @@ class ReleaseApiTest {
                 .statusCode(200)
                 .body("paths", org.hamcrest.Matchers.hasKey("/webhooks/github"))
                 .body("paths", org.hamcrest.Matchers.hasKey("/releases/{id}/promote"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/releases/{id}/pause"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/releases/{id}/resume"))
                 .body("paths", org.hamcrest.Matchers.hasKey("/events"))
                 .body("components.securitySchemes.bearer.scheme", equalTo("bearer"));
         given().get("/q/swagger-ui/").then().statusCode(200);

@@ -23,6 +23,8 @@ public sealed interface CanaryEvent
                 PromotionRequested,
                 AbortRequested,
                 RollbackRequested,
+                PauseRequested,
+                ResumeRequested,
                 PromotionRejected,
                 ReleasePromoted,
                 ReleaseFailed,

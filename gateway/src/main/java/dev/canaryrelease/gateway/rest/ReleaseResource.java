@@ -39,7 +39,9 @@ import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.PauseRequested;
 import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ResumeRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.release.OperatorCommand;
 import dev.canaryrelease.events.release.Phase;
@@ -84,6 +86,8 @@ public class ReleaseResource {
             case FULL_PROMOTE -> new PromotionRequested(releaseId, operator, reason, true);
             case ABORT -> new AbortRequested(releaseId, operator, reason);
             case ROLLBACK -> new RollbackRequested(releaseId, operator, reason);
+            case PAUSE -> new PauseRequested(releaseId, operator, reason);
+            case RESUME -> new ResumeRequested(releaseId, operator, reason);
         };
     }
 
@@ -204,7 +208,8 @@ public class ReleaseResource {
     @Operation(
             summary =
                     "Abort a canary or a promotion (operator): publishes abort.requested;"
-                            + " allowed from PENDING to PROMOTING, a queued release too")
+                            + " allowed from PENDING to PROMOTING and PAUSED, a queued release"
+                            + " too")
     @RequestBody(
             required = false,
             content = @Content(schema = @Schema(implementation = CommandRequest.class)))
@@ -241,6 +246,74 @@ public class ReleaseResource {
         return command(OperatorCommand.ROLLBACK, authorization, id, body);
     }
 
+    @POST
+    @Path("/{id}/pause")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(
+            summary = "Pause a promotion between batches (operator): publishes pause.requested",
+            description =
+                    "deploy-service lets the batch in flight finish and starts no next batch until"
+                            + " a resume; the release is PAUSED (it still holds the app's slot, a"
+                            + " new image waits). The time paused does not count against the"
+                            + " promotion deadline. Paused in the last batch, the release ends"
+                            + " PROMOTED when that batch is done.")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(responseCode = "202", description = "pause.requested published")
+    @APIResponse(responseCode = "400", description = "the body is not {reason}")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(responseCode = "409", description = "not PROMOTING; the body has the state")
+    public CompletionStage<Response> pause(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        return command(OperatorCommand.PAUSE, authorization, id, body);
+    }
+
+    @POST
+    @Path("/{id}/resume")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(
+            summary = "Resume a paused promotion (operator): publishes resume.requested",
+            description = "The release is PROMOTING again and its next batch starts.")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(responseCode = "202", description = "resume.requested published")
+    @APIResponse(responseCode = "400", description = "the body is not {reason}")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(responseCode = "409", description = "not PAUSED; the body has the state")
+    public CompletionStage<Response> resume(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        return command(OperatorCommand.RESUME, authorization, id, body);
+    }
+
+    /** The 409 of a command not taken in {@code state}, by the one rule table. */
+    private static Response refused(OperatorCommand command, String id, Phase state) {
+        return Problems.of(
+                409,
+                "release "
+                        + id
+                        + " is "
+                        + state
+                        + ": "
+                        + command.verb()
+                        + " needs "
+                        + command.allowedIn()
+                        + " ("
+                        + command.whyNot()
+                        + ")",
+                "state",
+                state);
+    }
+
     private CompletionStage<Response> command(
             OperatorCommand command, String authorization, String id, byte[] body) {
         Caller caller = auth.require(authorization, Role.OPERATOR);
@@ -257,22 +330,7 @@ public class ReleaseResource {
         Phase state = target.get().state();
         if (command.refusal(state) != null) {
             // the same rule table deploy-service refuses by
-            return CompletableFuture.completedFuture(
-                    Problems.of(
-                            409,
-                            "release "
-                                    + id
-                                    + " is "
-                                    + state
-                                    + ": "
-                                    + command.verb()
-                                    + " needs "
-                                    + command.allowedIn()
-                                    + " ("
-                                    + command.whyNot()
-                                    + ")",
-                            "state",
-                            state));
+            return CompletableFuture.completedFuture(refused(command, id, state));
         }
         CanaryEvent data = event(command, id, caller.name(), reason);
         return publisher
