@@ -50,6 +50,7 @@ import picocli.CommandLine.Spec;
             Canaryctl.Rollback.class,
             Canaryctl.Pause.class,
             Canaryctl.Resume.class,
+            Canaryctl.Retry.class,
             Canaryctl.History.class,
             Canaryctl.Events.class,
             Canaryctl.Status.class,
@@ -361,6 +362,37 @@ public final class Canaryctl {
         @Override
         String command() {
             return "resume";
+        }
+    }
+
+    @Command(
+            name = "retry",
+            description =
+                    "Start a FAILED release's image again, as a new release (canary first); the"
+                            + " failed one stays as it ended.")
+    static final class Retry extends Verb {
+        @Override
+        String command() {
+            return "retry";
+        }
+
+        @Override
+        public Integer call() {
+            JsonNode a = gateway().command(release, command(), reason, fields());
+            if (output.json()) {
+                json(a);
+            } else {
+                out().printf(
+                                "%s published by %s (event %s): release %s retries %s with %s%n",
+                                a.path("type").asText(),
+                                a.path("operator").asText(),
+                                a.path("eventId").asText(),
+                                a.path("releaseId").asText(),
+                                a.path("retryOf").asText(),
+                                a.path("digest").asText());
+                out().printf("follow it: canaryctl get %s --watch%n", a.path("releaseId").asText());
+            }
+            return Exit.OK;
         }
     }
 

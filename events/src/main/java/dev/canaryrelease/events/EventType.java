@@ -35,6 +35,7 @@ public enum EventType {
     ROLLBACK_REQUESTED("rollback.requested", RollbackRequested.class, Topics.GATEWAY),
     PAUSE_REQUESTED("pause.requested", PauseRequested.class, Topics.GATEWAY),
     RESUME_REQUESTED("resume.requested", ResumeRequested.class, Topics.GATEWAY),
+    DEPLOY_REQUESTED("deploy.requested", DeployRequested.class, Topics.GATEWAY),
     PROMOTION_REJECTED("promotion.rejected", PromotionRejected.class, Topics.DEPLOY),
     RELEASE_PROMOTED("release.promoted", ReleasePromoted.class, Topics.DEPLOY),
     RELEASE_FAILED("release.failed", ReleaseFailed.class, Topics.DEPLOY),

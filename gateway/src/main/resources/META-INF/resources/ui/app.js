@@ -18,6 +18,7 @@
       'PENDING', 'BUILDING', 'BUILT', 'CANARY_UPDATING', 'CANARY_LIVE', 'PROMOTING', 'PAUSED',
     ]),
     rollback: new Set(['PROMOTED']),
+    retry: new Set(['FAILED']),
   };
   const $ = (id) => document.getElementById(id);
 
@@ -487,6 +488,10 @@
       });
       result.textContent = a.type + ' published by ' + a.operator + (a.reason ? ': ' + a.reason : '');
       $('reason').value = '';
+      if (a.retryOf && a.releaseId !== id) {
+        // a retry is a new release: show it
+        location.hash = '#release=' + encodeURIComponent(a.releaseId);
+      }
     } catch (e) {
       result.className = 'error';
       result.textContent = verb + ' refused (' + e.status + '): ' + e.message;

@@ -15,6 +15,7 @@ import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.DeployRequested;
 import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostDrainFailed;
 import dev.canaryrelease.events.model.HostDrained;
@@ -92,7 +93,10 @@ public final class ReleaseMachine {
             if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);
             w.image(ip);
             w.startCanary(p);
-
+        } else if (d instanceof DeployRequested dr) {
+            if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);
+            w.image(dr.image());
+            w.startCanary(p);
         } else if (d instanceof PromotionRequested pr) {
             OperatorCommand c = pr.full() ? OperatorCommand.FULL_PROMOTE : OperatorCommand.PROMOTE;
             String no = c.refusal(r.phase());

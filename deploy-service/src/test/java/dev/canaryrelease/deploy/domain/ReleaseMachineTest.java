@@ -26,6 +26,7 @@ import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.DeployRequested;
 import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostDrainFailed;
 import dev.canaryrelease.events.model.HostDrained;
@@ -525,6 +526,43 @@ class ReleaseMachineTest {
         cycle(id, "p3", Stage.PROMOTION, V1);
         assertEquals(Phase.PROMOTED, release(id).phase());
         assertEquals(Phase.CANARY_UPDATING, release("r2").phase());
+    }
+
+    // --- an operator's chosen image (retry, deploy a version) -----------------------------------
+
+    @Test
+    void aDeployRequestStartsANewReleaseOfTheChosenImageFromTheCanary() {
+        send(new DeployRequested("r2", APP, "example-app", "v1", V1, "bob", "retry", "r1"));
+        Release r = release("r2");
+        assertEquals(Phase.CANARY_UPDATING, r.phase());
+        assertEquals(V1, r.digest());
+        assertEquals("v1", r.tag());
+        assertEquals(List.of("c0"), hostsRequested(), "the canary first");
+        assertEquals(V1, emitted(HostUpdateRequested.class).get(0).digest());
+        // delivered again: the release already rolls out
+        Rollouts.Outcome o =
+                send(new DeployRequested("r2", APP, "example-app", "v1", V1, "bob", null, "r1"));
+        assertTrue(o.rejections().get(0).contains(Reasons.ALREADY_ROLLING_OUT), o.toString());
+        assertTrue(last.isEmpty());
+    }
+
+    @Test
+    void aDeployRequestDuringAPromotionWaitsForItsEnd() {
+        String id = reach(Phase.PROMOTING);
+        send(new DeployRequested("r2", APP, "example-app", null, V3, "bob", null, null));
+        assertEquals(Phase.BUILT, release("r2").phase());
+        assertTrue(release("r2").queued());
+        for (String h : List.of("p1", "p2", "p3")) cycle(id, h, Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release(id).phase());
+        assertEquals(Phase.CANARY_UPDATING, release("r2").phase());
+    }
+
+    @Test
+    void aDeployRequestOfAnAppNotInTheFleetIsRefused() {
+        Rollouts.Outcome o =
+                send(new DeployRequested("r2", "other", "other", null, V1, "bob", null, null));
+        assertTrue(o.rejections().get(0).contains(Reasons.UNKNOWN_APP), o.toString());
+        assertTrue(rollouts.release("r2").isEmpty());
     }
 
     static final Set<Phase> PAUSABLE = EnumSet.of(Phase.PROMOTING);

@@ -25,6 +25,7 @@ public sealed interface CanaryEvent
                 RollbackRequested,
                 PauseRequested,
                 ResumeRequested,
+                DeployRequested,
                 PromotionRejected,
                 ReleasePromoted,
                 ReleaseFailed,

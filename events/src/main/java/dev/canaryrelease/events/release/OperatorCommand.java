@@ -40,7 +40,12 @@ public enum OperatorCommand {
      */
     PAUSE("pause", EnumSet.of(Phase.PROMOTING), "pause is only possible during a promotion"),
     /** Go on with a paused promotion: its next batch starts. */
-    RESUME("resume", EnumSet.of(Phase.PAUSED), "resume is only possible from PAUSED");
+    RESUME("resume", EnumSet.of(Phase.PAUSED), "resume is only possible from PAUSED"),
+    /**
+     * Start a failed release's image again, as a new release ({@code deploy.requested} with {@code
+     * retryOf}): the failed one stays as it ended.
+     */
+    RETRY("retry", EnumSet.of(Phase.FAILED), "retry is only possible from FAILED");
 
     private final String verb;
     private final Set<Phase> allowedIn;

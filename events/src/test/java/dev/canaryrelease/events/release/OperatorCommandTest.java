@@ -42,6 +42,7 @@ class OperatorCommandTest {
         check(OperatorCommand.ROLLBACK, phase, rollback);
         check(OperatorCommand.PAUSE, phase, pause);
         check(OperatorCommand.RESUME, phase, resume);
+        check(OperatorCommand.RETRY, phase, phase == Phase.FAILED ? "yes" : "no");
     }
 
     private static void check(OperatorCommand c, Phase phase, String taken) {

@@ -78,6 +78,20 @@ public class ReleaseResource {
             String operator,
             String reason) {}
 
+    /** The answer to an accepted retry or deploy: the new release. */
+    public record ReleaseStarted(
+            String releaseId,
+            String app,
+            String command,
+            String type,
+            String eventId,
+            String operator,
+            String reason,
+            String image,
+            String tag,
+            String digest,
+            String retryOf) {}
+
     /** The event that asks deploy-service for {@code command}. */
     private static CanaryEvent event(
             OperatorCommand command, String releaseId, String operator, String reason) {
@@ -88,6 +102,9 @@ public class ReleaseResource {
             case ROLLBACK -> new RollbackRequested(releaseId, operator, reason);
             case PAUSE -> new PauseRequested(releaseId, operator, reason);
             case RESUME -> new ResumeRequested(releaseId, operator, reason);
+            case RETRY ->
+                    throw new IllegalArgumentException(
+                            "a retry is a deploy.requested of a new release: see retry()");
         };
     }
 
@@ -293,6 +310,105 @@ public class ReleaseResource {
             @PathParam("id") String id,
             byte[] body) {
         return command(OperatorCommand.RESUME, authorization, id, body);
+    }
+
+    @POST
+    @Path("/{id}/retry")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(
+            summary =
+                    "Retry a failed release (operator): a new release of its image, published as"
+                            + " deploy.requested with retryOf",
+            description =
+                    "The failed release stays as it ended; the new one (its id is in the answer)"
+                            + " rolls the same image digest out from the canary on, under the"
+                            + " rule of one rollout per app (it waits behind a promotion, and"
+                            + " replaces a canary of another image). A release that failed before"
+                            + " it had an image (its build failed) cannot be retried: push again.")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(
+            responseCode = "202",
+            description = "deploy.requested published for a new release",
+            content = @Content(schema = @Schema(implementation = ReleaseStarted.class)))
+    @APIResponse(responseCode = "400", description = "the body is not {reason}")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(
+            responseCode = "409",
+            description = "not FAILED, or it failed before it had an image; the body has the state")
+    public CompletionStage<Response> retry(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        Caller caller = auth.require(authorization, Role.OPERATOR);
+        String reason;
+        try {
+            reason = reason(body);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(Problems.of(400, e.getMessage()));
+        }
+        var target = store.commandTarget(id);
+        var detail = store.detail(id);
+        if (target.isEmpty() || detail.isEmpty()) {
+            return CompletableFuture.completedFuture(Problems.of(404, "no release " + id));
+        }
+        Phase state = target.get().state();
+        OperatorCommand command = OperatorCommand.RETRY;
+        if (command.refusal(state) != null) {
+            return CompletableFuture.completedFuture(refused(command, id, state));
+        }
+        Views.ReleaseDetail d = detail.get();
+        if (d.digest() == null || d.image() == null) {
+            return CompletableFuture.completedFuture(
+                    Problems.of(
+                            409,
+                            "release "
+                                    + id
+                                    + " failed before it had an image ("
+                                    + (d.reason() == null ? "no image was pushed" : d.reason())
+                                    + "): there is nothing to retry; push the commit again",
+                            "state",
+                            state));
+        }
+        String newId = java.util.UUID.randomUUID().toString();
+        var data =
+                new dev.canaryrelease.events.model.DeployRequested(
+                        newId, d.app(), d.image(), d.tag(), d.digest(), caller.name(), reason, id);
+        return publisher
+                .publish(target.get().latest(), data)
+                .handle(
+                        (e, err) -> {
+                            if (err != null) {
+                                LOG.errorf(
+                                        "release %s: retry by %s not published: %s",
+                                        id, caller.name(), err.toString());
+                                return Problems.of(503, "the retry could not be published");
+                            }
+                            LOG.infof(
+                                    "release %s: retry requested by %s (%s): new release %s of %s",
+                                    id,
+                                    caller.name(),
+                                    reason == null ? "no reason given" : reason,
+                                    newId,
+                                    d.digest());
+                            return Response.accepted(
+                                            new ReleaseStarted(
+                                                    newId,
+                                                    d.app(),
+                                                    command.verb(),
+                                                    e.type().shortName(),
+                                                    e.id(),
+                                                    caller.name(),
+                                                    reason,
+                                                    d.image(),
+                                                    d.tag(),
+                                                    d.digest(),
+                                                    id))
+                                    .build();
+                        });
     }
 
     /** The 409 of a command not taken in {@code state}, by the one rule table. */
