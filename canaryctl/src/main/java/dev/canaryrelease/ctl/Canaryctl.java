@@ -48,6 +48,9 @@ import picocli.CommandLine.Spec;
             Canaryctl.Promote.class,
             Canaryctl.Abort.class,
             Canaryctl.Rollback.class,
+            Canaryctl.Pause.class,
+            Canaryctl.Resume.class,
+            Canaryctl.Retry.class,
             Canaryctl.History.class,
             Canaryctl.Events.class,
             Canaryctl.Status.class,
@@ -338,6 +341,58 @@ public final class Canaryctl {
         @Override
         String command() {
             return "rollback";
+        }
+    }
+
+    @Command(
+            name = "pause",
+            description =
+                    "Pause a promotion between batches: the batch in flight finishes, the next"
+                            + " waits for resume (the time paused does not count against the"
+                            + " promotion deadline).")
+    static final class Pause extends Verb {
+        @Override
+        String command() {
+            return "pause";
+        }
+    }
+
+    @Command(name = "resume", description = "Resume a paused promotion: its next batch starts.")
+    static final class Resume extends Verb {
+        @Override
+        String command() {
+            return "resume";
+        }
+    }
+
+    @Command(
+            name = "retry",
+            description =
+                    "Start a FAILED release's image again, as a new release (canary first); the"
+                            + " failed one stays as it ended.")
+    static final class Retry extends Verb {
+        @Override
+        String command() {
+            return "retry";
+        }
+
+        @Override
+        public Integer call() {
+            JsonNode a = gateway().command(release, command(), reason, fields());
+            if (output.json()) {
+                json(a);
+            } else {
+                out().printf(
+                                "%s published by %s (event %s): release %s retries %s with %s%n",
+                                a.path("type").asText(),
+                                a.path("operator").asText(),
+                                a.path("eventId").asText(),
+                                a.path("releaseId").asText(),
+                                a.path("retryOf").asText(),
+                                a.path("digest").asText());
+                out().printf("follow it: canaryctl get %s --watch%n", a.path("releaseId").asText());
+            }
+            return Exit.OK;
         }
     }
 

@@ -267,8 +267,9 @@ final class Gateway {
             case 403 ->
                     new CtlException(
                             Exit.REFUSED,
-                            "this token may only read (403): promote, abort and rollback need an"
-                                    + " operator's token (OPERATOR_TOKEN in .canary/env)");
+                            "this token may only read (403): promote, abort, rollback, pause,"
+                                    + " resume and retry need an operator's token"
+                                    + " (OPERATOR_TOKEN in .canary/env)");
             case 404 ->
                     new CtlException(
                             Exit.REFUSED,

@@ -12,8 +12,13 @@
   // the states each verb is taken in (events' OperatorCommand; the gateway answers 409 otherwise)
   const VERBS = {
     promote: new Set(['CANARY_LIVE']),
-    abort: new Set(['PENDING', 'BUILDING', 'BUILT', 'CANARY_UPDATING', 'CANARY_LIVE', 'PROMOTING']),
+    pause: new Set(['PROMOTING']),
+    resume: new Set(['PAUSED']),
+    abort: new Set([
+      'PENDING', 'BUILDING', 'BUILT', 'CANARY_UPDATING', 'CANARY_LIVE', 'PROMOTING', 'PAUSED',
+    ]),
     rollback: new Set(['PROMOTED']),
+    retry: new Set(['FAILED']),
   };
   const $ = (id) => document.getElementById(id);
 
@@ -483,6 +488,10 @@
       });
       result.textContent = a.type + ' published by ' + a.operator + (a.reason ? ': ' + a.reason : '');
       $('reason').value = '';
+      if (a.retryOf && a.releaseId !== id) {
+        // a retry is a new release: show it
+        location.hash = '#release=' + encodeURIComponent(a.releaseId);
+      }
     } catch (e) {
       result.className = 'error';
       result.textContent = verb + ' refused (' + e.status + '): ' + e.message;

@@ -123,7 +123,8 @@ class DashboardTest {
                     .body(not(containsString("not-a-token")));
         }
         given().header("Accept", "text/event-stream").get("/events").then().statusCode(401);
-        for (String verb : new String[] {"promote", "abort", "rollback"}) {
+        for (String verb :
+                new String[] {"promote", "abort", "rollback", "pause", "resume", "retry"}) {
             given().contentType("application/json")
                     .body("{}")
                     .post("/releases/r-1/" + verb)

@@ -31,19 +31,24 @@ import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.model.AbortRequested;
+import dev.canaryrelease.events.model.BuildFailed;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.DeployRequested;
 import dev.canaryrelease.events.model.HostDrained;
 import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.PauseRequested;
 import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ReleaseFailed;
 import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
+import dev.canaryrelease.events.model.ResumeRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.events.release.Phase;
@@ -360,6 +365,131 @@ class ReleaseApiTest {
     }
 
     @Test
+    void pauseAndResumeArePublishedWithTheOperatorAndRefusedWhereTheyDoNotApply() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        awaitState(id, "PENDING");
+        toCanaryLive(req);
+        operator()
+                .post("/releases/" + id + "/pause")
+                .then()
+                .statusCode(409)
+                .body("state", equalTo("CANARY_LIVE"))
+                .body(
+                        "error",
+                        containsString(
+                                "pause needs [PROMOTING] (pause is only possible during a"
+                                        + " promotion)"));
+        operator()
+                .post("/releases/" + id + "/resume")
+                .then()
+                .statusCode(409)
+                .body("error", containsString("resume needs [PAUSED]"));
+        var promoting = announce(latest, Phase.PROMOTING, Phase.CANARY_LIVE);
+        awaitState(id, "PROMOTING");
+        viewer().post("/releases/" + id + "/pause").then().statusCode(403);
+        operator()
+                .contentType("application/json")
+                .body("{\"reason\": \"latency on docker1\"}")
+                .post("/releases/" + id + "/pause")
+                .then()
+                .statusCode(202)
+                .body("command", equalTo("pause"))
+                .body("type", equalTo("pause.requested"))
+                .body("operator", equalTo("alice"));
+        EventEnvelope<CanaryEvent> pause =
+                capture.await(id, EventType.PAUSE_REQUESTED, Duration.ofSeconds(30));
+        PauseRequested pr = (PauseRequested) pause.data();
+        assertEquals("alice", pr.operator());
+        assertEquals("latency on docker1", pr.reason());
+        assertEquals(promoting.id(), pause.causationId(), "caused by the release's latest event");
+        // the state is deploy-service's: PROMOTING until it announces the pause
+        assertEquals("PROMOTING", viewer().get("/releases/" + id).path("state"));
+        announce(pause, Phase.PAUSED, Phase.PROMOTING);
+        JsonPath paused = awaitState(id, "PAUSED");
+        assertTrue(
+                paused.getList("timeline.type").contains("pause.requested"),
+                "the audit trail: " + paused.getList("timeline.type"));
+        operator().post("/releases/" + id + "/pause").then().statusCode(409);
+        operator().post("/releases/" + id + "/promote").then().statusCode(409);
+        operator()
+                .post("/releases/" + id + "/resume")
+                .then()
+                .statusCode(202)
+                .body("type", equalTo("resume.requested"));
+        EventEnvelope<CanaryEvent> resume =
+                capture.await(id, EventType.RESUME_REQUESTED, Duration.ofSeconds(30));
+        assertEquals("alice", ((ResumeRequested) resume.data()).operator());
+        announce(resume, Phase.PROMOTING, Phase.PAUSED);
+        awaitState(id, "PROMOTING");
+    }
+
+    @Test
+    void retryStartsANewReleaseOfAFailedReleasesImageAndIsRefusedOtherwise() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        awaitState(id, "PENDING");
+        operator()
+                .post("/releases/" + id + "/retry")
+                .then()
+                .statusCode(409)
+                .body("state", equalTo("PENDING"))
+                .body(
+                        "error",
+                        containsString(
+                                "retry needs [FAILED] (retry is only possible from FAILED)"));
+        var live = toCanaryLive(req);
+        var failed =
+                deploy.send(
+                        live, new ReleaseFailed(id, "example", DIGEST, "update failed on docker1"));
+        announce(failed, Phase.FAILED, Phase.CANARY_LIVE);
+        awaitState(id, "FAILED");
+        viewer().post("/releases/" + id + "/retry").then().statusCode(403);
+        String newId =
+                operator()
+                        .contentType("application/json")
+                        .body("{\"reason\": \"docker1 is fixed\"}")
+                        .post("/releases/" + id + "/retry")
+                        .then()
+                        .statusCode(202)
+                        .body("command", equalTo("retry"))
+                        .body("type", equalTo("deploy.requested"))
+                        .body("retryOf", equalTo(id))
+                        .body("digest", equalTo(DIGEST))
+                        .body("app", equalTo("example"))
+                        .body("operator", equalTo("alice"))
+                        .extract()
+                        .path("releaseId");
+        assertTrue(!newId.equals(id), "a new release");
+        EventEnvelope<CanaryEvent> e =
+                capture.await(newId, EventType.DEPLOY_REQUESTED, Duration.ofSeconds(30));
+        DeployRequested dr = (DeployRequested) e.data();
+        assertEquals(id, dr.retryOf());
+        assertEquals(DIGEST, dr.digest());
+        assertEquals("example", dr.repository());
+        assertEquals("alice", dr.operator());
+        assertEquals("docker1 is fixed", dr.reason());
+        // the new release is in the read model from its first event, with the image
+        JsonPath started = awaitState(newId, "PENDING");
+        assertEquals(DIGEST, started.getString("digest"));
+        assertEquals("FAILED", viewer().get("/releases/" + id).path("state"), "the old one stays");
+
+        // a release that failed before it had an image cannot be retried
+        EventEnvelope<BuildRequested> req2 = newRelease();
+        String id2 = req2.releaseId();
+        var buildFailed =
+                build.send(req2, new BuildFailed(id2, "example", "compile error", 10, null));
+        announce(buildFailed, Phase.FAILED, Phase.PENDING);
+        awaitState(id2, "FAILED");
+        operator()
+                .post("/releases/" + id2 + "/retry")
+                .then()
+                .statusCode(409)
+                .body("error", containsString("failed before it had an image"));
+        operator().post("/releases/no-such-release/retry").then().statusCode(404);
+    }
+
+    @Test
     void abortIsTakenBeforeTheCanaryAsDeployServiceTakesIt() {
         // one rule table (events' OperatorCommand): deploy-service aborts a release that is still
         // building or queued, so the gateway publishes the abort instead of answering 409
@@ -387,7 +517,8 @@ class ReleaseApiTest {
                 .body(
                         "error",
                         containsString(
-                                "abort is only possible before promotion ends (PENDING..PROMOTING)"));
+                                "abort is only possible before promotion ends"
+                                        + " (PENDING..PROMOTING, PAUSED)"));
     }
 
     @Test
@@ -530,6 +661,9 @@ class ReleaseApiTest {
                 .statusCode(200)
                 .body("paths", org.hamcrest.Matchers.hasKey("/webhooks/github"))
                 .body("paths", org.hamcrest.Matchers.hasKey("/releases/{id}/promote"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/releases/{id}/pause"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/releases/{id}/resume"))
+                .body("paths", org.hamcrest.Matchers.hasKey("/releases/{id}/retry"))
                 .body("paths", org.hamcrest.Matchers.hasKey("/events"))
                 .body("components.securitySchemes.bearer.scheme", equalTo("bearer"));
         given().get("/q/swagger-ui/").then().statusCode(200);

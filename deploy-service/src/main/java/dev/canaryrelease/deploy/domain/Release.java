@@ -17,6 +17,10 @@ import dev.canaryrelease.events.release.Phase;
  * @param canaryLiveAt when every canary host served the image (the bake time starts there)
  * @param pushedBy the registry user who pushed the image ({@code image.pushed.pushedBy}; null when
  *     not known)
+ * @param promotionDeadline when a running promotion is aborted if it has not ended (null: not
+ *     promoting, or a release promoted before this field existed, whose one deadline timer counts)
+ * @param pausedAt when the promotion was paused (null: not paused); the time paused does not count
+ *     against the promotion deadline
  */
 public record Release(
         String id,
@@ -33,7 +37,9 @@ public record Release(
         String supersededBy,
         String reason,
         Instant updatedAt,
-        String pushedBy) {
+        String pushedBy,
+        Instant promotionDeadline,
+        Instant pausedAt) {
 
     public Release {
         hosts = Collections.unmodifiableMap(new LinkedHashMap<>(hosts));
@@ -56,6 +62,8 @@ public record Release(
                 null,
                 null,
                 at,
+                null,
+                null,
                 null);
     }
 
@@ -71,7 +79,17 @@ public record Release(
                 || phase == Phase.CANARY_UPDATING
                 || phase == Phase.CANARY_LIVE
                 || phase == Phase.PROMOTING
+                || phase == Phase.PAUSED
                 || phase == Phase.ROLLING_BACK;
+    }
+
+    /**
+     * The promotion deadline timer set for {@code at} is the release's current one and has come:
+     * the release still promotes (not paused, not ended) and no pause moved its deadline since.
+     */
+    public boolean promotionDeadlineDue(Instant at) {
+        return phase == Phase.PROMOTING
+                && (promotionDeadline == null || promotionDeadline.equals(at));
     }
 
     public HostProgress host(String name) {

@@ -15,6 +15,7 @@ import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.DeployRequested;
 import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostDrainFailed;
 import dev.canaryrelease.events.model.HostDrained;
@@ -25,6 +26,7 @@ import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
 import dev.canaryrelease.events.model.ImageRejected;
+import dev.canaryrelease.events.model.PauseRequested;
 import dev.canaryrelease.events.model.PromotionRejected;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.ReleaseAborted;
@@ -33,6 +35,7 @@ import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
 import dev.canaryrelease.events.model.ReleaseRolledBack;
 import dev.canaryrelease.events.model.ReleaseSuperseded;
+import dev.canaryrelease.events.model.ResumeRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.events.release.OperatorCommand;
@@ -90,6 +93,10 @@ public final class ReleaseMachine {
             if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);
             w.image(ip);
             w.startCanary(p);
+        } else if (d instanceof DeployRequested dr) {
+            if (!r.phase().beforeRollout()) return w.reject(Reasons.ALREADY_ROLLING_OUT);
+            w.image(dr.image());
+            w.startCanary(p);
         } else if (d instanceof PromotionRequested pr) {
             OperatorCommand c = pr.full() ? OperatorCommand.FULL_PROMOTE : OperatorCommand.PROMOTE;
             String no = c.refusal(r.phase());
@@ -104,6 +111,15 @@ public final class ReleaseMachine {
             w.queued = false;
             w.emit(new ReleaseAborted(r.id(), r.app(), r.digest(), w.reason));
             w.startRevert();
+        } else if (d instanceof PauseRequested pa) {
+            String no = OperatorCommand.PAUSE.refusal(r.phase());
+            if (no != null) return w.refuse(no);
+            w.phase = Phase.PAUSED;
+            w.pausedAt = e.time();
+        } else if (d instanceof ResumeRequested re) {
+            String no = OperatorCommand.RESUME.refusal(r.phase());
+            if (no != null) return w.refuse(no);
+            w.resume(p);
         } else if (d instanceof RollbackRequested rb) {
             String no = OperatorCommand.ROLLBACK.refusal(r.phase());
             if (no != null) return w.refuse(no);
@@ -308,6 +324,8 @@ public final class ReleaseMachine {
         String supersededBy;
         String reason;
         String pushedBy;
+        Instant promotionDeadline;
+        Instant pausedAt;
         final List<Command> commands = new ArrayList<>();
 
         Work(Release r, Instant at, Policy policy) {
@@ -326,9 +344,12 @@ public final class ReleaseMachine {
             supersededBy = r.supersededBy();
             reason = r.reason();
             pushedBy = r.pushedBy();
+            promotionDeadline = r.promotionDeadline();
+            pausedAt = r.pausedAt();
         }
 
         Transition done() {
+            if (phase != Phase.PAUSED) pausedAt = null;
             if (phase != r.phase()) {
                 // every move of the machine is announced: readers show the last one
                 emit(new ReleasePhaseChanged(r.id(), r.app(), phase, r.phase()));
@@ -349,7 +370,9 @@ public final class ReleaseMachine {
                             supersededBy,
                             reason,
                             at,
-                            pushedBy),
+                            pushedBy,
+                            promotionDeadline,
+                            pausedAt),
                     commands,
                     null);
         }
@@ -407,8 +430,28 @@ public final class ReleaseMachine {
             for (String h : p.productionHosts()) {
                 put(HostProgress.waiting(h, Stage.PROMOTION));
             }
-            commands.add(
-                    new Command.SchedulePromotionDeadline(r.id(), at.plus(p.promotionDeadline())));
+            deadline(at.plus(p.promotionDeadline()));
+        }
+
+        /** The promotion's deadline is {@code when}: the one timer that counts from now on. */
+        void deadline(Instant when) {
+            promotionDeadline = when;
+            commands.add(new Command.SchedulePromotionDeadline(r.id(), when));
+        }
+
+        /**
+         * A paused promotion goes on: the time it was paused is added to its deadline (a release
+         * promoted before deadlines were kept gets the whole deadline from now), and the next batch
+         * starts in {@link #advance}.
+         */
+        void resume(Policy p) {
+            phase = Phase.PROMOTING;
+            if (promotionDeadline == null || pausedAt == null) {
+                deadline(at.plus(p.promotionDeadline()));
+            } else {
+                deadline(promotionDeadline.plus(Duration.between(pausedAt, at)));
+            }
+            pausedAt = null;
         }
 
         /**
@@ -484,7 +527,7 @@ public final class ReleaseMachine {
 
         /** Ends the rollout as failed (once) and sends every touched host back. */
         void fail(String why) {
-            if (phase.canary() || phase == Phase.PROMOTING) {
+            if (phase.canary() || phase == Phase.PROMOTING || phase == Phase.PAUSED) {
                 phase = Phase.FAILED;
                 reason = why;
                 emit(new ReleaseFailed(r.id(), r.app(), digest, why));
@@ -570,20 +613,27 @@ public final class ReleaseMachine {
                 } else {
                     fill(scope, p, Stage.CANARY);
                 }
-            } else if (phase == Phase.PROMOTING) {
+            } else if (phase == Phase.PROMOTING || phase == Phase.PAUSED) {
                 while (batch < plan.size()
                         && plan.get(batch).stream()
                                 .allMatch(h -> hosts.get(h).step() == HostStep.DONE)) {
                     batch++;
                 }
                 if (batch >= plan.size()) {
+                    // paused in the last batch: nothing is left to hold, the release is done
                     phase = Phase.PROMOTED;
                     reason = Reasons.PROMOTED;
                     emit(new ReleasePromoted(r.id(), r.app(), digest, reason));
-                } else {
+                } else if (phase == Phase.PROMOTING || started(plan.get(batch))) {
+                    // paused: the batch in flight finishes, a batch not yet begun waits
                     fill(plan.get(batch), p, Stage.PROMOTION);
                 }
             }
+        }
+
+        /** Some host of the batch has left WAITING (the batch is in flight). */
+        boolean started(List<String> scope) {
+            return scope.stream().anyMatch(h -> hosts.get(h).step() != HostStep.WAITING);
         }
 
         void fill(List<String> scope, Policy p, Stage stage) {

@@ -24,9 +24,9 @@ import dev.canaryrelease.events.release.Phase;
  * by the same event (for the same host), a {@code Swap} or {@code Restore} by our {@code
  * host.updated} or {@code host.update-failed} caused by it. Timers are kept while they still
  * matter: the autoPromote while the release is CANARY_LIVE, the promotion deadline while it is
- * PROMOTING, an lb-answer deadline while the host still waits in that step, a phase announcement
- * while it is still the release's phase. What is left after {@link #settle()} is what was decided
- * but never done: the start-up carries it out.
+ * PROMOTING (and still its current deadline: a pause moves it), an lb-answer deadline while the
+ * host still waits in that step, a phase announcement while it is still the release's phase. What
+ * is left after {@link #settle()} is what was decided but never done: the start-up carries it out.
  *
  * <p>A cause comes before its effect in history (a cause is appended before the effect is decided),
  * so a command's done event is never read before the command is decided, and what was matched can
@@ -127,7 +127,10 @@ public final class ReplayFold {
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
             return !inPhase(a.releaseId(), Phase.CANARY_LIVE);
         } else if (c instanceof Command.SchedulePromotionDeadline d) {
-            return !inPhase(d.releaseId(), Phase.PROMOTING);
+            // while paused, or moved by a pause: the resume scheduled the one that counts
+            return rollouts.release(d.releaseId())
+                    .filter(r -> r.promotionDeadlineDue(d.at()))
+                    .isEmpty();
         }
         return false;
     }

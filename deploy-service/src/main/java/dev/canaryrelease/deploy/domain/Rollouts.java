@@ -17,6 +17,7 @@ import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.DeployRequested;
 import dev.canaryrelease.events.model.ImagePushed;
 
 /**
@@ -129,6 +130,10 @@ public final class Rollouts {
         if (d instanceof ImagePushed ip) {
             return imagePushed(r, ip, e, commands, rejections);
         }
+        if (d instanceof DeployRequested dr) {
+            // an operator's chosen image (a retry, a chosen version): rolled out as a pushed one
+            return imagePushed(r, dr.image(), e, commands, rejections);
+        }
         boolean wasBlocking = r.blocking();
         ReleaseMachine.Transition t = ReleaseMachine.apply(r, e, policy);
         collect(t, commands, rejections);
@@ -217,6 +222,7 @@ public final class Rollouts {
         if (d instanceof BuildStarted b) return b.app();
         if (d instanceof BuildSucceeded b) return b.app();
         if (d instanceof ImagePushed i) return i.app();
+        if (d instanceof DeployRequested i) return i.app();
         return null;
     }
 }

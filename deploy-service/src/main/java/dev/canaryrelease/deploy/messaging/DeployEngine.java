@@ -223,7 +223,7 @@ public class DeployEngine {
                     () ->
                             decide(
                                     a.releaseId(),
-                                    Phase.CANARY_LIVE,
+                                    r -> r.phase() == Phase.CANARY_LIVE,
                                     ReleaseMachine::autoPromotion,
                                     Logger.Level.INFO));
         } else if (c instanceof Command.ScheduleAnswerDeadline a) {
@@ -241,7 +241,8 @@ public class DeployEngine {
                     () ->
                             decide(
                                     d.releaseId(),
-                                    Phase.PROMOTING,
+                                    // not while paused, nor a deadline a pause moved
+                                    r -> r.promotionDeadlineDue(d.at()),
                                     ReleaseMachine::promotionDeadline,
                                     Logger.Level.WARN));
         }
@@ -292,16 +293,16 @@ public class DeployEngine {
 
     /**
      * A decision the service takes by itself when a timer fires (autoPromote after the bake time,
-     * the promotion deadline): if the release is still in {@code phase}, it publishes the event
-     * {@code decision} makes, caused by the release's last event, and acts on it as on any input.
+     * the promotion deadline): if the release still {@code applies}, it publishes the event {@code
+     * decision} makes, caused by the release's last event, and acts on it as on any input.
      */
     private synchronized void decide(
             String releaseId,
-            Phase phase,
+            java.util.function.Predicate<Release> applies,
             BiFunction<Release, Policy, ? extends CanaryEvent> decision,
             Logger.Level level) {
         Release r = rollouts.release(releaseId).orElse(null);
-        if (r == null || r.phase() != phase) return;
+        if (r == null || !applies.test(r)) return;
         CanaryEvent data = decision.apply(r, rollouts.policy());
         LOG.logf(level, "release %s: the service itself publishes %s", releaseId, data);
         handle(outbox.publish(lastEvent.get(releaseId), data));

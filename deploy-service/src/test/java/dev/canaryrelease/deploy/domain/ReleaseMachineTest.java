@@ -26,6 +26,7 @@ import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.DeployRequested;
 import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostDrainFailed;
 import dev.canaryrelease.events.model.HostDrained;
@@ -35,6 +36,7 @@ import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.ImagePushed;
+import dev.canaryrelease.events.model.PauseRequested;
 import dev.canaryrelease.events.model.PromotionRejected;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.ReleaseAborted;
@@ -43,6 +45,7 @@ import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.ReleasePromoted;
 import dev.canaryrelease.events.model.ReleaseRolledBack;
 import dev.canaryrelease.events.model.ReleaseSuperseded;
+import dev.canaryrelease.events.model.ResumeRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.events.release.OperatorCommand;
@@ -150,6 +153,12 @@ class ReleaseMachineTest {
             case PROMOTING -> {
                 canaryLive(id);
                 send(new PromotionRequested(id, "alice", null));
+            }
+            case PAUSED -> {
+                canaryLive(id);
+                send(new PromotionRequested(id, "alice", null));
+                send(new PauseRequested(id, "alice", null));
+                cycle(id, "p1", Stage.PROMOTION, V1);
             }
             case PROMOTED -> promoted(id);
             case FAILED -> {
@@ -386,6 +395,209 @@ class ReleaseMachineTest {
         cycle("r1", "p2", Stage.PROMOTION, V1);
         cycle("r1", "p3", Stage.PROMOTION, V1);
         assertEquals(Phase.PROMOTED, release("r1").phase());
+    }
+
+    // --- pause and resume ----------------------------------------------------------------------
+
+    @Test
+    void aPausedPromotionFinishesTheBatchInFlightAndHoldsTheNextUntilResume() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        assertEquals(List.of("p1"), hostsRequested());
+        send(new PauseRequested("r1", "bob", "checking the graphs"));
+        assertEquals(Phase.PAUSED, release("r1").phase());
+        assertEquals(
+                List.of(
+                        new Command.Emit(
+                                new ReleasePhaseChanged("r1", APP, Phase.PAUSED, Phase.PROMOTING))),
+                last,
+                "only the move is announced; p1 stays in flight");
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        assertEquals(HostStep.DONE, release("r1").host("p1").step(), "the batch in flight ends");
+        assertTrue(hostsRequested().isEmpty(), "the next batch waits");
+        assertEquals(HostStep.WAITING, release("r1").host("p2").step());
+        assertEquals(Phase.PAUSED, release("r1").phase());
+
+        send(new ResumeRequested("r1", "bob", null));
+        assertEquals(Phase.PROMOTING, release("r1").phase());
+        assertEquals(List.of("p2"), hostsRequested(), "the next batch starts on resume");
+        cycle("r1", "p2", Stage.PROMOTION, V1);
+        cycle("r1", "p3", Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release("r1").phase());
+    }
+
+    @Test
+    void aPausedBatchOfTwoHostsFinishesOneHostAfterTheOther() {
+        policy =
+                new Policy(
+                        List.of("c0"),
+                        List.of("p1", "p2", "p3"),
+                        List.of("1", "100%"),
+                        1,
+                        false,
+                        Duration.ZERO);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        assertEquals(List.of(List.of("p1"), List.of("p2", "p3")), release("r1").plan());
+        assertEquals(List.of("p2"), hostsRequested());
+        send(new PauseRequested("r1", "bob", null));
+        // the batch p2+p3 is in flight (maxUnavailable 1: one host at a time), so it finishes
+        cycle("r1", "p2", Stage.PROMOTION, V1);
+        assertEquals(List.of("p3"), hostsRequested());
+        assertEquals(Phase.PAUSED, release("r1").phase());
+        cycle("r1", "p3", Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release("r1").phase(), "nothing is left to hold");
+        assertNull(release("r1").pausedAt());
+        assertEquals(1, emitted(ReleasePromoted.class).size());
+    }
+
+    @Test
+    void aPauseInTheLastBatchLetsItFinishAndTheReleaseEndsPromoted() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        cycle("r1", "p1", Stage.PROMOTION, V1);
+        cycle("r1", "p2", Stage.PROMOTION, V1);
+        assertEquals(List.of("p3"), hostsRequested());
+        send(new PauseRequested("r1", "bob", null));
+        cycle("r1", "p3", Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release("r1").phase(), "nothing is left to hold");
+        assertNull(release("r1").pausedAt());
+    }
+
+    @Test
+    void theTimePausedDoesNotCountAgainstThePromotionDeadline() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        Instant first = commands(Command.SchedulePromotionDeadline.class).get(0).at();
+        assertEquals(first, release("r1").promotionDeadline());
+        assertTrue(release("r1").promotionDeadlineDue(first));
+
+        send(new PauseRequested("r1", "bob", null));
+        Instant pausedAt = clock;
+        assertTrue(commands(Command.SchedulePromotionDeadline.class).isEmpty());
+        assertFalse(release("r1").promotionDeadlineDue(first), "no deadline aborts it paused");
+
+        clock = clock.plus(Duration.ofHours(2)); // longer than the 30 minutes
+        send(new ResumeRequested("r1", "bob", null));
+        Instant moved = commands(Command.SchedulePromotionDeadline.class).get(0).at();
+        assertEquals(first.plus(Duration.between(pausedAt, clock)), moved);
+        assertEquals(moved, release("r1").promotionDeadline());
+        assertFalse(release("r1").promotionDeadlineDue(first), "the old timer does nothing");
+        assertTrue(release("r1").promotionDeadlineDue(moved));
+    }
+
+    @Test
+    void aFailedHostInTheBatchInFlightFailsAPausedPromotionAndSendsTheHostsBack() {
+        canaryLive("r1");
+        send(new PromotionRequested("r1", "alice", null));
+        send(new PauseRequested("r1", "bob", null));
+        send(new HostDrained("r1", APP, "p1", Stage.PROMOTION, 0, 1, false));
+        send(new HostUpdateFailed("r1", APP, "p1", Stage.PROMOTION, V2, V1, "unhealthy", ""));
+        assertEquals(Phase.FAILED, release("r1").phase());
+        assertNull(release("r1").pausedAt());
+        assertEquals(1, emitted(ReleaseFailed.class).size());
+        assertEquals(Stage.ROLLBACK, emitted(HostUpdated.class).get(0).stage(), "p1 goes back");
+        assertEquals(HostStep.SKIPPED, release("r1").host("p2").step(), "no next batch");
+        send(new HostEnabled("r1", APP, "p1", Stage.ROLLBACK));
+        assertEquals(List.of("c0"), hostsRequested(), "then the canary goes back");
+    }
+
+    @Test
+    void aPausedPromotionCanBeAbortedAndEveryTouchedHostGoesBack() {
+        String id = reach(Phase.PAUSED);
+        send(new AbortRequested(id, "bob", "wrong version"));
+        assertEquals(Phase.ABORTED, release(id).phase());
+        assertEquals("aborted by bob: wrong version", release(id).reason());
+        assertEquals(List.of("c0"), hostsRequested(), "maxUnavailable 1: one host at a time");
+        assertEquals(HostStep.REVERT_PENDING, release(id).host("p1").step());
+        assertEquals(HostStep.SKIPPED, release(id).host("p2").step());
+    }
+
+    @Test
+    void aNewImageDuringAPauseWaitsForThePromotionsEnd() {
+        String id = reach(Phase.PAUSED);
+        pushed("r2", V3);
+        assertTrue(release("r2").queued());
+        assertEquals(Phase.PAUSED, release(id).phase(), "a pause holds the app's slot");
+        send(new ResumeRequested(id, "bob", null));
+        cycle(id, "p2", Stage.PROMOTION, V1);
+        cycle(id, "p3", Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release(id).phase());
+        assertEquals(Phase.CANARY_UPDATING, release("r2").phase());
+    }
+
+    // --- an operator's chosen image (retry, deploy a version) -----------------------------------
+
+    @Test
+    void aDeployRequestStartsANewReleaseOfTheChosenImageFromTheCanary() {
+        send(new DeployRequested("r2", APP, "example-app", "v1", V1, "bob", "retry", "r1"));
+        Release r = release("r2");
+        assertEquals(Phase.CANARY_UPDATING, r.phase());
+        assertEquals(V1, r.digest());
+        assertEquals("v1", r.tag());
+        assertEquals(List.of("c0"), hostsRequested(), "the canary first");
+        assertEquals(V1, emitted(HostUpdateRequested.class).get(0).digest());
+        // delivered again: the release already rolls out
+        Rollouts.Outcome o =
+                send(new DeployRequested("r2", APP, "example-app", "v1", V1, "bob", null, "r1"));
+        assertTrue(o.rejections().get(0).contains(Reasons.ALREADY_ROLLING_OUT), o.toString());
+        assertTrue(last.isEmpty());
+    }
+
+    @Test
+    void aDeployRequestDuringAPromotionWaitsForItsEnd() {
+        String id = reach(Phase.PROMOTING);
+        send(new DeployRequested("r2", APP, "example-app", null, V3, "bob", null, null));
+        assertEquals(Phase.BUILT, release("r2").phase());
+        assertTrue(release("r2").queued());
+        for (String h : List.of("p1", "p2", "p3")) cycle(id, h, Stage.PROMOTION, V1);
+        assertEquals(Phase.PROMOTED, release(id).phase());
+        assertEquals(Phase.CANARY_UPDATING, release("r2").phase());
+    }
+
+    @Test
+    void aDeployRequestOfAnAppNotInTheFleetIsRefused() {
+        Rollouts.Outcome o =
+                send(new DeployRequested("r2", "other", "other", null, V1, "bob", null, null));
+        assertTrue(o.rejections().get(0).contains(Reasons.UNKNOWN_APP), o.toString());
+        assertTrue(rollouts.release("r2").isEmpty());
+    }
+
+    static final Set<Phase> PAUSABLE = EnumSet.of(Phase.PROMOTING);
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void pauseIsRefusedOutsideAPromotionWithTheState(Phase phase) {
+        String id = reach(phase);
+        Rollouts.Outcome o = send(new PauseRequested(id, "alice", null));
+        if (PAUSABLE.contains(phase)) {
+            assertEquals(Phase.PAUSED, release(id).phase());
+        } else {
+            assertEquals(phase, release(id).phase());
+            String why = OperatorCommand.PAUSE.whyNot();
+            assertTrue(o.rejections().get(0).contains(why), o.toString());
+            PromotionRejected rej = emitted(PromotionRejected.class).get(0);
+            assertEquals(phase.name(), rej.state());
+            assertEquals(why, rej.reason());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    void resumeIsRefusedOutsideAPauseWithTheState(Phase phase) {
+        String id2 = reach(phase);
+        Rollouts.Outcome o = send(new ResumeRequested(id2, "alice", null));
+        if (phase == Phase.PAUSED) {
+            assertEquals(Phase.PROMOTING, release(id2).phase());
+            assertEquals(List.of("p2"), hostsRequested(), "the next batch starts");
+        } else {
+            assertEquals(phase, release(id2).phase());
+            String why = OperatorCommand.RESUME.whyNot();
+            assertTrue(o.rejections().get(0).contains(why), o.toString());
+            assertEquals(phase.name(), emitted(PromotionRejected.class).get(0).state());
+        }
     }
 
     @Test
@@ -772,7 +984,8 @@ class ReleaseMachineTest {
                     Phase.BUILT,
                     Phase.CANARY_UPDATING,
                     Phase.CANARY_LIVE,
-                    Phase.PROMOTING);
+                    Phase.PROMOTING,
+                    Phase.PAUSED);
     static final Set<Phase> ROLLBACKABLE = EnumSet.of(Phase.PROMOTED);
 
     @ParameterizedTest

@@ -30,9 +30,22 @@ public enum OperatorCommand {
                     Phase.BUILT,
                     Phase.CANARY_UPDATING,
                     Phase.CANARY_LIVE,
-                    Phase.PROMOTING),
-            "abort is only possible before promotion ends (PENDING..PROMOTING)"),
-    ROLLBACK("rollback", EnumSet.of(Phase.PROMOTED), "rollback is only possible from PROMOTED");
+                    Phase.PROMOTING,
+                    Phase.PAUSED),
+            "abort is only possible before promotion ends (PENDING..PROMOTING, PAUSED)"),
+    ROLLBACK("rollback", EnumSet.of(Phase.PROMOTED), "rollback is only possible from PROMOTED"),
+    /**
+     * Hold a promotion between batches: the batch in flight finishes, the next one starts only
+     * after a resume.
+     */
+    PAUSE("pause", EnumSet.of(Phase.PROMOTING), "pause is only possible during a promotion"),
+    /** Go on with a paused promotion: its next batch starts. */
+    RESUME("resume", EnumSet.of(Phase.PAUSED), "resume is only possible from PAUSED"),
+    /**
+     * Start a failed release's image again, as a new release ({@code deploy.requested} with {@code
+     * retryOf}): the failed one stays as it ended.
+     */
+    RETRY("retry", EnumSet.of(Phase.FAILED), "retry is only possible from FAILED");
 
     private final String verb;
     private final Set<Phase> allowedIn;

@@ -15,6 +15,11 @@ public enum Phase {
     CANARY_UPDATING,
     CANARY_LIVE,
     PROMOTING,
+    /**
+     * A promotion an operator paused: the batch in flight finishes, the next one waits for a resume
+     * (back to PROMOTING). Holds the app's rollout slot as PROMOTING does.
+     */
+    PAUSED,
     PROMOTED,
     FAILED,
     ROLLING_BACK,

@@ -194,6 +194,12 @@ public class ReleaseStore {
                 image = b.repository();
                 tag = b.tag();
                 digest = b.digest();
+            } else if (d instanceof dev.canaryrelease.events.model.DeployRequested b) {
+                // an operator's chosen image: a retry or a chosen version, no build
+                image = b.repository();
+                tag = b.tag();
+                digest = b.digest();
+                pusher = b.operator();
             } else if (d instanceof CanaryLive b && b.digest() != null) {
                 digest = b.digest();
             } else if (d instanceof HostUpdateRequested b

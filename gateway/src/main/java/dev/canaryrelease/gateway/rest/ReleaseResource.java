@@ -39,7 +39,9 @@ import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.PauseRequested;
 import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ResumeRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.release.OperatorCommand;
 import dev.canaryrelease.events.release.Phase;
@@ -76,6 +78,20 @@ public class ReleaseResource {
             String operator,
             String reason) {}
 
+    /** The answer to an accepted retry or deploy: the new release. */
+    public record ReleaseStarted(
+            String releaseId,
+            String app,
+            String command,
+            String type,
+            String eventId,
+            String operator,
+            String reason,
+            String image,
+            String tag,
+            String digest,
+            String retryOf) {}
+
     /** The event that asks deploy-service for {@code command}. */
     private static CanaryEvent event(
             OperatorCommand command, String releaseId, String operator, String reason) {
@@ -84,6 +100,11 @@ public class ReleaseResource {
             case FULL_PROMOTE -> new PromotionRequested(releaseId, operator, reason, true);
             case ABORT -> new AbortRequested(releaseId, operator, reason);
             case ROLLBACK -> new RollbackRequested(releaseId, operator, reason);
+            case PAUSE -> new PauseRequested(releaseId, operator, reason);
+            case RESUME -> new ResumeRequested(releaseId, operator, reason);
+            case RETRY ->
+                    throw new IllegalArgumentException(
+                            "a retry is a deploy.requested of a new release: see retry()");
         };
     }
 
@@ -204,7 +225,8 @@ public class ReleaseResource {
     @Operation(
             summary =
                     "Abort a canary or a promotion (operator): publishes abort.requested;"
-                            + " allowed from PENDING to PROMOTING, a queued release too")
+                            + " allowed from PENDING to PROMOTING and PAUSED, a queued release"
+                            + " too")
     @RequestBody(
             required = false,
             content = @Content(schema = @Schema(implementation = CommandRequest.class)))
@@ -241,6 +263,173 @@ public class ReleaseResource {
         return command(OperatorCommand.ROLLBACK, authorization, id, body);
     }
 
+    @POST
+    @Path("/{id}/pause")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(
+            summary = "Pause a promotion between batches (operator): publishes pause.requested",
+            description =
+                    "deploy-service lets the batch in flight finish and starts no next batch until"
+                            + " a resume; the release is PAUSED (it still holds the app's slot, a"
+                            + " new image waits). The time paused does not count against the"
+                            + " promotion deadline. Paused in the last batch, the release ends"
+                            + " PROMOTED when that batch is done.")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(responseCode = "202", description = "pause.requested published")
+    @APIResponse(responseCode = "400", description = "the body is not {reason}")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(responseCode = "409", description = "not PROMOTING; the body has the state")
+    public CompletionStage<Response> pause(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        return command(OperatorCommand.PAUSE, authorization, id, body);
+    }
+
+    @POST
+    @Path("/{id}/resume")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(
+            summary = "Resume a paused promotion (operator): publishes resume.requested",
+            description = "The release is PROMOTING again and its next batch starts.")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(responseCode = "202", description = "resume.requested published")
+    @APIResponse(responseCode = "400", description = "the body is not {reason}")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(responseCode = "409", description = "not PAUSED; the body has the state")
+    public CompletionStage<Response> resume(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        return command(OperatorCommand.RESUME, authorization, id, body);
+    }
+
+    @POST
+    @Path("/{id}/retry")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(
+            summary =
+                    "Retry a failed release (operator): a new release of its image, published as"
+                            + " deploy.requested with retryOf",
+            description =
+                    "The failed release stays as it ended; the new one (its id is in the answer)"
+                            + " rolls the same image digest out from the canary on, under the"
+                            + " rule of one rollout per app (it waits behind a promotion, and"
+                            + " replaces a canary of another image). A release that failed before"
+                            + " it had an image (its build failed) cannot be retried: push again.")
+    @RequestBody(
+            required = false,
+            content = @Content(schema = @Schema(implementation = CommandRequest.class)))
+    @APIResponse(
+            responseCode = "202",
+            description = "deploy.requested published for a new release",
+            content = @Content(schema = @Schema(implementation = ReleaseStarted.class)))
+    @APIResponse(responseCode = "400", description = "the body is not {reason}")
+    @APIResponse(responseCode = "401", description = "no or unknown token")
+    @APIResponse(responseCode = "403", description = "viewer token")
+    @APIResponse(responseCode = "404", description = "unknown release")
+    @APIResponse(
+            responseCode = "409",
+            description = "not FAILED, or it failed before it had an image; the body has the state")
+    public CompletionStage<Response> retry(
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("id") String id,
+            byte[] body) {
+        Caller caller = auth.require(authorization, Role.OPERATOR);
+        String reason;
+        try {
+            reason = reason(body);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(Problems.of(400, e.getMessage()));
+        }
+        var target = store.commandTarget(id);
+        var detail = store.detail(id);
+        if (target.isEmpty() || detail.isEmpty()) {
+            return CompletableFuture.completedFuture(Problems.of(404, "no release " + id));
+        }
+        Phase state = target.get().state();
+        OperatorCommand command = OperatorCommand.RETRY;
+        if (command.refusal(state) != null) {
+            return CompletableFuture.completedFuture(refused(command, id, state));
+        }
+        Views.ReleaseDetail d = detail.get();
+        if (d.digest() == null || d.image() == null) {
+            return CompletableFuture.completedFuture(
+                    Problems.of(
+                            409,
+                            "release "
+                                    + id
+                                    + " failed before it had an image ("
+                                    + (d.reason() == null ? "no image was pushed" : d.reason())
+                                    + "): there is nothing to retry; push the commit again",
+                            "state",
+                            state));
+        }
+        String newId = java.util.UUID.randomUUID().toString();
+        var data =
+                new dev.canaryrelease.events.model.DeployRequested(
+                        newId, d.app(), d.image(), d.tag(), d.digest(), caller.name(), reason, id);
+        return publisher
+                .publish(target.get().latest(), data)
+                .handle(
+                        (e, err) -> {
+                            if (err != null) {
+                                LOG.errorf(
+                                        "release %s: retry by %s not published: %s",
+                                        id, caller.name(), err.toString());
+                                return Problems.of(503, "the retry could not be published");
+                            }
+                            LOG.infof(
+                                    "release %s: retry requested by %s (%s): new release %s of %s",
+                                    id,
+                                    caller.name(),
+                                    reason == null ? "no reason given" : reason,
+                                    newId,
+                                    d.digest());
+                            return Response.accepted(
+                                            new ReleaseStarted(
+                                                    newId,
+                                                    d.app(),
+                                                    command.verb(),
+                                                    e.type().shortName(),
+                                                    e.id(),
+                                                    caller.name(),
+                                                    reason,
+                                                    d.image(),
+                                                    d.tag(),
+                                                    d.digest(),
+                                                    id))
+                                    .build();
+                        });
+    }
+
+    /** The 409 of a command not taken in {@code state}, by the one rule table. */
+    private static Response refused(OperatorCommand command, String id, Phase state) {
+        return Problems.of(
+                409,
+                "release "
+                        + id
+                        + " is "
+                        + state
+                        + ": "
+                        + command.verb()
+                        + " needs "
+                        + command.allowedIn()
+                        + " ("
+                        + command.whyNot()
+                        + ")",
+                "state",
+                state);
+    }
+
     private CompletionStage<Response> command(
             OperatorCommand command, String authorization, String id, byte[] body) {
         Caller caller = auth.require(authorization, Role.OPERATOR);
@@ -257,22 +446,7 @@ public class ReleaseResource {
         Phase state = target.get().state();
         if (command.refusal(state) != null) {
             // the same rule table deploy-service refuses by
-            return CompletableFuture.completedFuture(
-                    Problems.of(
-                            409,
-                            "release "
-                                    + id
-                                    + " is "
-                                    + state
-                                    + ": "
-                                    + command.verb()
-                                    + " needs "
-                                    + command.allowedIn()
-                                    + " ("
-                                    + command.whyNot()
-                                    + ")",
-                            "state",
-                            state));
+            return CompletableFuture.completedFuture(refused(command, id, state));
         }
         CanaryEvent data = event(command, id, caller.name(), reason);
         return publisher
