@@ -8,8 +8,6 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 
-import dev.canaryrelease.dns.domain.RecordKeeper;
-
 /**
  * Reconciles at start and then every {@code canary.dns.reconcile-interval}. The start reconcile
  * runs once the messaging channels are wired (a plain {@link StartupEvent} observer runs after
