@@ -22,6 +22,7 @@ import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
+import dev.canaryrelease.testsupport.TestFleet;
 import dev.canaryrelease.testsupport.TestTokens;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.ExampleApp;
@@ -211,41 +212,38 @@ public class BuildBench {
     }
 
     static Path writeFleet(DockerEngine engine, RegistryServer registry) throws IOException {
-        Files.writeString(work.resolve("tsig.key"), "placeholder\n");
-        String yaml =
-                """
-                domain: proserveau.local
-                registry: {address: "%s"}
-                dns:
-                  server: "127.0.0.1:5353"
-                  tsig: {name: canary-release, secretFile: tsig.key}
-                git:
-                  urlRewrites:
-                    - {insteadOf: "https://github.com/", url: "%s"}
-                build: {host: docker0}
-                hosts:
-                  - name: docker0
-                    address: 127.0.0.11
-                    role: canary
-                    docker: {driver: docker-api, endpoint: "%s", tls: {ca: "%s", cert: "%s", key: "%s"}}
-                loadBalancers:
-                  - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-bench.sock", frontend: "http://127.0.0.10:8000"}
-                apps:
-                  - {name: example, repository: proserveau/example-app, image: example-app, port: 3000}
-                rollout:
-                  canary: [docker0]
-                  minReady: 0
-                """
-                        .formatted(
-                                registry.address(),
-                                work.resolve("repos").toUri(),
+        return TestFleet.builder()
+                .placeholders("tsig.key")
+                .registry(registry.address())
+                .dns(
+                        """
+                        dns:
+                          server: "127.0.0.1:5353"
+                          tsig: {name: canary-release, secretFile: tsig.key}
+                        """)
+                .git(
+                        """
+                        git:
+                          urlRewrites:
+                            - {insteadOf: "https://github.com/", url: "%s"}
+                        """
+                                .formatted(work.resolve("repos").toUri()))
+                .build("docker0")
+                .host(
+                        "docker0",
+                        "127.0.0.11",
+                        "canary",
+                        TestFleet.dockerApi(
                                 engine.tcpEndpoint(),
-                                engine.clientTls().ca(),
-                                engine.clientTls().cert(),
-                                engine.clientTls().key());
-        Path f = work.resolve("fleet.yaml");
-        Files.writeString(f, yaml);
-        return f;
+                                engine.clientTls().ca().toString(),
+                                engine.clientTls().cert().toString(),
+                                engine.clientTls().key().toString()))
+                .loadBalancer("cfgmgr", "unix:///tmp/haproxy-bench.sock", "http://127.0.0.10:8000")
+                .app(
+                        "example",
+                        "repository: proserveau/example-app, image: example-app, port: 3000")
+                .rollout("canary: [docker0]\nminReady: 0")
+                .writeIn(work);
     }
 
     static void awaitReady(int port, Process service) throws Exception {

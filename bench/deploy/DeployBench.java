@@ -28,6 +28,7 @@ import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
+import dev.canaryrelease.testsupport.TestFleet;
 import dev.canaryrelease.testsupport.TestTokens;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.ExampleApp;
@@ -255,42 +256,37 @@ public final class DeployBench {
 
     static Path writeFleet(RegistryServer reg, DockerEngine d0, DockerEngine d1, DockerEngine d2,
             SshServer ssh1, int maxUnavailable) throws IOException {
-        Path dir = Files.createTempDirectory("bench-fleet");
-        Files.writeString(dir.resolve("tsig.key"), "c2VjcmV0\n");
-        String yaml = """
-                domain: proserveau.local
-                registry: {address: "%s", url: "%s", ca: "%s"}
-                dns:
-                  server: "127.0.0.1:5353"
-                  tsig: {name: canary-release, secretFile: tsig.key}
-                hosts:
-                  - {name: cfgmgr, address: 127.0.0.10}
-                  - name: docker0
-                    address: %s
-                    role: canary
-                    docker: {driver: docker-api, endpoint: "%s", tls: {ca: "%s", cert: "%s", key: "%s"}}
-                  - name: docker1
-                    address: %s
-                    docker: {driver: ssh, endpoint: "unix://%s", ssh: {host: "%s", port: %d, user: %s, privateKey: "%s", knownHosts: "%s"}}
-                  - name: docker2
-                    address: %s
-                    docker: {driver: docker-api, endpoint: "%s", tls: {ca: "%s", cert: "%s", key: "%s"}}
-                loadBalancers:
-                  - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-bench.sock", frontend: "http://127.0.0.10:8000"}
-                apps:
-                  - {name: example, repository: proserveau/example-app, image: example-app, container: example-app, port: 3000, healthPath: /health}
-                rollout:
-                  canary: [docker0]
-                  steps: ["100%%"]
-                  maxUnavailable: %d
-                """.formatted(reg.address(), reg.url(), reg.ca(),
-                        d0.hostAddress(), d0.tcpEndpoint(), d0.clientTls().ca(), d0.clientTls().cert(), d0.clientTls().key(),
-                        d1.hostAddress(), d1.unixSocket(), ssh1.host(), ssh1.port(), ssh1.user(), ssh1.privateKey(), ssh1.knownHosts(),
-                        d2.hostAddress(), d2.tcpEndpoint(), d2.clientTls().ca(), d2.clientTls().cert(), d2.clientTls().key(),
-                        maxUnavailable);
-        Path f = dir.resolve("fleet.yaml");
-        Files.writeString(f, yaml);
+        Path f = TestFleet.builder()
+                .file("tsig.key", "c2VjcmV0\n")
+                .registry(reg.address(), reg.url(), reg.ca().toString())
+                .dns("""
+                        dns:
+                          server: "127.0.0.1:5353"
+                          tsig: {name: canary-release, secretFile: tsig.key}
+                        """)
+                .host("cfgmgr", "127.0.0.10")
+                .host("docker0", d0.hostAddress(), "canary", engine(d0))
+                .host("docker1", d1.hostAddress(), null,
+                        ("{driver: ssh, endpoint: \"unix://%s\", ssh: {host: \"%s\", port: %d, user: %s,"
+                                + " privateKey: \"%s\", knownHosts: \"%s\"}}").formatted(
+                                d1.unixSocket(), ssh1.host(), ssh1.port(), ssh1.user(),
+                                ssh1.privateKey(), ssh1.knownHosts()))
+                .host("docker2", d2.hostAddress(), null, engine(d2))
+                .loadBalancer("cfgmgr", "unix:///tmp/haproxy-bench.sock", "http://127.0.0.10:8000")
+                .app("example", "repository: proserveau/example-app, image: example-app,"
+                        + " container: example-app, port: 3000, healthPath: /health")
+                .rollout("""
+                        canary: [docker0]
+                        steps: ["100%%"]
+                        maxUnavailable: %d
+                        """.formatted(maxUnavailable))
+                .writeIn(Files.createTempDirectory("bench-fleet"));
         System.setProperty("bench.fleet", f.toString());
         return f;
+    }
+
+    private static String engine(DockerEngine d) {
+        return TestFleet.dockerApi(d.tcpEndpoint(), d.clientTls().ca().toString(),
+                d.clientTls().cert().toString(), d.clientTls().key().toString());
     }
 }

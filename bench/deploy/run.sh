@@ -9,7 +9,8 @@ mvn -B -q package -DskipTests
 mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-cp.txt
 out="$root/deploy-service/target/bench-classes"
 mkdir -p "$out"
-cp="$(cat target/bench-cp.txt)"
+# test-support as built in this tree first (TestFleet), then the rest
+cp="$root/test-support/target/classes:$(cat target/bench-cp.txt)"
 javac -d "$out" -cp "$cp" "$root/bench/deploy/DeployBench.java"
 exec java -cp "$out:$cp" dev.canaryrelease.bench.DeployBench \
   "$root/deploy-service/target/quarkus-app/quarkus-run.jar" "$@"

@@ -23,37 +23,14 @@ pids+=($!)
 for _ in $(seq 1 120); do grep -qs "kafka ready" "$work/kafka.log" && break; sleep 0.5; done
 grep -q "kafka ready" "$work/kafka.log" || { echo "broker did not start:" >&2; tail -20 "$work/kafka.log" >&2; exit 1; }
 
-# secrets, tokens and a fleet with the app of the payload (proserveau/example-app, branch main)
+# secrets, tokens and a fleet with the app of the payload
 secret="bench-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$secret" >"$work/webhook-secret"
 printf 'operator bench %s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$work/tokens"
-mkdir -p "$work/fleet/tls" "$work/fleet/ssh"
-for f in tls/ca.pem tls/cert.pem tls/key.pem ssh/id ssh/known_hosts tsig.key; do echo placeholder >"$work/fleet/$f"; done
-cat >"$work/fleet/fleet.yaml" <<YAML
-domain: proserveau.local
-registry: {address: "127.0.0.1:5000"}
-dns:
-  server: "127.0.0.1:5353"
-  tsig: {name: canary-release, secretFile: tsig.key}
-hosts:
-  - {name: cfgmgr, address: 127.0.0.10}
-  - name: docker0
-    address: 127.0.0.11
-    role: canary
-    docker: {driver: docker-api, endpoint: "tcp://127.0.0.11:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
-  - name: docker1
-    address: 127.0.0.12
-    docker: {driver: docker-api, endpoint: "tcp://127.0.0.12:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
-  - name: docker2
-    address: 127.0.0.13
-    docker: {driver: docker-api, endpoint: "tcp://127.0.0.13:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
-loadBalancers:
-  - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-bench.sock", frontend: "http://127.0.0.10:8000"}
-apps:
-  - {name: example, repository: proserveau/example-app, branch: main, port: 3000}
-rollout:
-  canary: [docker0]
-YAML
+# the reference fleet of the tests (test-support's TestFleet): app example of
+# proserveau/example-app, branch main
+java -cp "$root/test-support/target/classes:$(cat "$cp_file")" dev.canaryrelease.testsupport.TestFleet \
+  "$work/fleet" >/dev/null
 
 CANARY_FLEET="$work/fleet/fleet.yaml" KAFKA_BOOTSTRAP="127.0.0.1:$kafka_port" \
 CANARY_GATEWAY_WEBHOOK_SECRET_FILE="$work/webhook-secret" CANARY_GATEWAY_TOKENS_FILE="$work/tokens" \

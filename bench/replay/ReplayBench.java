@@ -57,6 +57,7 @@ import dev.canaryrelease.events.topics.TopicCatalogue;
 import dev.canaryrelease.events.topics.TopicGuard;
 import dev.canaryrelease.events.topics.TopicsConfig;
 import dev.canaryrelease.testsupport.KafkaTls;
+import dev.canaryrelease.testsupport.TestFleet;
 
 /**
  * {@code bench/replay}: seeds RELEASES releases of history into a real broker (KafkaBrokerMain, its
@@ -546,47 +547,23 @@ public final class ReplayBench {
     }
 
     private static Path fleet(Path work) throws IOException {
-        Path dir = work.resolve("fleet");
-        for (String f :
-                new String[] {
-                    "tls/ca.pem", "tls/cert.pem", "tls/key.pem", "ssh/id", "ssh/known_hosts",
-                    "tsig.key"
-                }) {
-            Path p = dir.resolve(f);
-            Files.createDirectories(p.getParent());
-            Files.writeString(p, "placeholder\n");
-        }
-        Path yaml = dir.resolve("fleet.yaml");
-        Files.writeString(
-                yaml,
-                """
-                domain: proserveau.local
-                registry: {address: "127.0.0.1:5000"}
-                dns:
-                  server: "127.0.0.1:5353"
-                  tsig: {name: canary-release, secretFile: tsig.key}
-                hosts:
-                  - {name: cfgmgr, address: 127.0.0.10}
-                  - name: docker0
-                    address: 127.0.0.11
-                    role: canary
-                    docker: {driver: docker-api, endpoint: "tcp://127.0.0.11:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
-                  - name: docker1
-                    address: 127.0.0.12
-                    docker: {driver: docker-api, endpoint: "tcp://127.0.0.12:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
-                  - name: docker2
-                    address: 127.0.0.13
-                    docker: {driver: docker-api, endpoint: "tcp://127.0.0.13:2376", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}
-                loadBalancers:
-                  - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-replay-bench.sock", frontend: "http://127.0.0.10:8000"}
-                apps:
-                  - {name: example, repository: proserveau/example-app, branch: main, port: 3000}
-                rollout:
-                  canary: [docker0]
-                  steps: ["1"]
-                  maxUnavailable: 1
-                """);
-        return yaml;
+        return TestFleet.reference()
+                .host(
+                        "docker1",
+                        "127.0.0.12",
+                        null,
+                        TestFleet.dockerApi(
+                                "tcp://127.0.0.12:2376", "tls/ca.pem", "tls/cert.pem", "tls/key.pem"))
+                .loadBalancer(
+                        "cfgmgr", "unix:///tmp/haproxy-replay-bench.sock", "http://127.0.0.10:8000")
+                .app("example", "repository: proserveau/example-app, branch: main, port: 3000")
+                .rollout(
+                        """
+                        canary: [docker0]
+                        steps: ["1"]
+                        maxUnavailable: 1
+                        """)
+                .writeIn(work.resolve("fleet"));
     }
 
     private static void awaitLog(Path log, String text, Duration timeout) throws Exception {

@@ -11,6 +11,7 @@ import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
+import dev.canaryrelease.testsupport.TestFleet;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.RegistryServer;
 import dev.canaryrelease.testsupport.infra.TlsFiles;
@@ -114,41 +115,34 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
             String gitSection,
             String extraApps)
             throws IOException {
-        String yaml =
-                """
-                domain: proserveau.local
-                registry: {address: "%s"}
-                dns:
-                  server: "127.0.0.1:5353"
-                  tsig: {name: canary-release, secretFile: tsig.key}
-                %sbuild: {host: docker0}
-                hosts:
-                  - {name: cfgmgr, address: 127.0.0.10}
-                  - name: docker0
-                    address: 127.0.0.11
-                    role: canary
-                    docker: {driver: docker-api, endpoint: "%s", tls: {ca: "%s", cert: "%s", key: "%s"}}
-                loadBalancers:
-                  - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-test.sock", frontend: "http://127.0.0.10:8000"}
-                apps:
-                  - {name: example, repository: %s, image: example-app, port: 3000}
-                %srollout:
-                  canary: [docker0]
-                  minReady: 0
-                """
-                        .formatted(
-                                registryAddress,
-                                gitSection,
+        return TestFleet.builder()
+                .file("tsig.key", "placeholder\n")
+                .registry(registryAddress)
+                .dns(
+                        """
+                        dns:
+                          server: "127.0.0.1:5353"
+                          tsig: {name: canary-release, secretFile: tsig.key}
+                        """)
+                .git(gitSection)
+                .build("docker0")
+                .host("cfgmgr", "127.0.0.10")
+                .host(
+                        "docker0",
+                        "127.0.0.11",
+                        "canary",
+                        TestFleet.dockerApi(
                                 endpoint,
-                                tls.ca(),
-                                tls.cert(),
-                                tls.key(),
-                                GitFixture.REPOSITORY,
-                                extraApps);
-        Files.writeString(dir.resolve("tsig.key"), "placeholder\n");
-        Path file = dir.resolve("fleet.yaml");
-        Files.writeString(file, yaml);
-        return file;
+                                tls.ca().toString(),
+                                tls.cert().toString(),
+                                tls.key().toString()))
+                .loadBalancer("cfgmgr", "unix:///tmp/haproxy-test.sock", "http://127.0.0.10:8000")
+                .app(
+                        "example",
+                        "repository: " + GitFixture.REPOSITORY + ", image: example-app, port: 3000")
+                .apps(extraApps)
+                .rollout("canary: [docker0]\nminReady: 0")
+                .writeIn(dir);
     }
 
     @Override

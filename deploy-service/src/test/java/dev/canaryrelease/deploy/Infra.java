@@ -14,6 +14,7 @@ import java.util.List;
 
 import org.awaitility.Awaitility;
 
+import dev.canaryrelease.testsupport.TestFleet;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.ExampleApp;
 import dev.canaryrelease.testsupport.infra.ExecResult;
@@ -82,58 +83,51 @@ public final class Infra {
     /** A fleet of the two engines; {@code app} names the app (tests use distinct apps). */
     public static Path writeFleet(String app, String canaryRollout) {
         try {
-            Path dir = Files.createTempDirectory("deploy-fleet");
-            Files.writeString(dir.resolve("tsig.key"), "c2VjcmV0\n");
             var tls = docker0.clientTls();
-            String yaml =
-                    """
-                    domain: proserveau.local
-                    registry: {address: "%s", url: "%s", ca: "%s"}
-                    dns:
-                      server: "127.0.0.1:5353"
-                      tsig: {name: canary-release, secretFile: tsig.key}
-                    hosts:
-                      - {name: cfgmgr, address: 127.0.0.10}
-                      - name: docker0
-                        address: %s
-                        role: canary
-                        docker: {driver: docker-api, endpoint: "%s", tls: {ca: "%s", cert: "%s", key: "%s"}}
-                      - name: docker1
-                        address: %s
-                        docker: {driver: ssh, endpoint: "unix://%s", ssh: {host: "%s", port: %d, user: %s, privateKey: "%s", knownHosts: "%s"}}
-                    %s
-                    loadBalancers:
-                      - {name: cfgmgr, runtimeApi: "unix:///tmp/haproxy-deploy-test.sock", frontend: "http://127.0.0.10:8000"}
-                    apps:
-                      - {name: %s, repository: proserveau/%s, image: %s, container: %s, port: 3000, healthPath: /health}
-                    rollout:
-                    %s
-                    """
-                            .formatted(
-                                    registry.address(),
-                                    registry.url(),
-                                    registry.ca(),
-                                    docker0.hostAddress(),
+            return TestFleet.builder()
+                    .file("tsig.key", "c2VjcmV0\n")
+                    .registry(registry.address(), registry.url(), registry.ca().toString())
+                    .dns(
+                            """
+                            dns:
+                              server: "127.0.0.1:5353"
+                              tsig: {name: canary-release, secretFile: tsig.key}
+                            """)
+                    .host("cfgmgr", "127.0.0.10")
+                    .host(
+                            "docker0",
+                            docker0.hostAddress(),
+                            "canary",
+                            TestFleet.dockerApi(
                                     docker0.tcpEndpoint(),
-                                    tls.ca(),
-                                    tls.cert(),
-                                    tls.key(),
-                                    docker1.hostAddress(),
-                                    docker1.unixSocket(),
-                                    ssh1.host(),
-                                    ssh1.port(),
-                                    ssh1.user(),
-                                    ssh1.privateKey(),
-                                    ssh1.knownHosts(),
-                                    extraHosts,
-                                    app,
-                                    app,
-                                    REPO,
-                                    CONTAINER,
-                                    canaryRollout.indent(2).stripTrailing());
-            Path file = dir.resolve("fleet.yaml");
-            Files.writeString(file, yaml);
-            return file;
+                                    tls.ca().toString(),
+                                    tls.cert().toString(),
+                                    tls.key().toString()))
+                    .host(
+                            "docker1",
+                            docker1.hostAddress(),
+                            null,
+                            ("{driver: ssh, endpoint: \"unix://%s\", ssh: {host: \"%s\", port: %d,"
+                                            + " user: %s, privateKey: \"%s\", knownHosts: \"%s\"}}")
+                                    .formatted(
+                                            docker1.unixSocket(),
+                                            ssh1.host(),
+                                            ssh1.port(),
+                                            ssh1.user(),
+                                            ssh1.privateKey(),
+                                            ssh1.knownHosts()))
+                    .hosts(extraHosts)
+                    .loadBalancer(
+                            "cfgmgr",
+                            "unix:///tmp/haproxy-deploy-test.sock",
+                            "http://127.0.0.10:8000")
+                    .app(
+                            app,
+                            "repository: proserveau/%s, image: %s, container: %s, port: 3000,"
+                                            .formatted(app, REPO, CONTAINER)
+                                    + " healthPath: /health")
+                    .rollout(canaryRollout)
+                    .writeIn(Files.createTempDirectory("deploy-fleet"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

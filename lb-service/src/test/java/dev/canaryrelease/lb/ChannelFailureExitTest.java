@@ -3,13 +3,10 @@ package dev.canaryrelease.lb;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -39,6 +36,7 @@ import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.testsupport.EventSender;
 import dev.canaryrelease.testsupport.KafkaTestResource;
+import dev.canaryrelease.testsupport.TestFleet;
 import dev.canaryrelease.testsupport.infra.HaproxyServer;
 
 /**
@@ -137,47 +135,27 @@ class ChannelFailureExitTest {
         }
 
         static Path fleet(String api) {
-            try {
-                Path dir = Files.createTempDirectory("lb-deaf-fleet");
-                for (String f : new String[] {"tls/ca.pem", "tls/cert.pem", "tls/key.pem"}) {
-                    Path p = dir.resolve(f);
-                    Files.createDirectories(p.getParent());
-                    Files.writeString(p, "placeholder\n");
-                }
-                StringBuilder hosts = new StringBuilder();
-                for (int i = 0; i < 2; i++) {
-                    hosts.append("  - name: docker")
-                            .append(i)
-                            .append("\n    address: 127.0.0.1")
-                            .append(i + 1)
-                            .append(
-                                    "\n    docker: {driver: docker-api, endpoint: \"tcp://127.0.0.1")
-                            .append(i + 1)
-                            .append(
-                                    ":2376\", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}\n");
-                }
-                String yaml =
-                        "domain: proserveau.local\n"
-                                + "registry: {address: \"127.0.0.1:5000\"}\n"
-                                + "dns: {backend: hosts-file, hostsFile: /tmp/none}\n"
-                                + "hosts:\n"
-                                + hosts
-                                + "loadBalancers:\n"
-                                + "  - {name: a, runtimeApi: \""
-                                + api
-                                + "\"}\n"
-                                + "apps:\n"
-                                + "  - {name: deaf-app, repository: proserveau/deaf-app, port: 3000, backend: deaf}\n"
-                                + "rollout:\n"
-                                + "  canary: [docker1]\n"
-                                + "  minReady: 1\n"
-                                + "  deadlines: {drain: 20s, enable: 5s}\n";
-                Path file = dir.resolve("fleet.yaml");
-                Files.writeString(file, yaml);
-                return file;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            TestFleet.Builder f =
+                    TestFleet.builder()
+                            .placeholders("tls/ca.pem", "tls/cert.pem", "tls/key.pem")
+                            .registry("127.0.0.1:5000")
+                            .dns("dns: {backend: hosts-file, hostsFile: /tmp/none}");
+            for (int i = 0; i < 2; i++) {
+                String address = "127.0.0.1" + (i + 1);
+                f.host(
+                        "docker" + i,
+                        address,
+                        null,
+                        TestFleet.dockerApi(
+                                "tcp://" + address + ":2376",
+                                "tls/ca.pem",
+                                "tls/cert.pem",
+                                "tls/key.pem"));
             }
+            return f.loadBalancer("a", api, null)
+                    .app("deaf-app", "repository: proserveau/deaf-app, port: 3000, backend: deaf")
+                    .rollout("canary: [docker1]\nminReady: 1\ndeadlines: {drain: 20s, enable: 5s}")
+                    .write();
         }
 
         @Override

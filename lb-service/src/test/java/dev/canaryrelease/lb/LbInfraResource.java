@@ -1,8 +1,5 @@
 package dev.canaryrelease.lb;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +7,7 @@ import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
+import dev.canaryrelease.testsupport.TestFleet;
 import dev.canaryrelease.testsupport.infra.HaproxyServer;
 
 /**
@@ -50,53 +48,33 @@ public class LbInfraResource implements QuarkusTestResourceLifecycleManager {
     }
 
     static Path fleet(String apiA, String apiB) {
-        try {
-            Path dir = Files.createTempDirectory("lb-fleet");
-            for (String f : new String[] {"tls/ca.pem", "tls/cert.pem", "tls/key.pem"}) {
-                Path p = dir.resolve(f);
-                Files.createDirectories(p.getParent());
-                Files.writeString(p, "placeholder\n");
-            }
-            StringBuilder hosts = new StringBuilder();
-            for (int i = 0; i < 3; i++) {
-                hosts.append("  - name: docker")
-                        .append(i)
-                        .append("\n    address: 127.0.0.1")
-                        .append(i + 1)
-                        .append("\n    docker: {driver: docker-api, endpoint: \"tcp://127.0.0.1")
-                        .append(i + 1)
-                        .append(
-                                ":2376\", tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}}\n");
-            }
-            String yaml =
-                    "domain: proserveau.local\n"
-                            + "registry: {address: \"127.0.0.1:5000\"}\n"
-                            + "dns: {backend: hosts-file, hostsFile: /tmp/none}\n"
-                            + "hosts:\n"
-                            + hosts
-                            + "loadBalancers:\n"
-                            + "  - {name: a, runtimeApi: \""
-                            + apiA
-                            + "\"}\n"
-                            + "  - {name: b, runtimeApi: \""
-                            + apiB
-                            + "\"}\n"
-                            + "apps:\n"
-                            + "  - {name: example, repository: proserveau/example-app, port: 3000, backend: "
-                            + BACKEND
-                            + "}\n"
-                            + "rollout:\n"
-                            + "  canary: [docker0]\n"
-                            + "  minReady: 1\n"
-                            + "  deadlines: {drain: "
-                            + DRAIN_DEADLINE_MS
-                            + "ms, enable: 5s}\n";
-            Path file = dir.resolve("fleet.yaml");
-            Files.writeString(file, yaml);
-            return file;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        TestFleet.Builder f =
+                TestFleet.builder()
+                        .placeholders("tls/ca.pem", "tls/cert.pem", "tls/key.pem")
+                        .registry("127.0.0.1:5000")
+                        .dns("dns: {backend: hosts-file, hostsFile: /tmp/none}");
+        for (int i = 0; i < 3; i++) {
+            String address = "127.0.0.1" + (i + 1);
+            f.host(
+                    "docker" + i,
+                    address,
+                    null,
+                    TestFleet.dockerApi(
+                            "tcp://" + address + ":2376",
+                            "tls/ca.pem",
+                            "tls/cert.pem",
+                            "tls/key.pem"));
         }
+        return f.loadBalancer("a", apiA, null)
+                .loadBalancer("b", apiB, null)
+                .app(
+                        "example",
+                        "repository: proserveau/example-app, port: 3000, backend: " + BACKEND)
+                .rollout(
+                        "canary: [docker0]\nminReady: 1\ndeadlines: {drain: "
+                                + DRAIN_DEADLINE_MS
+                                + "ms, enable: 5s}")
+                .write();
     }
 
     @Override

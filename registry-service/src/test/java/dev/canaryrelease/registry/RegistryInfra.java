@@ -48,31 +48,18 @@ public class RegistryInfra implements QuarkusTestResourceLifecycleManager {
                     RegistryServer.start(
                             "http://127.0.0.1:" + port + "/registry/notifications", TOKEN);
             engine = DockerEngine.start("regsvc");
-            Path fleet = TestFleet.write("");
-            String yaml =
-                    Files.readString(fleet)
-                            .replace(
-                                    "registry: {address: \"127.0.0.1:5000\"}",
-                                    "registry: {address: \""
-                                            + registry.address()
-                                            + "\", url: \""
-                                            + registry.url()
-                                            + "\", ca: \""
-                                            + registry.ca()
-                                            + "\"}")
-                            .replace(
-                                    "  - {name: example, repository: proserveau/example-app, port:"
-                                            + " 3000}",
-                                    "  - {name: example, repository: proserveau/example-app,"
-                                            + " image: example-app, port: 3000, releaseByPush:"
-                                            + " [ci-user]}\n"
-                                            + "  - {name: retained, repository: proserveau/retained,"
-                                            + " image: retained-app, port: 3001, backend: retained,"
-                                            + " releaseByPush: [ci-user]}");
-            if (!yaml.contains("image: retained-app")) {
-                throw new IllegalStateException("TestFleet changed shape:\n" + yaml);
-            }
-            Files.writeString(fleet, yaml);
+            Path fleet =
+                    TestFleet.reference()
+                            .registry(registry.address(), registry.url(), registry.ca().toString())
+                            .app(
+                                    "example",
+                                    "repository: proserveau/example-app, image: example-app,"
+                                            + " port: 3000, releaseByPush: [ci-user]")
+                            .app(
+                                    "retained",
+                                    "repository: proserveau/retained, image: retained-app, port:"
+                                            + " 3001, backend: retained, releaseByPush: [ci-user]")
+                            .write();
             return Map.of(
                     "quarkus.http.test-port", String.valueOf(port),
                     "canary.fleet.path", fleet.toString(),

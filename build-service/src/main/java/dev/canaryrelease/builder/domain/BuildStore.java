@@ -13,19 +13,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import jakarta.enterprise.context.ApplicationScoped;
-
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.canaryrelease.builder.config.BuildConfig;
-
 /**
  * The builds this service knows, in memory and as {@code <data-dir>/builds/<release>.json} (written
- * atomically), with each build's log at {@code <data-dir>/logs/<release>.log}.
+ * atomically), with each build's log at {@code <data-dir>/logs/<release>.log}. The bean is made by
+ * {@code config/DataDir} from {@code canary.data-dir}.
  */
-@ApplicationScoped
 public class BuildStore {
     private static final Logger LOG = Logger.getLogger(BuildStore.class);
 
@@ -38,8 +34,8 @@ public class BuildStore {
     private final ObjectMapper json;
     private final Map<String, BuildRecord> records = new ConcurrentHashMap<>();
 
-    public BuildStore(BuildConfig config, ObjectMapper json) {
-        Path dir = config.dataDir().toAbsolutePath().normalize();
+    public BuildStore(Path dataDir, ObjectMapper json) {
+        Path dir = dataDir.toAbsolutePath().normalize();
         this.builds = dir.resolve("builds");
         this.logs = dir.resolve("logs");
         this.work = dir.resolve("work");

@@ -10,7 +10,6 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 import io.smallrye.common.annotation.Blocking;
 
-import dev.canaryrelease.builder.domain.BuildQueue;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.messaging.EventInbox;
 import dev.canaryrelease.events.model.BuildRequested;

@@ -21,9 +21,9 @@ import jakarta.ws.rs.core.MediaType;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 
-import dev.canaryrelease.builder.domain.BuildQueue;
 import dev.canaryrelease.builder.domain.BuildRecord;
 import dev.canaryrelease.builder.domain.BuildStore;
+import dev.canaryrelease.builder.messaging.BuildQueue;
 
 /** Builds and their logs. */
 @jakarta.ws.rs.Path("/builds/{releaseId}")

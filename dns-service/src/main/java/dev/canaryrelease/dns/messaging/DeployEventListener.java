@@ -9,7 +9,6 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 import io.smallrye.common.annotation.Blocking;
 
-import dev.canaryrelease.dns.domain.RecordKeeper;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.messaging.EventInbox;
 import dev.canaryrelease.events.model.CanaryEvent;

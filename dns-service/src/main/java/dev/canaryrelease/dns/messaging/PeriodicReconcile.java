@@ -3,33 +3,32 @@ package dev.canaryrelease.dns.messaging;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import org.eclipse.microprofile.context.ManagedExecutor;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 
-import dev.canaryrelease.dns.domain.RecordKeeper;
-
 /**
  * Reconciles at start and then every {@code canary.dns.reconcile-interval}. The start reconcile
  * runs once the messaging channels are wired (a plain {@link StartupEvent} observer runs after
- * SmallRye Reactive Messaging's), on its own thread so an unreachable server does not hold up the
- * start.
+ * SmallRye Reactive Messaging's), on Quarkus's managed executor so an unreachable server does not
+ * hold up the start.
  */
 @ApplicationScoped
 public class PeriodicReconcile {
     private static final Logger LOG = Logger.getLogger(PeriodicReconcile.class);
 
     private final RecordKeeper keeper;
+    private final ManagedExecutor executor;
 
-    public PeriodicReconcile(RecordKeeper keeper) {
+    public PeriodicReconcile(RecordKeeper keeper, ManagedExecutor executor) {
         this.keeper = keeper;
+        this.executor = executor;
     }
 
     void onStart(@Observes StartupEvent event) {
-        Thread t = new Thread(this::reconcile, "dns-reconcile-at-start");
-        t.setDaemon(true);
-        t.start();
+        executor.runAsync(this::reconcile);
     }
 
     @Scheduled(

@@ -9,8 +9,8 @@ import jakarta.ws.rs.core.Response;
 
 import io.smallrye.common.annotation.Blocking;
 
-import dev.canaryrelease.dns.domain.RecordKeeper;
 import dev.canaryrelease.dns.domain.RecordsView;
+import dev.canaryrelease.dns.messaging.RecordKeeper;
 
 /** The records kept and their verified state; a reconcile on demand. */
 @Path("/")

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,36 +15,44 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.fleet.FleetLoader;
+import dev.canaryrelease.testsupport.TestFleet;
 
 /** What the zone should hold, from the fleet and the live canaries (no server). */
 class WantedRecordsTest {
     @TempDir Path dir;
 
     Fleet fleet(String frontend, boolean withDocker1) throws Exception {
-        for (String f : List.of("tls/ca.pem", "tls/cert.pem", "tls/key.pem", "tsig.key")) {
-            Files.createDirectories(dir.resolve(f).getParent());
-            Files.writeString(dir.resolve(f), "x\n");
-        }
         String tls = "tls: {ca: tls/ca.pem, cert: tls/cert.pem, key: tls/key.pem}";
-        String yaml =
-                """
-                domain: proserveau.local
-                registry: {address: "127.0.0.1:5000"}
-                dns: {server: "127.0.0.1:53", tsig: {name: k, secretFile: tsig.key}, ttl: 20}
-                hosts:
-                  - {name: cfgmgr, address: 127.0.0.10}
-                  - {name: docker0, address: 127.0.0.11, role: canary, docker: {endpoint: "tcp://a:1", %1$s}}
-                  - {name: %2$s, address: 127.0.0.12, docker: {endpoint: "tcp://b:1", %1$s}}
-                  - {name: docker2, address: 127.0.0.13, docker: {endpoint: "tcp://c:1", %1$s}}
-                loadBalancers:
-                  - {name: lb, runtimeApi: "unix:///x.sock", frontend: "%3$s"}
-                apps:
-                  - {name: example, repository: o/example}
-                rollout: {canary: [docker0]}
-                """
-                        .formatted(tls, withDocker1 ? "docker1" : "dockerx", frontend);
-        Files.writeString(dir.resolve("fleet.yaml"), yaml);
-        return FleetLoader.load(dir.resolve("fleet.yaml"));
+        return FleetLoader.load(
+                TestFleet.builder()
+                        .file("tls/ca.pem", "x\n")
+                        .file("tls/cert.pem", "x\n")
+                        .file("tls/key.pem", "x\n")
+                        .file("tsig.key", "x\n")
+                        .registry("127.0.0.1:5000")
+                        .dns(
+                                "dns: {server: \"127.0.0.1:53\", tsig: {name: k, secretFile:"
+                                        + " tsig.key}, ttl: 20}")
+                        .host("cfgmgr", "127.0.0.10")
+                        .host(
+                                "docker0",
+                                "127.0.0.11",
+                                "canary",
+                                "{endpoint: \"tcp://a:1\", " + tls + "}")
+                        .host(
+                                withDocker1 ? "docker1" : "dockerx",
+                                "127.0.0.12",
+                                null,
+                                "{endpoint: \"tcp://b:1\", " + tls + "}")
+                        .host(
+                                "docker2",
+                                "127.0.0.13",
+                                null,
+                                "{endpoint: \"tcp://c:1\", " + tls + "}")
+                        .loadBalancer("lb", "unix:///x.sock", frontend)
+                        .app("example", "repository: o/example")
+                        .rollout("canary: [docker0]")
+                        .writeIn(dir));
     }
 
     @Test

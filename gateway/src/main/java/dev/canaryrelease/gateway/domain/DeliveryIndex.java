@@ -4,11 +4,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
-import dev.canaryrelease.gateway.config.GatewayConfig;
-
 /**
  * Which push made which release, so a push is built once per app and commit: a redelivered webhook
  * (the same {@code X-GitHub-Delivery}) and a replayed body under a fresh delivery id (the same app
@@ -25,7 +20,6 @@ import dev.canaryrelease.gateway.config.GatewayConfig;
  * be built again (build-service still refuses a commit that is no longer the branch head). At start
  * the replay refills the most recent {@code capacity} keys.
  */
-@ApplicationScoped
 public class DeliveryIndex {
 
     /** What a push produced: its release and the delivery that started it. */
@@ -44,11 +38,6 @@ public class DeliveryIndex {
     private final int capacity;
     private final Map<String, CompletableFuture<Accepted>> byDelivery;
     private final Map<String, CompletableFuture<Accepted>> byCommit;
-
-    @Inject
-    public DeliveryIndex(GatewayConfig config) {
-        this(config.dedupeCapacity());
-    }
 
     public DeliveryIndex(int capacity) {
         if (capacity < 1) {

@@ -3,18 +3,12 @@ package dev.canaryrelease.gateway.domain;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
-import dev.canaryrelease.gateway.config.GatewayConfig;
-
 /**
  * The most recent CloudEvents the gateway has read ({@code canary.gateway.stream-buffer}), in the
  * order it read them, for the live stream. Each entry keeps its Kafka position so a client's cursor
  * ({@link StreamCursor}) can say what it has seen. Entries are numbered from 0 in reading order;
  * the oldest are dropped once the buffer is full ({@link #first}).
  */
-@ApplicationScoped
 public class EventLog {
 
     /**
@@ -40,11 +34,6 @@ public class EventLog {
     private int count;
     // a ring: entry i is at i % ring.length; grows up to capacity
     private Logged[] ring;
-
-    @Inject
-    public EventLog(GatewayConfig config) {
-        this(config.streamBuffer());
-    }
 
     public EventLog(int capacity) {
         if (capacity < 1) {

@@ -14,9 +14,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -40,7 +37,6 @@ import dev.canaryrelease.events.model.ReleasePhaseChanged;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.events.release.Phase;
 import dev.canaryrelease.fleet.Fleet;
-import dev.canaryrelease.gateway.config.GatewayConfig;
 import dev.canaryrelease.gateway.domain.Views.HostStatus;
 import dev.canaryrelease.gateway.domain.Views.Page;
 import dev.canaryrelease.gateway.domain.Views.ReleaseDetail;
@@ -60,7 +56,6 @@ import dev.canaryrelease.gateway.domain.Views.TimelineEntry;
  * event for it arrives or it is asked for. All methods are synchronized: one consumer thread
  * writes, REST threads read snapshots.
  */
-@ApplicationScoped
 public class ReleaseStore {
     private static final Logger LOG = Logger.getLogger(ReleaseStore.class);
 
@@ -278,11 +273,6 @@ public class ReleaseStore {
     /** Unbounded (every release stays in memory): for tests of the fold. */
     public ReleaseStore(Fleet fleet) {
         this(fleet, Integer.MAX_VALUE, Integer.MAX_VALUE);
-    }
-
-    @Inject
-    public ReleaseStore(Fleet fleet, GatewayConfig config) {
-        this(fleet, config.cacheReleases(), config.timelineEvents());
     }
 
     public ReleaseStore(Fleet fleet, int cacheReleases, int timelineEvents) {

@@ -22,6 +22,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.context.ManagedExecutor;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
@@ -51,6 +52,7 @@ public class ReplayTracker {
 
     private final ReleaseSnapshots snapshots;
     private final Duration stallTimeout;
+    private final ManagedExecutor executor;
 
     /** How often a long replay says how far it is. */
     static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
@@ -60,7 +62,9 @@ public class ReplayTracker {
             @ConfigProperty(name = "mp.messaging.incoming.gateway-in.topics") String topics,
             @Identifier("default-kafka-broker") Map<String, Object> kafka,
             ReleaseSnapshots snapshots,
-            GatewayConfig config) {
+            GatewayConfig config,
+            ManagedExecutor executor) {
+        this.executor = executor;
         this.stallTimeout = config.replayStallTimeout();
         this.bootstrap = bootstrap;
         this.security = KafkaClientSecurity.of(kafka);
@@ -69,9 +73,7 @@ public class ReplayTracker {
     }
 
     void onStart(@Observes StartupEvent event) {
-        Thread t = new Thread(this::readEndOffsets, "gateway-replay-offsets");
-        t.setDaemon(true);
-        t.start();
+        executor.runAsync(this::readEndOffsets);
     }
 
     private void readEndOffsets() {

@@ -20,7 +20,6 @@ import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
-import dev.canaryrelease.lb.domain.HostCycle;
 
 /**
  * Consumes deploy-service's events: {@code host.update-requested} drains the host, {@code

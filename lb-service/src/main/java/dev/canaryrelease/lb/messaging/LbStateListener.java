@@ -16,7 +16,6 @@ import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.codec.PoisonEventException;
 import dev.canaryrelease.events.messaging.EventInbox;
 import dev.canaryrelease.events.model.CanaryEvent;
-import dev.canaryrelease.lb.domain.HostCycle;
 import dev.canaryrelease.lb.domain.StateFold;
 import dev.canaryrelease.lb.domain.WantedStates;
 

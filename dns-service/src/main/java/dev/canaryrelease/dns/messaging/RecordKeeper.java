@@ -1,4 +1,4 @@
-package dev.canaryrelease.dns.domain;
+package dev.canaryrelease.dns.messaging;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,6 +20,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import dev.canaryrelease.dns.client.DnsTargets;
+import dev.canaryrelease.dns.domain.Change;
+import dev.canaryrelease.dns.domain.Diff;
+import dev.canaryrelease.dns.domain.DnsException;
+import dev.canaryrelease.dns.domain.DnsTarget;
+import dev.canaryrelease.dns.domain.LiveCanary;
+import dev.canaryrelease.dns.domain.RecordSet;
+import dev.canaryrelease.dns.domain.RecordsView;
+import dev.canaryrelease.dns.domain.WantedRecords;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.CanaryEvent;

@@ -1,4 +1,4 @@
-package dev.canaryrelease.builder.domain;
+package dev.canaryrelease.builder.messaging;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +28,13 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.StartupEvent;
 
 import dev.canaryrelease.builder.config.BuildConfig;
+import dev.canaryrelease.builder.domain.BuildFailure;
+import dev.canaryrelease.builder.domain.BuildLog;
+import dev.canaryrelease.builder.domain.BuildRecord;
+import dev.canaryrelease.builder.domain.BuildStatus;
+import dev.canaryrelease.builder.domain.BuildStore;
+import dev.canaryrelease.builder.domain.Cancellation;
+import dev.canaryrelease.builder.domain.Reasons;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.messaging.EventPublisher;

@@ -1,4 +1,4 @@
-package dev.canaryrelease.builder.domain;
+package dev.canaryrelease.builder.messaging;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +13,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import dev.canaryrelease.builder.client.ContextTar;
 import dev.canaryrelease.builder.client.DockerEngineClient;
 import dev.canaryrelease.builder.client.GitClient;
+import dev.canaryrelease.builder.domain.BuildFailure;
+import dev.canaryrelease.builder.domain.BuildLog;
+import dev.canaryrelease.builder.domain.Cancellation;
+import dev.canaryrelease.builder.domain.DockerfileCheck;
+import dev.canaryrelease.builder.domain.Reasons;
 import dev.canaryrelease.events.ImageLabels;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.fleet.Fleet;

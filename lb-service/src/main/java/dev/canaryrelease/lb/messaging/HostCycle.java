@@ -1,4 +1,4 @@
-package dev.canaryrelease.lb.domain;
+package dev.canaryrelease.lb.messaging;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +23,11 @@ import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.lb.client.LoadBalancerException;
 import dev.canaryrelease.lb.client.LoadBalancerPool;
 import dev.canaryrelease.lb.config.LbConfig;
+import dev.canaryrelease.lb.domain.AdminState;
+import dev.canaryrelease.lb.domain.Reasons;
+import dev.canaryrelease.lb.domain.ServerKey;
+import dev.canaryrelease.lb.domain.ServerView;
+import dev.canaryrelease.lb.domain.WantedStates;
 import dev.canaryrelease.lb.domain.WantedStates.Wanted;
 
 /**
