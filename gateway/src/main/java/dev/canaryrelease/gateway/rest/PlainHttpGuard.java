@@ -58,6 +58,11 @@ public class PlainHttpGuard {
         check(host, tls, insecure, plainAllowed)
                 .ifPresent(
                         refusal -> {
+                            // also straight to stderr: the console log is asynchronous, and a
+                            // start that fails at once can exit before Quarkus's own report of
+                            // the failure reaches it (seen once in BadFleetIT)
+                            System.err.println("gateway refuses to start: " + refusal);
+                            System.err.flush();
                             throw new IllegalStateException(refusal);
                         });
         LOG.infof(
