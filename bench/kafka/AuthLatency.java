@@ -20,6 +20,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.testsupport.KafkaAcls;
+import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.KafkaTls;
 import io.smallrye.reactive.messaging.kafka.companion.test.EmbeddedKafkaBroker;
 
@@ -61,13 +62,7 @@ public class AuthLatency {
                 new EmbeddedKafkaBroker()
                         .withAdditionalProperties(
                                 p -> {
-                                    p.put("num.partitions", "1");
-                                    p.put("auto.create.topics.enable", "false");
-                                    p.put("group.initial.rebalance.delay.ms", "0");
-                                    p.put("offsets.topic.replication.factor", "1");
-                                    p.put("offsets.topic.num.partitions", "1");
-                                    p.put("transaction.state.log.replication.factor", "1");
-                                    p.put("transaction.state.log.min.isr", "1");
+                                    KafkaTestResource.singleNodeDefaults(p);
                                     if (m.tls()) tls.secureBroker(p);
                                 })
                         .start()) {

@@ -108,9 +108,9 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
      * no topic created on first use (every service creates and checks its own topics before its
      * channels start, so a topic the broker made with its defaults can never win that race),
      * replication factor 1 and one partition for the internal topics, no rebalance delay. Shared by
-     * the test broker and {@link KafkaBrokerMain} (dev/up).
+     * the test broker, {@link KafkaBrokerMain} (dev/up) and bench/kafka.
      */
-    static void singleNodeDefaults(java.util.Properties p) {
+    public static void singleNodeDefaults(java.util.Properties p) {
         p.put("num.partitions", "1");
         p.put("auto.create.topics.enable", "false");
         p.put("group.initial.rebalance.delay.ms", "0");
