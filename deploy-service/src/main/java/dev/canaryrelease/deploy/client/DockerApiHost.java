@@ -31,6 +31,7 @@ import dev.canaryrelease.deploy.domain.ContainerSpec;
 import dev.canaryrelease.deploy.domain.ImageConfig;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.transport.PemSslConfig;
+import dev.canaryrelease.transport.SshDockerHttpClient;
 
 /**
  * Both drivers' docker-java code: the {@code docker-api} driver (TCP with TLS client certificates,

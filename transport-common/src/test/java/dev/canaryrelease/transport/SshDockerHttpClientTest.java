@@ -1,4 +1,4 @@
-package dev.canaryrelease.deploy.client;
+package dev.canaryrelease.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.AfterAll;
@@ -29,76 +28,66 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.transport.DockerHttpClient.Request;
 import com.github.dockerjava.transport.DockerHttpClient.Response;
 
-import dev.canaryrelease.deploy.Infra;
-import dev.canaryrelease.deploy.domain.ContainerSpec;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.testsupport.infra.Binaries;
+import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.FreePorts;
+import dev.canaryrelease.testsupport.infra.SshServer;
 
 /**
- * The ssh driver's transport against the real sshd in front of a real dockerd (docker1): the Docker
- * API through a streamlocal channel, and {@link DockerApiHost} over it.
+ * The Docker Engine API through SSH against a real sshd in front of a real dockerd (test-support's
+ * {@link SshServer} and {@link DockerEngine}): a streamlocal channel per request, the framing of
+ * the answers, and the words for every way it can fail.
  */
 class SshDockerHttpClientTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Duration CONNECT = Duration.ofSeconds(5);
     static final Duration CALL = Duration.ofSeconds(60);
+    static DockerEngine engine;
+    static SshServer sshd;
     static SshDockerHttpClient http;
 
     @BeforeAll
     static void start() {
-        Infra.start();
-        http = client(ssh(Infra.ssh1.knownHosts(), Infra.ssh1.privateKey()), docker1(), CALL);
+        engine = DockerEngine.start("tc-ssh");
+        sshd = SshServer.start(engine);
+        http = client(ssh(sshd.knownHosts(), sshd.privateKey()), endpoint(), CALL);
     }
 
     @AfterAll
     static void stop() {
-        http.close();
+        if (http != null) http.close();
+        if (sshd != null) sshd.close();
+        if (engine != null) engine.close();
     }
 
-    static String docker1() {
-        return "unix://" + Infra.docker1.unixSocket();
+    static String endpoint() {
+        return "unix://" + engine.unixSocket();
     }
 
     static Fleet.Ssh ssh(Path knownHosts, Path privateKey) {
-        return new Fleet.Ssh(
-                Infra.ssh1.host(), Infra.ssh1.port(), Infra.ssh1.user(), privateKey, knownHosts);
+        return new Fleet.Ssh(sshd.host(), sshd.port(), sshd.user(), privateKey, knownHosts);
     }
 
     static SshDockerHttpClient client(Fleet.Ssh ssh, String endpoint, Duration call) {
         return new SshDockerHttpClient(ssh, endpoint, CONNECT, call);
     }
 
-    static DockerApiHost host(Fleet.Ssh ssh, String endpoint) {
-        return host(ssh, endpoint, null);
-    }
-
-    /** deploy-service's registry credentials, as {@code RegistryAuth} makes them. */
-    static AuthConfig deployServiceAuth() {
-        var c = Infra.registry.credentials("deploy-service");
-        return new AuthConfig()
-                .withUsername(c.user())
-                .withPassword(c.password())
-                .withRegistryAddress(Infra.registry.address());
-    }
-
-    static DockerApiHost host(Fleet.Ssh ssh, String endpoint, AuthConfig pullAuth) {
-        Fleet.Host h =
-                new Fleet.Host(
-                        "docker1",
-                        Infra.docker1.hostAddress(),
-                        Fleet.Role.PRODUCTION,
-                        Optional.of(
-                                new Fleet.Docker(
-                                        Fleet.Driver.SSH,
-                                        endpoint,
-                                        Optional.empty(),
-                                        Optional.of(ssh))));
-        return DockerApiHost.overSsh(h, CONNECT, CALL, pullAuth);
+    /** A known_hosts file that pins a key other than the sshd's own for its address. */
+    static Path knownHostsWithAnotherKey() throws IOException {
+        Path file = Files.createTempFile("known_hosts", "");
+        Files.writeString(
+                file,
+                "["
+                        + sshd.host()
+                        + "]:"
+                        + sshd.port()
+                        + " ssh-ed25519"
+                        + " AAAAC3NzaC1lZDI1NTE5AAAAIE9rc2Fub3RoZXJrZXlub3RoZWhvc3RzMTIzNDU2\n");
+        return file;
     }
 
     static Request get(String path) {
@@ -115,8 +104,9 @@ class SshDockerHttpClientTest {
             assertEquals(200, r.getStatusCode());
             assertEquals("chunked", r.getHeader("transfer-encoding"));
             JsonNode info = JSON.readTree(text(r));
-            String id = Infra.docker1.docker("info", "--format", "{{.ID}}").orThrow().stdout();
-            assertEquals(id.strip(), info.path("ID").asText(), "reached docker1's engine");
+            String id = engine.docker("info", "--format", "{{.ID}}").orThrow().stdout();
+            assertEquals(
+                    id.strip(), info.path("ID").asText(), "reached the engine behind the sshd");
         }
         try (Response r = http.execute(get("/_ping"))) {
             assertEquals(200, r.getStatusCode());
@@ -126,106 +116,51 @@ class SshDockerHttpClientTest {
     }
 
     @Test
-    void aRequestWithABodyCreatesAContainer() throws IOException {
-        Infra.resetToV1();
-        String name = "ssh-body-test";
-        Infra.docker1.docker("rm", "-f", name);
+    void aRequestWithABodyReachesTheEngine() throws IOException {
+        // the engine reads the JSON body: it names the image the body asked for
         byte[] body =
                 JSON.writeValueAsBytes(
-                        Map.of(
-                                "Image",
-                                Infra.registry.address() + "/" + Infra.REPO + ":v1",
-                                "Labels",
-                                Map.of("sent-through", "ssh")));
-        String id;
+                        Map.of("Image", "canary-test/not-here:v9", "Labels", Map.of()));
         try (Response r =
                 http.execute(
                         Request.builder()
                                 .method(Request.Method.POST)
-                                .path("/containers/create?name=" + name)
+                                .path("/containers/create?name=ssh-body-test")
                                 .putHeader("Content-Type", "application/json")
                                 .bodyBytes(body)
                                 .build())) {
             String out = text(r);
-            assertEquals(201, r.getStatusCode(), out);
-            id = JSON.readTree(out).path("Id").asText();
+            assertEquals(404, r.getStatusCode(), out);
+            assertTrue(out.contains("canary-test/not-here:v9"), out);
         }
-        String label =
-                Infra.docker1
-                        .docker(
-                                "inspect",
-                                "--format",
-                                "{{index .Config.Labels \"sent-through\"}}",
-                                name)
-                        .orThrow()
-                        .stdout()
-                        .strip();
-        assertEquals("ssh", label);
-        try (Response r =
-                http.execute(
-                        Request.builder()
-                                .method(Request.Method.DELETE)
-                                .path("/containers/" + id + "?force=1")
-                                .build())) {
-            assertEquals(204, r.getStatusCode());
-        }
-        assertFalse(Infra.docker1.docker("inspect", name).ok(), "container removed");
-    }
-
-    @Test
-    void dockerApiHostOverSshListsPullsAndReadsLogs() {
-        Infra.resetToV1();
-        String ref = Infra.registry.address() + "/" + Infra.REPO + "@" + Infra.v2;
-        Infra.docker1.docker("rmi", ref); // not there yet (an earlier test may have pulled it)
-        // the registry refuses an engine that pulls without credentials
-        try (DockerApiHost anonymous =
-                host(ssh(Infra.ssh1.knownHosts(), Infra.ssh1.privateKey()), docker1())) {
-            HostException e = assertThrows(HostException.class, () -> anonymous.pull(ref));
-            assertTrue(e.getMessage().contains("no basic auth credentials"), e.getMessage());
-            assertFalse(Infra.docker1.docker("image", "inspect", ref).ok());
-        }
-        try (DockerApiHost host =
-                host(
-                        ssh(Infra.ssh1.knownHosts(), Infra.ssh1.privateKey()),
-                        docker1(),
-                        deployServiceAuth())) {
-            assertTrue(
-                    host.describe().startsWith("docker1 (ssh root@127.0.0.1:" + Infra.ssh1.port()),
-                    host.describe());
-            long t0 = System.nanoTime();
-            List<ContainerSpec> all = host.appContainers(Infra.CONTAINER);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertEquals(1, all.size());
-            assertTrue(all.get(0).running());
-            assertEquals("3000/tcp", all.get(0).ports().get(0).containerPort());
-            System.out.println("ssh appContainers took " + ms + " ms");
-            t0 = System.nanoTime();
-            host.imageConfig(all.get(0).imageId());
-            System.out.println(
-                    "ssh imageConfig took " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-
-            // the pull's progress is a stream; with deploy-service's credentials it succeeds
-            host.pull(ref);
-            assertTrue(
-                    host.repoDigests(ref).stream().anyMatch(d -> d.endsWith("@" + Infra.v2)),
-                    host.repoDigests(ref).toString());
-            assertTrue(Infra.docker1.docker("image", "inspect", ref).ok());
-
-            String logs = host.logs(all.get(0).id(), 5);
-            assertFalse(logs.startsWith("(no logs"), logs);
-        }
+        assertFalse(engine.docker("inspect", "ssh-body-test").ok(), "nothing was created");
     }
 
     @Test
     void aHostKeyOtherThanThePinnedOneIsRefused() throws Exception {
-        Path wrong = Infra.knownHostsWithAnotherKey();
-        try (DockerApiHost h = host(ssh(wrong, Infra.ssh1.privateKey()), docker1())) {
-            HostException e =
-                    assertThrows(HostException.class, () -> h.appContainers("example-app"));
-            String m = e.getMessage();
-            assertTrue(m.startsWith("docker1 (ssh root@127.0.0.1:" + Infra.ssh1.port()), m);
-            assertTrue(m.contains("list containers"), m);
-            assertTrue(m.contains("host key not accepted by known_hosts " + wrong), m);
+        Path wrong = knownHostsWithAnotherKey();
+        try (SshDockerHttpClient c = client(ssh(wrong, sshd.privateKey()), endpoint(), CALL)) {
+            var e = assertThrows(RuntimeException.class, () -> c.execute(get("/_ping")));
+            assertTrue(
+                    e.getMessage().contains("host key not accepted by known_hosts " + wrong),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aMissingRemoteSocketGivesAClearError() {
+        String missing = "/nonexistent/canary/docker.sock";
+        try (SshDockerHttpClient c =
+                client(ssh(sshd.knownHosts(), sshd.privateKey()), "unix://" + missing, CALL)) {
+            var e = assertThrows(RuntimeException.class, () -> c.execute(get("/_ping")));
+            assertTrue(
+                    e.getMessage()
+                            .contains(
+                                    "cannot reach the Docker socket "
+                                            + missing
+                                            + " through ssh root@127.0.0.1:"
+                                            + sshd.port()),
+                    e.getMessage());
         }
     }
 
@@ -246,7 +181,7 @@ class SshDockerHttpClientTest {
                         .redirectErrorStream(true)
                         .start();
         assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
-        try (SshDockerHttpClient c = client(ssh(Infra.ssh1.knownHosts(), key), docker1(), CALL)) {
+        try (SshDockerHttpClient c = client(ssh(sshd.knownHosts(), key), endpoint(), CALL)) {
             var e = assertThrows(RuntimeException.class, () -> c.execute(get("/_ping")));
             assertTrue(
                     e.getMessage().contains("authentication as root with key " + key + " refused"),
@@ -261,31 +196,11 @@ class SshDockerHttpClientTest {
                         "127.0.0.1",
                         FreePorts.pick(),
                         "root",
-                        Infra.ssh1.privateKey(),
-                        Infra.ssh1.knownHosts());
-        try (SshDockerHttpClient c = client(down, docker1(), CALL)) {
+                        sshd.privateKey(),
+                        sshd.knownHosts());
+        try (SshDockerHttpClient c = client(down, endpoint(), CALL)) {
             var e = assertThrows(RuntimeException.class, () -> c.execute(get("/_ping")));
             assertTrue(e.getMessage().contains("cannot connect to sshd"), e.getMessage());
-        }
-    }
-
-    @Test
-    void aMissingRemoteSocketGivesAClearError() {
-        String missing = "/nonexistent/canary/docker.sock";
-        try (DockerApiHost h =
-                host(ssh(Infra.ssh1.knownHosts(), Infra.ssh1.privateKey()), "unix://" + missing)) {
-            HostException e =
-                    assertThrows(HostException.class, () -> h.appContainers("example-app"));
-            String m = e.getMessage();
-            assertTrue(m.startsWith("docker1 (ssh root@127.0.0.1:"), m);
-            assertTrue(m.contains("list containers"), m);
-            assertTrue(
-                    m.contains(
-                            "cannot reach the Docker socket "
-                                    + missing
-                                    + " through ssh root@127.0.0.1:"
-                                    + Infra.ssh1.port()),
-                    m);
         }
     }
 
@@ -309,7 +224,7 @@ class SshDockerHttpClientTest {
             accept.start();
             try (SshDockerHttpClient c =
                     client(
-                            ssh(Infra.ssh1.knownHosts(), Infra.ssh1.privateKey()),
+                            ssh(sshd.knownHosts(), sshd.privateKey()),
                             "unix://" + sock,
                             Duration.ofSeconds(1))) {
                 var e =
@@ -335,7 +250,7 @@ class SshDockerHttpClientTest {
     @Test
     void aDroppedConnectionIsReopened() throws IOException {
         try (SshDockerHttpClient c =
-                client(ssh(Infra.ssh1.knownHosts(), Infra.ssh1.privateKey()), docker1(), CALL)) {
+                client(ssh(sshd.knownHosts(), sshd.privateKey()), endpoint(), CALL)) {
             try (Response r = c.execute(get("/_ping"))) {
                 assertEquals("OK", text(r));
             }

@@ -1,4 +1,4 @@
-package dev.canaryrelease.deploy.client;
+package dev.canaryrelease.transport;
 
 import java.io.EOFException;
 import java.io.FilterInputStream;
@@ -42,8 +42,6 @@ import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
 import com.github.dockerjava.transport.DockerHttpClient;
 
 import dev.canaryrelease.fleet.Fleet;
-import dev.canaryrelease.transport.Ssh;
-import dev.canaryrelease.transport.SshChannels;
 
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.SSHException;
@@ -51,14 +49,15 @@ import net.schmizz.sshj.connection.channel.OpenFailException;
 import net.schmizz.sshj.connection.channel.direct.AbstractDirectChannel;
 
 /**
- * The transport of the {@code ssh} driver: the Docker Engine HTTP API through an SSH connection, so
- * the driver shares {@link DockerApiHost}'s docker-java code. One authenticated connection per host
- * ({@link Ssh#connect}: its host key checked against the fleet's known_hosts file, never accepted
- * blindly), reopened when it dropped. Every request gets a fresh channel to the engine ({@link
- * SshChannels}): an OpenSSH {@code direct-streamlocal@openssh.com} channel to a {@code unix://}
- * socket (the default {@code unix:///var/run/docker.sock}, as {@code docker -H ssh://} uses), or a
- * {@code direct-tcpip} channel to a {@code tcp://} endpoint as the remote host sees it (plain HTTP
- * inside the tunnel). No remote shell or {@code docker} CLI runs.
+ * A docker-java {@link DockerHttpClient} for the {@code ssh} driver: the Docker Engine HTTP API
+ * through an SSH connection, so that driver shares the docker-java code of the TLS one
+ * (deploy-service's {@code DockerApiHost}). One authenticated connection per host ({@link
+ * Ssh#connect}: its host key checked against the fleet's known_hosts file, never accepted blindly),
+ * reopened when it dropped. Every request gets a fresh channel to the engine ({@link SshChannels}):
+ * an OpenSSH {@code direct-streamlocal@openssh.com} channel to a {@code unix://} socket (the
+ * default {@code unix:///var/run/docker.sock}, as {@code docker -H ssh://} uses), or a {@code
+ * direct-tcpip} channel to a {@code tcp://} endpoint as the remote host sees it (plain HTTP inside
+ * the tunnel). No remote shell or {@code docker} CLI runs.
  *
  * <p>One HTTP/1.1 request per channel ({@code Connection: close}), written and read by httpcore5
  * (the library under docker-java's own httpclient5 transport): {@link DefaultHttpRequestWriter} and
