@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.BuildResponseItem;
 import com.github.dockerjava.api.model.PushResponseItem;
 import com.github.dockerjava.api.model.ResponseItem;
@@ -32,11 +33,11 @@ import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import com.github.dockerjava.transport.DockerHttpClient;
 
 import dev.canaryrelease.builder.config.BuildConfig;
-import dev.canaryrelease.builder.config.RegistryAuth;
 import dev.canaryrelease.builder.domain.BuildFailure;
 import dev.canaryrelease.builder.domain.BuildLog;
 import dev.canaryrelease.builder.domain.Cancellation;
 import dev.canaryrelease.builder.domain.Reasons;
+import dev.canaryrelease.common.registry.RegistryLogin;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.transport.PemSslConfig;
 
@@ -56,14 +57,29 @@ public class DockerEngineClient {
 
     private final Fleet fleet;
     private final BuildConfig config;
-    private final RegistryAuth registryAuth;
+
+    /**
+     * build-service's registry user, or null (anonymous pushes, which an authenticated registry
+     * refuses).
+     */
+    private final AuthConfig pushAuth;
+
     private DockerClient client;
     private DockerHttpClient http;
 
-    public DockerEngineClient(Fleet fleet, BuildConfig config, RegistryAuth registryAuth) {
+    public DockerEngineClient(Fleet fleet, BuildConfig config, RegistryLogin registryLogin) {
         this.fleet = fleet;
         this.config = config;
-        this.registryAuth = registryAuth;
+        this.pushAuth =
+                registryLogin
+                        .credentials()
+                        .map(
+                                c ->
+                                        new AuthConfig()
+                                                .withUsername(c.user())
+                                                .withPassword(c.password())
+                                                .withRegistryAddress(fleet.registry().address()))
+                        .orElse(null);
     }
 
     /** The name of the build host and its endpoint, for logs and reasons. */
@@ -271,7 +287,7 @@ public class DockerEngineClient {
      * pushes are anonymous. Sent to the engine only, never logged.
      */
     private String registryConfig() {
-        var auth = registryAuth.authConfig();
+        var auth = pushAuth;
         var node = JSON.createObjectNode();
         if (auth != null) {
             node.putObject(auth.getRegistryAddress())
@@ -350,7 +366,7 @@ public class DockerEngineClient {
         PushCallback cb = new PushCallback(log);
         try {
             var cmd = client().pushImageCmd(image).withTag(tag);
-            if (registryAuth.authConfig() != null) cmd.withAuthConfig(registryAuth.authConfig());
+            if (pushAuth != null) cmd.withAuthConfig(pushAuth);
             cmd.exec(cb);
             cancel.onCancel(cb);
             cb.awaitCompletion();

@@ -9,8 +9,8 @@ import jakarta.inject.Inject;
 
 import com.github.dockerjava.api.model.AuthConfig;
 
+import dev.canaryrelease.common.registry.RegistryLogin;
 import dev.canaryrelease.deploy.config.DeployConfig;
-import dev.canaryrelease.deploy.config.RegistryAuth;
 import dev.canaryrelease.fleet.Fleet;
 
 /** One {@link ContainerHost} per fleet host, with the driver the fleet names for it. */
@@ -30,10 +30,19 @@ public class ContainerHosts {
 
     /** Hosts whose engines pull with deploy-service's registry credentials. */
     @Inject
-    public ContainerHosts(Fleet fleet, DeployConfig config, RegistryAuth registryAuth) {
+    public ContainerHosts(Fleet fleet, DeployConfig config, RegistryLogin registryLogin) {
         this.fleet = fleet;
         this.config = config;
-        this.pullAuth = registryAuth.authConfig();
+        this.pullAuth =
+                registryLogin
+                        .credentials()
+                        .map(
+                                c ->
+                                        new AuthConfig()
+                                                .withUsername(c.user())
+                                                .withPassword(c.password())
+                                                .withRegistryAddress(fleet.registry().address()))
+                        .orElse(null);
     }
 
     public ContainerHost get(String hostName) {

@@ -46,7 +46,9 @@ class DockerApiHostOverSshTest {
         return host(ssh, endpoint, null);
     }
 
-    /** deploy-service's registry credentials, as {@code RegistryAuth} makes them. */
+    /**
+     * deploy-service's registry credentials, as service-common's {@code RegistryLogin} gives them.
+     */
     static AuthConfig deployServiceAuth() {
         var c = Infra.registry.credentials("deploy-service");
         return new AuthConfig()
