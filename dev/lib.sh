@@ -166,6 +166,16 @@ dockercli() {
   fi
 }
 
+# run_app_container ENGINE IMAGE : the example app's container on ENGINE as the suite runs it
+# (the same as deploy-service's swap creates): --init (busybox as PID 1 ignores SIGTERM), restarted
+# unless stopped, its port published on the engine's address, never pulled (--pull never: images
+# come from the local registry, pulled before). Prints the container id.
+run_app_container() {
+  local e="$1" image="$2"
+  dockercli "$e" run -d --pull never --init --name "$APP_CONTAINER" --restart unless-stopped \
+    -p "${ENGINE_ADDR[$e]}:$APP_PORT:$APP_PORT" -e "CANARY_HOST=$e" "$image"
+}
+
 # ssh into the dedicated sshd (docker1), host key pinned
 sshcli() {
   ssh -F /dev/null -i "$C/ssh/id_ed25519" -p "$SSHD_PORT" -o IdentitiesOnly=yes -o BatchMode=yes \
