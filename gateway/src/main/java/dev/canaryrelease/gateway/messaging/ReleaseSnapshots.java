@@ -174,13 +174,40 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
      */
     public synchronized void open() {
         long t0 = System.nanoTime();
+        // the two topics are checked while the index is read (a round trip of its own, about a
+        // second at C1 on a loaded machine); a topic configured differently still stops the start
+        CompletableFuture<Void> checked = new CompletableFuture<>();
         if (topics.checkAtStart()) {
-            new TopicGuard(kafka, new TopicCatalogue(topics), topics.startTimeout())
-                    .ensure(Topics.GATEWAY_SNAPSHOTS);
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try {
+                                    new TopicGuard(
+                                                    kafka,
+                                                    new TopicCatalogue(topics),
+                                                    topics.startTimeout())
+                                            .ensure(Topics.GATEWAY_SNAPSHOTS);
+                                    checked.complete(null);
+                                } catch (Throwable e) {
+                                    checked.completeExceptionally(e);
+                                }
+                            },
+                            "gateway-snapshot-check");
+            t.setDaemon(true);
+            t.start();
+        } else {
+            checked.complete(null);
         }
         producer = new SnapshotTopic(kafka, "gateway-snapshots", null);
         reader = SnapshotTopic.consumer(kafka, "gateway-snapshot-reader", 256 * 1024);
-        load();
+        try {
+            load();
+        } catch (IllegalStateException notThereYet) {
+            // the first start: the check creates the topic, then it is read (empty)
+            await(checked);
+            load();
+        }
+        await(checked);
         store.source(this);
         opened = true;
         loadMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -243,6 +270,17 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         checkpoint = Map.copyOf(next);
         written = checkpoint;
         resumeAt.putAll(next);
+    }
+
+    private static void await(CompletableFuture<Void> checked) {
+        try {
+            checked.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
     }
 
     private static <T> T read(byte[] json, Class<T> type) {
