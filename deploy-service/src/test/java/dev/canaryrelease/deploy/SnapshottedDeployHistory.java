@@ -240,7 +240,6 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
                 new DeploySnapshots(
                         kafka,
                         EventSender.SingleBrokerTopics.INSTANCE,
-                        Duration.ofSeconds(1),
                         history,
                         inOrder -> Rollouts.restored(policy, apps, inOrder),
                         "/canary-release/deploy-service");

@@ -170,11 +170,7 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
         DeliveryIndex deliveries = new DeliveryIndex(1000);
         ReleaseSnapshots snapshots =
                 new ReleaseSnapshots(
-                        store,
-                        deliveries,
-                        KafkaTestResource.clientConfig("gateway"),
-                        topics(),
-                        Duration.ofSeconds(1));
+                        store, deliveries, KafkaTestResource.clientConfig("gateway"), topics());
         snapshots.open();
         // as the gateway's principal, which reads every event topic
         Map<String, Object> c = new HashMap<>(KafkaTestResource.clientConfig("gateway"));

@@ -30,7 +30,10 @@ import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.acl.KafkaPrincipals;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
+import dev.canaryrelease.events.model.HostUpdated;
 import dev.canaryrelease.events.model.LbDriftCorrected;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.events.topics.TopicCatalogue;
@@ -58,6 +61,13 @@ import dev.canaryrelease.testsupport.infra.HaproxyServer;
  * The request holds docker0 out of the pool for {@code canary.lb.request-hold} (here 20 s, 1 h by
  * default) counted from when it was made; then reconciliation puts docker0 back to the state its
  * events last wanted, and HAProxy shows it UP.
+ *
+ * <p>docker1 is the other gap: lb-service drained it for a swap ({@code host.drained}: its events
+ * want it in maint), the earlier run read that and stopped; then deploy-service's {@code
+ * host.updated} and its one more ask ({@code host.update-failed{stage=rollback}}) were written, and
+ * retention deleted them before lb-service read them. Nothing of deploy-service will come for
+ * docker1 again: once its maint is older than the hold, with no request within it, lb-service wants
+ * it ready again and HAProxy shows it UP.
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
@@ -71,7 +81,9 @@ class LbLostRequestTest {
     /** The infrastructure of {@link LbInfraResource}, then the history, snapshot and retention. */
     public static class History extends LbInfraResource {
         static final String LOST = UUID.randomUUID().toString();
+        static final String SWAPPED = UUID.randomUUID().toString();
         static volatile EventEnvelope<HostUpdateRequested> lost;
+        static volatile EventEnvelope<HostDrained> drained;
 
         @Override
         public Map<String, String> start() {
@@ -92,18 +104,50 @@ class LbLostRequestTest {
             try (EventSender lb = new EventSender(bootstrap, "lb-service");
                     EventSender dep = new EventSender(bootstrap, "deploy-service")) {
                 for (int i = 0; i < 10; i++) {
-                    LbRetentionRestartTest.History.cycle(
-                            dep, lb, UUID.randomUUID().toString(), "docker0", true);
+                    for (String host : List.of("docker0", "docker1")) {
+                        LbRetentionRestartTest.History.cycle(
+                                dep, lb, UUID.randomUUID().toString(), host, true);
+                    }
                 }
                 lost =
                         dep.send(
                                 new HostUpdateRequested(
                                         LOST, "example", "docker0", Stage.CANARY, DIGEST));
+                var swap =
+                        dep.send(
+                                new HostUpdateRequested(
+                                        SWAPPED, "example", "docker1", Stage.CANARY, DIGEST));
+                drained =
+                        lb.send(
+                                swap,
+                                new HostDrained(
+                                        SWAPPED, "example", "docker1", Stage.CANARY, 0, 3, false));
             }
             LbRetentionRestartTest.History.earlierRun();
+            // deploy-service's follow-ups on docker1, deleted by retention before lb-service read
+            // them: the swap's host.updated, then the one more ask after the enable's deadline
+            try (EventSender dep = new EventSender(bootstrap, "deploy-service")) {
+                var updated =
+                        dep.send(
+                                drained,
+                                new HostUpdated(
+                                        SWAPPED, "example", "docker1", Stage.CANARY, DIGEST, null));
+                dep.send(
+                        updated,
+                        new HostUpdateFailed(
+                                SWAPPED,
+                                "example",
+                                "docker1",
+                                Stage.ROLLBACK,
+                                DIGEST,
+                                null,
+                                "no answer from lb-service",
+                                null));
+            }
             EventRetention.deleteEventRecords();
             for (HaproxyServer h : List.of(a, b)) {
                 h.command("set server " + BACKEND + "/docker0 state maint");
+                h.command("set server " + BACKEND + "/docker1 state maint");
             }
             return config;
         }
@@ -166,5 +210,47 @@ class LbLostRequestTest {
                                         e.causationId() != null
                                                 && e.causationId().equals(History.lost.id())),
                 "nothing answered the lost request: " + capture.events());
+    }
+
+    @Test
+    void aMaintWhoseFollowUpsAreLostEndsWhenTheHoldEnds() {
+        Instant drainedAt = History.drained.time();
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .untilAsserted(
+                        () ->
+                                given().get("/q/health/ready")
+                                        .then()
+                                        .statusCode(200)
+                                        .body("checks.name", hasItem("lb-events-replay")));
+        // within the hold, docker1 stays in maint, as its last event (host.drained) wants
+        if (Instant.now().isBefore(drainedAt.plus(HOLD).minusSeconds(3))) {
+            LbServiceTest.assertStatusOnBoth("docker1", "MAINT");
+        }
+
+        // past it, with no request of deploy-service on docker1, lb-service wants it ready again
+        EventEnvelope<CanaryEvent> corrected =
+                capture.await(
+                        e ->
+                                e.data() instanceof LbDriftCorrected c
+                                        && c.server().equals("docker1")
+                                        && c.wanted().equals("ready"),
+                        HOLD.plusSeconds(60));
+        assertFalse(
+                corrected.time().isBefore(drainedAt.plus(HOLD)),
+                "docker1 was raised before the hold ended: drained at "
+                        + drainedAt
+                        + ", raised at "
+                        + corrected.time());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> LbServiceTest.assertStatusOnBoth("docker1", "UP"));
+        given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                .get("/pools")
+                .then()
+                .statusCode(200)
+                .body("[0].backends[0].servers.find { it.name == 'docker1' }.wanted", is("ready"));
     }
 }

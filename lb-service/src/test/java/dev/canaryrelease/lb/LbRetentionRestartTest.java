@@ -184,11 +184,7 @@ class LbRetentionRestartTest {
             Map<String, Object> kafka = KafkaTestResource.clientConfig("lb-service");
             WantedStates wanted = new WantedStates();
             LbSnapshots snapshots =
-                    new LbSnapshots(
-                            kafka,
-                            EventSender.SingleBrokerTopics.INSTANCE,
-                            Duration.ofSeconds(1),
-                            wanted);
+                    new LbSnapshots(kafka, EventSender.SingleBrokerTopics.INSTANCE, wanted);
             snapshots.open();
             try (KafkaConsumer<String, byte[]> c =
                     SnapshotTopic.consumer(kafka, "lb-earlier-run", 1024 * 1024)) {

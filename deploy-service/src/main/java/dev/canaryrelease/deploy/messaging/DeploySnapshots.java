@@ -1,6 +1,5 @@
 package dev.canaryrelease.deploy.messaging;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -11,8 +10,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -29,6 +26,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
@@ -91,7 +89,6 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
 
     private final Map<String, Object> kafka;
     private final TopicsConfig topics;
-    private final Duration interval;
     private final HistoryReader history;
     private final Function<List<Release>, Rollouts> restore;
     private final String source;
@@ -101,7 +98,7 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
     private final CompletableFuture<Void> topicsChecked = new CompletableFuture<>();
     private SnapshotTopic writer;
     private Map<String, Long> written = Map.of();
-    private ScheduledExecutorService flusher;
+    private volatile boolean scheduled;
     private volatile long loadMillis = -1;
     private volatile long snapshotReleases;
 
@@ -117,7 +114,6 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
         this(
                 kafka,
                 topics,
-                config.snapshotInterval(),
                 history,
                 DeployEngine.restorer(fleet, config),
                 EventEnvelope.sourceOf(service));
@@ -131,13 +127,11 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
     public DeploySnapshots(
             Map<String, Object> kafka,
             TopicsConfig topics,
-            Duration interval,
             HistoryReader history,
             Function<List<Release>, Rollouts> restore,
             String source) {
         this.kafka = kafka;
         this.topics = topics;
-        this.interval = interval;
         this.history = history;
         this.restore = restore;
         this.source = source;
@@ -164,13 +158,8 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        if (flusher != null) {
-            flusher.shutdown();
-            try {
-                flusher.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (scheduled) {
+            scheduled = false; // no scheduled flush after the last one
             flushQuietly();
         }
         close();
@@ -262,18 +251,19 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
 
     /** Starts writing the snapshot every {@code canary.deploy.snapshot-interval}. */
     public void schedule() {
-        flusher =
-                Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "deploy-snapshots");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        flusher.scheduleWithFixedDelay(
-                this::flushQuietly,
-                interval.toMillis(),
-                interval.toMillis(),
-                TimeUnit.MILLISECONDS);
+        scheduled = true;
+    }
+
+    /** Every {@code canary.deploy.snapshot-interval}, once {@link #schedule}d. */
+    @Scheduled(
+            identity = "deploy-snapshots",
+            every = "${canary.deploy.snapshot-interval}",
+            delayed = "${canary.deploy.snapshot-interval}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void flushEveryInterval() {
+        if (scheduled) {
+            flushQuietly();
+        }
     }
 
     private ReplayFold load() {

@@ -9,10 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.Priority;
@@ -28,8 +27,10 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
@@ -56,11 +57,15 @@ import dev.canaryrelease.gateway.domain.Stored;
  *       acknowledged, its summary with the detail's offset to {@code gateway.releases}, the hosts
  *       of the apps that changed, and last the {@code checkpoint}: the next offset of every event
  *       partition those records cover.
- *   <li>At start (before the channels start), {@code gateway.releases} is read whole into the
- *       store's index, the hosts and the push dedupe; the incoming channel then seeks each
- *       partition to the checkpoint (this class is its rebalance listener). With no checkpoint (the
- *       first start, or the first after an upgrade) the channel replays the event topics from their
- *       beginning once, and what it builds is written at the next interval.
+ *   <li>At start, on a thread of its own ({@code gateway-snapshot-load}, begun before the event
+ *       topics are checked, so Quarkus's start goes on meanwhile), {@code gateway.releases} is read
+ *       whole into the store's index, the hosts and the push dedupe; the incoming channel waits for
+ *       it in its rebalance listener (this class) and then seeks each partition to the checkpoint.
+ *       Until then the read model is not ready ({@link ReplayTracker}: readiness DOWN, the API
+ *       503). With no checkpoint (the first start, or the first after an upgrade) the event topics
+ *       are replayed from their beginning once ({@link StartupReplay}), and what it builds is
+ *       written at the next interval. A read that fails ends the process (exit 1), as a failed
+ *       start did when the read ran on the start-up thread.
  *   <li>A release the store no longer holds is read back from {@code gateway.release-details}:
  *       assign, seek to its offset, read its record.
  * </ul>
@@ -75,8 +80,11 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     /** The name in {@code mp.messaging.incoming.gateway-in.consumer-rebalance-listener.name}. */
     public static final String NAME = "gateway-in-resume";
 
-    /** Runs after the topics are checked ({@link TopicsAtStart#PRIORITY}), before the channels. */
-    public static final int PRIORITY = TopicsAtStart.PRIORITY + 50;
+    /**
+     * Begins the read of the index before the event topics are checked ({@link
+     * TopicsAtStart#PRIORITY}), so the two overlap; the channels start without waiting for it.
+     */
+    public static final int PRIORITY = TopicsAtStart.PRIORITY - 100;
 
     static final String RELEASE_KEY = "release:";
     static final String HOSTS_KEY = "hosts:";
@@ -89,13 +97,12 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     private final DeliveryIndex deliveries;
     private final Map<String, Object> kafka;
     private final TopicsConfig topics;
-    private final Duration interval;
     private final Map<String, Long> resumeAt = new ConcurrentHashMap<>();
     private volatile Map<String, Long> checkpoint = Map.of();
     private Map<String, Long> written = Map.of();
     private SnapshotTopic producer;
     private KafkaConsumer<String, byte[]> reader;
-    private ScheduledExecutorService flusher;
+    private final CompletableFuture<Void> loaded = new CompletableFuture<>();
     private final Object readLock = new Object();
     private volatile boolean opened;
     private volatile long loadMillis = -1;
@@ -108,47 +115,53 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
             @Identifier("default-kafka-broker") Map<String, Object> kafka,
             TopicsConfig topics,
             GatewayConfig config) {
-        this(store, deliveries, kafka, topics, config.snapshotInterval());
+        this(store, deliveries, kafka, topics);
     }
 
     public ReleaseSnapshots(
             ReleaseStore store,
             DeliveryIndex deliveries,
             Map<String, Object> kafka,
-            TopicsConfig topics,
-            Duration interval) {
+            TopicsConfig topics) {
         this.store = store;
         this.deliveries = deliveries;
         this.kafka = kafka;
         this.topics = topics;
-        this.interval = interval;
     }
 
     void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
-        open();
-        flusher =
-                Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "gateway-snapshots");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        flusher.scheduleWithFixedDelay(
-                this::flushQuietly,
-                interval.toMillis(),
-                interval.toMillis(),
-                TimeUnit.MILLISECONDS);
+        Thread t =
+                new Thread(
+                        () -> {
+                            try {
+                                open();
+                            } catch (RuntimeException e) {
+                                LOG.errorf(
+                                        e,
+                                        "cannot read the release index from %s: the gateway stops",
+                                        Topics.GATEWAY_RELEASES);
+                                loaded.completeExceptionally(e);
+                                Quarkus.asyncExit(1);
+                            }
+                        },
+                        "gateway-snapshot-load");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Every {@code canary.gateway.snapshot-interval}, once the index is read. */
+    @Scheduled(
+            identity = "gateway-snapshots",
+            every = "${canary.gateway.snapshot-interval}",
+            delayed = "${canary.gateway.snapshot-interval}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void flushEveryInterval() {
+        if (opened) {
+            flushQuietly();
+        }
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        if (flusher != null) {
-            flusher.shutdown();
-            try {
-                flusher.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
         if (opened) {
             flushQuietly();
         }
@@ -161,16 +174,44 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
      */
     public synchronized void open() {
         long t0 = System.nanoTime();
+        // the two topics are checked while the index is read (a round trip of its own, about a
+        // second at C1 on a loaded machine); a topic configured differently still stops the start
+        CompletableFuture<Void> checked = new CompletableFuture<>();
         if (topics.checkAtStart()) {
-            new TopicGuard(kafka, new TopicCatalogue(topics), topics.startTimeout())
-                    .ensure(Topics.GATEWAY_SNAPSHOTS);
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try {
+                                    new TopicGuard(
+                                                    kafka,
+                                                    new TopicCatalogue(topics),
+                                                    topics.startTimeout())
+                                            .ensure(Topics.GATEWAY_SNAPSHOTS);
+                                    checked.complete(null);
+                                } catch (Throwable e) {
+                                    checked.completeExceptionally(e);
+                                }
+                            },
+                            "gateway-snapshot-check");
+            t.setDaemon(true);
+            t.start();
+        } else {
+            checked.complete(null);
         }
         producer = new SnapshotTopic(kafka, "gateway-snapshots", null);
         reader = SnapshotTopic.consumer(kafka, "gateway-snapshot-reader", 256 * 1024);
-        load();
+        try {
+            load();
+        } catch (IllegalStateException notThereYet) {
+            // the first start: the check creates the topic, then it is read (empty)
+            await(checked);
+            load();
+        }
+        await(checked);
         store.source(this);
         opened = true;
         loadMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        loaded.complete(null);
         LOG.infof(
                 "release index read from %s in %d ms: %d releases, checkpoint %s",
                 Topics.GATEWAY_RELEASES,
@@ -181,31 +222,41 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
                         : checkpoint);
     }
 
-    /** Reads {@code gateway.releases} from its beginning to its end. */
+    /**
+     * Reads {@code gateway.releases} from its beginning to its end. Only each key's latest record
+     * is parsed: the topic is compacted in the background, so after a busy hour (or a first start,
+     * which writes a release at every interval it changed in) it holds several versions of a key.
+     */
     private void load() {
-        Map<String, Stored.Summary> summaries = new HashMap<>();
-        Map<String, Stored.Hosts> hosts = new HashMap<>();
-        Map<String, Long> checkpointRead = new HashMap<>();
+        Map<String, byte[]> latest = new HashMap<>();
         SnapshotTopic.readAll(
                 kafka,
                 Topics.GATEWAY_RELEASES,
                 "gateway-snapshot-load",
                 (k, value) -> {
+                    if (value == null) {
+                        latest.remove(k);
+                    } else {
+                        latest.put(k, value);
+                    }
+                });
+        Map<String, Stored.Summary> summaries = new HashMap<>();
+        Map<String, Stored.Hosts> hosts = new HashMap<>();
+        Map<String, Long> checkpointRead = new HashMap<>();
+        latest.forEach(
+                (k, value) -> {
                     if (k.startsWith(RELEASE_KEY)) {
-                        String id = k.substring(RELEASE_KEY.length());
-                        if (value == null) {
-                            summaries.remove(id);
-                        } else {
-                            summaries.put(id, read(value, Stored.Summary.class));
-                        }
-                    } else if (k.startsWith(HOSTS_KEY) && value != null) {
+                        summaries.put(
+                                k.substring(RELEASE_KEY.length()),
+                                read(value, Stored.Summary.class));
+                    } else if (k.startsWith(HOSTS_KEY)) {
                         Stored.Hosts h = read(value, Stored.Hosts.class);
                         hosts.put(h.app(), h);
-                    } else if (k.equals(CHECKPOINT_KEY) && value != null) {
-                        checkpointRead.clear();
+                    } else if (k.equals(CHECKPOINT_KEY)) {
                         checkpointRead.putAll(read(value, Stored.Checkpoint.class).next());
                     }
                 });
+        latest.clear();
         Map<String, Long> next = checkpointRead;
         store.restore(summaries.values(), hosts.values(), next);
         // the push dedupe: oldest first, so the most recent stay in its LRU
@@ -221,6 +272,17 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         resumeAt.putAll(next);
     }
 
+    private static void await(CompletableFuture<Void> checked) {
+        try {
+            checked.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
     private static <T> T read(byte[] json, Class<T> type) {
         return SnapshotTopic.read(json, type, "the gateway's snapshot");
     }
@@ -231,6 +293,11 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
      */
     public Map<String, Long> checkpoint() {
         return checkpoint;
+    }
+
+    /** Completes once the index is read ({@link #open}); exceptionally if the read failed. */
+    public CompletableFuture<Void> loaded() {
+        return loaded.copy();
     }
 
     /** How long reading the index took at start, in ms (-1 before). */
@@ -250,8 +317,16 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     public void onPartitionsAssigned(
             Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         // on the channel's polling thread: seek each partition once, to the checkpoint, or to
-        // where the first start's merged replay ended (waited for: it runs once, before the
-        // channel reads anything; the channel's max.poll.interval.ms allows for it)
+        // where the first start's merged replay ended (waited for: the index read and the merge
+        // run once, before the channel reads anything; the channel's max.poll.interval.ms allows
+        // for them)
+        if (!partitions.isEmpty()) {
+            try {
+                loaded.join();
+            } catch (CompletionException e) {
+                return; // the process is ending (see onStart)
+            }
+        }
         CompletableFuture<Map<String, Long>> merge = resumeAfter;
         if (merge != null && !partitions.isEmpty()) {
             resumeAfter = null;
@@ -278,6 +353,9 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
      * once the one before is acknowledged.
      */
     public synchronized void flush() {
+        if (producer == null) {
+            return; // not open yet, or closed
+        }
         ReleaseStore.Changes ch = store.takeChanges();
         if (ch.isEmpty() && ch.checkpoint().equals(written)) {
             return;

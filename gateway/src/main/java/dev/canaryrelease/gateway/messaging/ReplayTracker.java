@@ -9,8 +9,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,6 +24,7 @@ import org.eclipse.microprofile.context.ManagedExecutor;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
 
 import dev.canaryrelease.events.ReplayWatch;
@@ -49,6 +48,8 @@ public class ReplayTracker {
     private final long startedAt = System.nanoTime();
     private final CompletableFuture<Void> readyFuture = new CompletableFuture<>();
     private volatile boolean logged;
+    private volatile ReplayWatch watch;
+    private boolean warned;
 
     private final ReleaseSnapshots snapshots;
     private final Duration stallTimeout;
@@ -124,8 +125,13 @@ public class ReplayTracker {
                                                     StreamCursor.key(tp.topic(), tp.partition()),
                                                     info.offset()));
                 }
-                // the replay starts at the checkpoint of the snapshot, or at the first record
-                // retention left: what is before it counts as read
+                // the replay starts at the checkpoint of the snapshot (once its index is read),
+                // or at the first record retention left: what is before it counts as read
+                try {
+                    snapshots.loaded().join();
+                } catch (java.util.concurrent.CompletionException failed) {
+                    return; // the process is ending (ReleaseSnapshots)
+                }
                 Map<String, Long> resume = snapshots.checkpoint();
                 starts.forEach(
                         (k, first) -> {
@@ -169,44 +175,42 @@ public class ReplayTracker {
      * nothing for {@code canary.gateway.replay-stall-timeout} says so in a WARN line.
      */
     private void watch() {
-        ReplayWatch w = new ReplayWatch(stallTimeout, PROGRESS_EVERY, System.nanoTime());
-        ScheduledExecutorService timer =
-                Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "gateway-replay-watch");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        boolean[] warned = {false};
-        timer.scheduleWithFixedDelay(
-                () -> {
-                    if (progress.ready()) {
-                        timer.shutdown();
-                        return;
-                    }
-                    long now = System.nanoTime();
-                    w.progress(progress.position(), now);
-                    if (w.stalled(now)) {
-                        if (!warned[0]) {
-                            warned[0] = true;
-                            LOG.warnf(
-                                    "the start-up replay of the read model read nothing for %d s"
-                                            + " (canary.gateway.replay-stall-timeout=%s), behind:"
-                                            + " %s; the API answers 503 until it catches up",
-                                    w.idleSeconds(now), stallTimeout, progress.lag());
-                        }
-                    } else {
-                        warned[0] = false;
-                        if (w.logDue(now)) {
-                            LOG.infof(
-                                    "replaying the read model for %d s, behind: %s",
-                                    w.elapsedSeconds(now), new java.util.TreeMap<>(progress.lag()));
-                        }
-                    }
-                },
-                1,
-                1,
-                TimeUnit.SECONDS);
+        watch = new ReplayWatch(stallTimeout, PROGRESS_EVERY, System.nanoTime());
+    }
+
+    /** Every second while the start-up replay runs (see {@link #watch}). */
+    @Scheduled(
+            identity = "gateway-replay-watch",
+            every = "1s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void watchTick() {
+        ReplayWatch w = watch;
+        if (w == null) {
+            return;
+        }
+        if (progress.ready()) {
+            watch = null;
+            return;
+        }
+        long now = System.nanoTime();
+        w.progress(progress.position(), now);
+        if (w.stalled(now)) {
+            if (!warned) {
+                warned = true;
+                LOG.warnf(
+                        "the start-up replay of the read model read nothing for %d s"
+                                + " (canary.gateway.replay-stall-timeout=%s), behind: %s; the API"
+                                + " answers 503 until it catches up",
+                        w.idleSeconds(now), stallTimeout, progress.lag());
+            }
+        } else {
+            warned = false;
+            if (w.logDue(now)) {
+                LOG.infof(
+                        "replaying the read model for %d s, behind: %s",
+                        w.elapsedSeconds(now), new java.util.TreeMap<>(progress.lag()));
+            }
+        }
     }
 
     /** A record was read (call after it was applied). */

@@ -57,7 +57,10 @@ import dev.canaryrelease.gateway.domain.ReleaseStore;
 public class StartupReplay {
     private static final Logger LOG = Logger.getLogger(StartupReplay.class);
 
-    /** After {@link ReleaseSnapshots} read the index (and found no checkpoint). */
+    /**
+     * After {@link ReleaseSnapshots} began to read the index; the merge runs once it is read (and
+     * found no checkpoint).
+     */
     public static final int PRIORITY = ReleaseSnapshots.PRIORITY + 1;
 
     /** Records held per partition before it is paused. */
@@ -119,11 +122,24 @@ public class StartupReplay {
     }
 
     void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
-        if (!snapshots.checkpoint().isEmpty()) {
-            return; // a restart: the channel replays what came after the checkpoint
-        }
+        // the channel waits for this, which completes once the index is read: at once on a
+        // restart (the channel replays what came after the checkpoint), after the merge on a
+        // first start
         CompletableFuture<Map<String, Long>> done = new CompletableFuture<>();
         snapshots.resumeAfter(done);
+        snapshots
+                .loaded()
+                .whenComplete(
+                        (v, failed) -> {
+                            if (failed != null || !snapshots.checkpoint().isEmpty()) {
+                                done.complete(Map.of());
+                            } else {
+                                merge(done);
+                            }
+                        });
+    }
+
+    private void merge(CompletableFuture<Map<String, Long>> done) {
         Thread t =
                 new Thread(
                         () -> {

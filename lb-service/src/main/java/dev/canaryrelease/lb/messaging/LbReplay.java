@@ -6,8 +6,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,6 +15,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
+import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
@@ -53,7 +52,8 @@ public class LbReplay implements KafkaConsumerRebalanceListener {
     private final long startedAt = System.nanoTime();
     private final LbSnapshots snapshots;
     private final Duration stallTimeout;
-    private ScheduledExecutorService watcher;
+    private volatile ReplayWatch watch;
+    private boolean warned;
 
     public LbReplay(LbSnapshots snapshots, LbConfig config) {
         this.snapshots = snapshots;
@@ -101,47 +101,40 @@ public class LbReplay implements KafkaConsumerRebalanceListener {
      * goes on trying, and a failed channel ends the process, see {@code ChannelWatchdog}).
      */
     private synchronized void watch() {
-        if (watcher != null) {
+        if (watch == null) {
+            watch = new ReplayWatch(stallTimeout, PROGRESS_EVERY, System.nanoTime());
+        }
+    }
+
+    /** Every second while the start-up replay runs (see {@link #watch}). */
+    @Scheduled(
+            identity = "lb-replay-watch",
+            every = "1s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void watchTick() {
+        ReplayWatch w = watch;
+        if (w == null || progress.done()) {
             return;
         }
-        ReplayWatch w = new ReplayWatch(stallTimeout, PROGRESS_EVERY, System.nanoTime());
-        boolean[] warned = {false};
-        watcher =
-                Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "lb-replay-watch");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        watcher.scheduleWithFixedDelay(
-                () -> {
-                    if (progress.done()) {
-                        watcher.shutdown();
-                        return;
-                    }
-                    long now = System.nanoTime();
-                    w.progress(progress.position(), now);
-                    if (w.stalled(now)) {
-                        if (!warned[0]) {
-                            warned[0] = true;
-                            LOG.warnf(
-                                    "the start-up replay of the wanted states read nothing for %d"
-                                            + " s (canary.lb.replay-stall-timeout=%s), behind: %s;"
-                                            + " reconciliation and host operations wait",
-                                    w.idleSeconds(now), stallTimeout, progress.lag());
-                        }
-                    } else {
-                        warned[0] = false;
-                        if (w.logDue(now)) {
-                            LOG.infof(
-                                    "replaying the wanted states for %d s, behind: %s",
-                                    w.elapsedSeconds(now), progress.lag());
-                        }
-                    }
-                },
-                1,
-                1,
-                TimeUnit.SECONDS);
+        long now = System.nanoTime();
+        w.progress(progress.position(), now);
+        if (w.stalled(now)) {
+            if (!warned) {
+                warned = true;
+                LOG.warnf(
+                        "the start-up replay of the wanted states read nothing for %d s"
+                                + " (canary.lb.replay-stall-timeout=%s), behind: %s;"
+                                + " reconciliation and host operations wait",
+                        w.idleSeconds(now), stallTimeout, progress.lag());
+            }
+        } else {
+            warned = false;
+            if (w.logDue(now)) {
+                LOG.infof(
+                        "replaying the wanted states for %d s, behind: %s",
+                        w.elapsedSeconds(now), progress.lag());
+            }
+        }
     }
 
     /** A record of the state consumer was applied (or skipped). */

@@ -1,14 +1,11 @@
 package dev.canaryrelease.lb.messaging;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.Priority;
@@ -20,6 +17,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
 
 import dev.canaryrelease.events.Topics;
@@ -69,11 +67,10 @@ public class LbSnapshots {
 
     private final Map<String, Object> kafka;
     private final TopicsConfig topics;
-    private final Duration interval;
     private final WantedStates wanted;
     private final Map<String, Long> resumeAt = new ConcurrentHashMap<>();
     private SnapshotTopic writer;
-    private ScheduledExecutorService flusher;
+    private volatile boolean opened;
     private volatile int loadedServers = -1;
 
     @Inject
@@ -82,44 +79,35 @@ public class LbSnapshots {
             TopicsConfig topics,
             LbConfig config,
             WantedStates wanted) {
-        this(kafka, topics, config.snapshotInterval(), wanted);
+        this(kafka, topics, wanted);
     }
 
-    public LbSnapshots(
-            Map<String, Object> kafka,
-            TopicsConfig topics,
-            Duration interval,
-            WantedStates wanted) {
+    public LbSnapshots(Map<String, Object> kafka, TopicsConfig topics, WantedStates wanted) {
         this.kafka = kafka;
         this.topics = topics;
-        this.interval = interval;
         this.wanted = wanted;
     }
 
     void onStart(@Observes @Priority(PRIORITY) StartupEvent event) {
         open();
-        flusher =
-                Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "lb-snapshots");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        flusher.scheduleWithFixedDelay(
-                this::flushQuietly,
-                interval.toMillis(),
-                interval.toMillis(),
-                TimeUnit.MILLISECONDS);
+        opened = true;
+    }
+
+    /** Every {@code canary.lb.snapshot-interval}, once the snapshot is read. */
+    @Scheduled(
+            identity = "lb-snapshots",
+            every = "${canary.lb.snapshot-interval:5s}",
+            delayed = "${canary.lb.snapshot-interval:5s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void flushEveryInterval() {
+        if (opened) {
+            flushQuietly();
+        }
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        if (flusher != null) {
-            flusher.shutdown();
-            try {
-                flusher.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (opened) {
+            opened = false; // no scheduled flush after the last one
             flushQuietly();
         }
         close();

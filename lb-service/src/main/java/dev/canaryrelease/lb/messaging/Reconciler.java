@@ -139,7 +139,11 @@ public class Reconciler {
         int corrected = 0;
         for (Map.Entry<ServerKey, Wanted> w : want.entrySet()) {
             AdminState f = found.get(w.getKey());
-            if (f == null || f == w.getValue().state() || heldUp(w.getKey(), w.getValue())) {
+            if (f == null) {
+                continue;
+            }
+            Wanted now = outlived(w.getKey(), w.getValue()) ? lift(w.getKey()) : w.getValue();
+            if (f == now.state() || heldUp(w.getKey(), now)) {
                 continue;
             }
             if (correct(lb, w.getKey())) {
@@ -176,6 +180,41 @@ public class Reconciler {
                     }
                 });
         return false;
+    }
+
+    /**
+     * Whether {@code w} keeps the server out of the pool for a follow-up of deploy-service that has
+     * not come for longer than {@code canary.lb.request-hold} (see the class comment).
+     */
+    private boolean outlived(ServerKey key, Wanted w) {
+        if (w.state() == AdminState.READY) {
+            return false;
+        }
+        Instant notBefore = Instant.now().minus(requestHold);
+        return w.at().isBefore(notBefore) && !wanted.pending().held(key, notBefore);
+    }
+
+    /** Makes the wanted state of an {@link #outlived} server ready again; returns what is kept. */
+    private Wanted lift(ServerKey key) {
+        ReentrantLock cmd = wanted.command(key);
+        cmd.lock();
+        try {
+            // read again under the lock: a handler may just have decided anew
+            Wanted w = wanted.get(key).orElse(null);
+            if (w == null || !outlived(key, w)) {
+                return w == null ? new Wanted(AdminState.READY, Instant.now(), null) : w;
+            }
+            LOG.warnf(
+                    "%s: wanted %s since %s (release %s), and no request of deploy-service on it"
+                            + " for over %s (canary.lb.request-hold): its follow-up is taken to be"
+                            + " lost, and the server is wanted ready again",
+                    key, w.state().command(), w.at(), w.releaseId(), requestHold);
+            Wanted ready = new Wanted(AdminState.READY, Instant.now(), w.releaseId());
+            wanted.apply(key, ready);
+            return ready;
+        } finally {
+            cmd.unlock();
+        }
     }
 
     private boolean correct(HaproxyInstance lb, ServerKey key) {
