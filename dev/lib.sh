@@ -17,8 +17,9 @@ DNS_ADDR=127.0.0.1  # named listens only on interface addresses (lo has 127.0.0.
 DNS_PORT=5353
 DNS_ZONE=proserveau.local
 REGISTRY_ADDR=127.0.0.1:5000
-# registry (htpasswd) users: one per service that talks to the registry, and dev/up's bootstrap push
-REGISTRY_USERS=(build-service deploy-service registry-service dev-up)
+# registry (htpasswd) users: one per service that talks to the registry (the gateway only reads:
+# the digest of a tag an operator deploys), and dev/up's bootstrap push
+REGISTRY_USERS=(gateway build-service deploy-service registry-service dev-up)
 KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
 ENGINES=(docker0 docker1 docker2)

@@ -51,6 +51,7 @@ import picocli.CommandLine.Spec;
             Canaryctl.Pause.class,
             Canaryctl.Resume.class,
             Canaryctl.Retry.class,
+            Canaryctl.Deploy.class,
             Canaryctl.History.class,
             Canaryctl.Events.class,
             Canaryctl.Status.class,
@@ -294,14 +295,19 @@ public final class Canaryctl {
             if (output.json()) {
                 json(a);
             } else {
-                out().printf(
-                                "%s published for release %s by %s (event %s)%n",
-                                a.path("type").asText(),
-                                a.path("releaseId").asText(),
-                                a.path("operator").asText(),
-                                a.path("eventId").asText());
+                print(a);
             }
             return Exit.OK;
+        }
+
+        /** The sentences of an accepted command. */
+        void print(JsonNode a) {
+            out().printf(
+                            "%s published for release %s by %s (event %s)%n",
+                            a.path("type").asText(),
+                            a.path("releaseId").asText(),
+                            a.path("operator").asText(),
+                            a.path("eventId").asText());
         }
     }
 
@@ -377,19 +383,56 @@ public final class Canaryctl {
         }
 
         @Override
+        void print(JsonNode a) {
+            out().printf(
+                            "%s published by %s (event %s): release %s retries %s with %s%n",
+                            a.path("type").asText(),
+                            a.path("operator").asText(),
+                            a.path("eventId").asText(),
+                            a.path("releaseId").asText(),
+                            a.path("retryOf").asText(),
+                            a.path("digest").asText());
+            out().printf("follow it: canaryctl get %s --watch%n", a.path("releaseId").asText());
+        }
+    }
+
+    @Command(
+            name = "deploy",
+            description = {
+                "Deploy a chosen version of an app: a new release (canary first) of the image a tag"
+                        + " or sha256: digest names in the registry, such as an earlier version"
+                        + " the registry keeps.",
+                "It waits behind a promotion in flight and replaces a canary of another image."
+            })
+    static final class Deploy extends Sub {
+        @Parameters(index = "0", paramLabel = "<app>")
+        String app;
+
+        @Parameters(index = "1", paramLabel = "<tag|digest>")
+        String ref;
+
+        @Option(names = "--reason", description = "why (kept in the audit trail)")
+        String reason;
+
+        @Mixin Output output;
+
+        @Override
         public Integer call() {
-            JsonNode a = gateway().command(release, command(), reason, fields());
+            JsonNode a = gateway().deploy(app, ref, reason);
             if (output.json()) {
                 json(a);
             } else {
                 out().printf(
-                                "%s published by %s (event %s): release %s retries %s with %s%n",
+                                "%s published by %s (event %s): release %s deploys %s%s of %s%n",
                                 a.path("type").asText(),
                                 a.path("operator").asText(),
                                 a.path("eventId").asText(),
                                 a.path("releaseId").asText(),
-                                a.path("retryOf").asText(),
-                                a.path("digest").asText());
+                                a.path("digest").asText(),
+                                a.path("tag").isTextual()
+                                        ? " (" + a.path("tag").asText() + ")"
+                                        : "",
+                                a.path("app").asText());
                 out().printf("follow it: canaryctl get %s --watch%n", a.path("releaseId").asText());
             }
             return Exit.OK;

@@ -54,9 +54,20 @@ final class Gateway {
 
     /** POST a command with an optional reason and more fields of its body; the JSON answer. */
     JsonNode command(String releaseId, String command, String reason, Map<String, ?> fields) {
-        String path = "/releases/" + encode(releaseId) + "/" + command;
         Map<String, Object> body = new LinkedHashMap<>(fields);
         if (reason != null) body.put("reason", reason);
+        return post("/releases/" + encode(releaseId) + "/" + command, body);
+    }
+
+    /** POST a deploy of {@code ref} (a tag or digest of the app's image); the JSON answer. */
+    JsonNode deploy(String app, String ref, String reason) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("ref", ref);
+        if (reason != null) body.put("reason", reason);
+        return post("/apps/" + encode(app) + "/deploy", body);
+    }
+
+    private JsonNode post(String path, Map<String, Object> body) {
         try {
             return send(
                     request(path, Map.of())
@@ -268,13 +279,16 @@ final class Gateway {
                     new CtlException(
                             Exit.REFUSED,
                             "this token may only read (403): promote, abort, rollback, pause,"
-                                    + " resume and retry need an operator's token"
+                                    + " resume, retry and deploy need an operator's token"
                                     + " (OPERATOR_TOKEN in .canary/env)");
             case 404 ->
                     new CtlException(
                             Exit.REFUSED,
                             (error != null ? error : "not found: " + path)
-                                    + " (404); `canaryctl releases` lists the releases");
+                                    + (path.startsWith("/apps/")
+                                            ? " (404); `canaryctl history <app>` lists the app's"
+                                                    + " releases with their tags and digests"
+                                            : " (404); `canaryctl releases` lists the releases"));
             case 409 ->
                     new CtlException(
                             Exit.REFUSED,
@@ -287,7 +301,9 @@ final class Gateway {
             case 503 ->
                     new CtlException(
                             Exit.UNAVAILABLE,
-                            "the gateway is not ready yet (503): "
+                            (path.startsWith("/apps/")
+                                            ? "the gateway cannot do it now (503): "
+                                            : "the gateway is not ready yet (503): ")
                                     + (error != null ? error : "it is still reading its history")
                                     + "; try again in a few seconds");
             default ->

@@ -149,6 +149,24 @@ class CanaryctlTest {
                         + " `canaryctl get <release>` shows where it stands",
                 conflict.getMessage());
         assertEquals(69, Gateway.refusal(503, "/releases", "{}").exitCode);
+        CtlException noTag =
+                Gateway.refusal(
+                        404, "/apps/example/deploy", "{\"error\":\"the registry has no app:v9\"}");
+        assertEquals(1, noTag.exitCode);
+        assertEquals(
+                "the registry has no app:v9 (404); `canaryctl history <app>` lists the app's"
+                        + " releases with their tags and digests",
+                noTag.getMessage());
+        CtlException registryDown =
+                Gateway.refusal(
+                        503,
+                        "/apps/example/deploy",
+                        "{\"error\":\"the registry cannot be reached\"}");
+        assertEquals(69, registryDown.exitCode);
+        assertEquals(
+                "the gateway cannot do it now (503): the registry cannot be reached; try again in a"
+                        + " few seconds",
+                registryDown.getMessage());
     }
 
     @Test
@@ -158,5 +176,6 @@ class CanaryctlTest {
         assertEquals(0, r.code());
         assertTrue(r.out().contains("complete -F"), r.out());
         assertTrue(r.out().contains("promote"), r.out());
+        assertTrue(r.out().contains("deploy"), r.out());
     }
 }

@@ -9,14 +9,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.restassured.path.json.JsonPath;
 
+import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.model.HostUpdateRequested;
+import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.testsupport.LoadLoop;
 
 /**
@@ -148,6 +153,125 @@ class CanaryctlIT {
         CanaryReleaseIT.awaitAllOn(next);
         load.close();
         CanaryReleaseIT.assertNoDrops(load);
+    }
+
+    /**
+     * Pause and resume, then a deploy of an older version by its tag, on the real suite. The pause
+     * is sent right behind the promote (the gateway takes it while deploy-service has not yet
+     * answered the promote, and both go down the release's partition in order), so deploy-service
+     * takes it during the first batch however fast that batch is: the hold is deterministic.
+     */
+    @Test
+    void aPausedPromotionHoldsItsNextBatchUntilResumeAndAnOlderTagDeploysToEveryHost() {
+        Suite suite = CanaryReleaseIT.suite;
+        String gateway = suite.env("GATEWAY_URL");
+        String op = suite.env("OPERATOR_TOKEN");
+        Map<String, String> before = CanaryReleaseIT.versions();
+        String old = before.get(CanaryReleaseIT.canary());
+        String id = suite.pushChange(false);
+        assertEquals(0, ctl("status", id, "--until", "CANARY_LIVE", "--timeout", "4m").code());
+        String next = CanaryReleaseIT.versions().get(CanaryReleaseIT.canary());
+
+        var promote = suite.post(gateway + "/releases/" + id + "/promote", op, "{}");
+        assertEquals(202, promote.statusCode(), promote.body());
+        Awaitility.await("the gateway has the promote")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(20))
+                .until(
+                        () -> CanaryReleaseIT.release(id).getList("timeline.type"),
+                        t -> t.contains("promotion.requested"));
+        var pause =
+                suite.post(
+                        gateway + "/releases/" + id + "/pause",
+                        op,
+                        "{\"reason\": \"e2e: hold after the first batch\"}");
+        assertEquals(202, pause.statusCode(), pause.body());
+
+        assertEquals(0, ctl("status", id, "--until", "PAUSED", "--timeout", "4m").code());
+        // held: the first batch is done, the second does not start, for as long as we look
+        List<String> production =
+                CanaryReleaseIT.fleet.productionHosts().stream().map(h -> h.name()).toList();
+        Awaitility.await("the paused promotion holds its next batch")
+                .during(Duration.ofSeconds(5))
+                .atMost(Duration.ofSeconds(8))
+                .pollInterval(Duration.ofMillis(250))
+                .until(
+                        () ->
+                                CanaryReleaseIT.state(id).equals("PAUSED")
+                                        && promotionUpdates(id).size() == 1
+                                        && CanaryReleaseIT.versions().values().stream()
+                                                        .filter(old::equals)
+                                                        .count()
+                                                == production.size() - 1);
+        String held =
+                production.stream()
+                        .filter(h -> !promotionUpdates(id).contains(h))
+                        .findFirst()
+                        .orElseThrow();
+        assertEquals(old, CanaryReleaseIT.versions().get(held), "the held host: " + held);
+
+        Run resume = ctl("resume", id, "--reason", "e2e: go on");
+        assertEquals(0, resume.code(), resume.err());
+        Run promoted = ctl("status", id, "--timeout", "4m");
+        assertEquals(0, promoted.code(), promoted.err());
+        CanaryReleaseIT.awaitAllOn(next);
+        // the held host's update comes after the resume (as the monitor reads the topics)
+        Awaitility.await("the resume, then the held host's update")
+                .atMost(Duration.ofSeconds(30))
+                .until(
+                        () ->
+                                CanaryReleaseIT.capture.events(id).stream()
+                                        .map(e -> e.type())
+                                        .filter(
+                                                t ->
+                                                        t == EventType.RESUME_REQUESTED
+                                                                || t
+                                                                        == EventType
+                                                                                .HOST_UPDATE_REQUESTED)
+                                        .toList(),
+                        order ->
+                                order.size() >= 2
+                                        && order.get(order.size() - 2)
+                                                == EventType.RESUME_REQUESTED);
+        assertEquals(2, promotionUpdates(id).size(), "both production hosts, once each");
+
+        // a newer version everywhere, then the one before it again by its tag
+        String tag = CanaryReleaseIT.release(id).getString("tag");
+        String id2 = suite.pushChange(false);
+        assertEquals(0, ctl("status", id2, "--until", "CANARY_LIVE", "--timeout", "4m").code());
+        assertEquals(0, ctl("promote", id2, "--full").code());
+        assertEquals(0, ctl("status", id2, "--timeout", "4m").code());
+        String newest = CanaryReleaseIT.versions().get(CanaryReleaseIT.canary());
+        CanaryReleaseIT.awaitAllOn(newest);
+
+        Run deploy = ctl("deploy", app(), tag, "--reason", "e2e: back to " + next, "-o", "json");
+        assertEquals(0, deploy.code(), deploy.err());
+        JsonPath d = JsonPath.from(deploy.out());
+        assertEquals(tag, d.getString("tag"));
+        assertEquals(CanaryReleaseIT.release(id).getString("digest"), d.getString("digest"));
+        String id3 = d.getString("releaseId");
+        assertEquals(0, ctl("status", id3, "--until", "CANARY_LIVE", "--timeout", "4m").code());
+        assertEquals(next, CanaryReleaseIT.versions().get(CanaryReleaseIT.canary()));
+        assertEquals(0, ctl("promote", id3, "--full").code());
+        Run back = ctl("status", id3, "--timeout", "4m");
+        assertEquals(0, back.code(), back.err());
+        CanaryReleaseIT.awaitAllOn(next);
+
+        Run again = ctl("deploy", app(), tag);
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("already runs"), again.err());
+        Run missing = ctl("deploy", app(), "no-such-tag");
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("the registry has no"), missing.err());
+    }
+
+    /** The hosts deploy-service asked to update in the release's promotion. */
+    static List<String> promotionUpdates(String id) {
+        return CanaryReleaseIT.of(id, EventType.HOST_UPDATE_REQUESTED).stream()
+                .map(e -> (HostUpdateRequested) e.data())
+                .filter(u -> u.stage() == Stage.PROMOTION)
+                .map(HostUpdateRequested::host)
+                .toList();
     }
 
     @Test

@@ -193,6 +193,19 @@ class DashboardIT {
                 "the timeline says what caused what: " + text("timeline"));
         assertTrue(browser.findElement(By.id("promote")).isEnabled(), "Promote is offered");
         assertFalse(browser.findElement(By.id("rollback")).isEnabled(), "no rollback yet");
+        assertFalse(
+                browser.findElement(By.id("deploy")).isEnabled(),
+                "no deploy of an image still on its way");
+        // at 1600 px the list and the release sit side by side without overlapping
+        assertEquals(
+                Boolean.TRUE,
+                js(
+                        "const list = document.querySelector('#releases table')"
+                                + ".getBoundingClientRect();"
+                                + " const one = document.getElementById('release')"
+                                + ".getBoundingClientRect();"
+                                + " return list.right <= one.left && one.right <= window.innerWidth;"),
+                "the releases table ends before the release's column begins");
         screenshot("dashboard-canary-live.png");
 
         browser.findElement(By.id("reason")).sendKeys("dashboard e2e");
@@ -216,6 +229,9 @@ class DashboardIT {
         assertTrue(text("timeline").contains(": dashboard e2e"), text("timeline"));
         assertTrue(browser.findElement(By.id("rollback")).isEnabled(), "Roll back is offered");
         assertFalse(browser.findElement(By.id("promote")).isEnabled());
+        assertTrue(
+                browser.findElement(By.id("deploy")).isEnabled(),
+                "Deploy this version is offered for a release that is over");
         assertEquals(
                 "PROMOTED",
                 browser.findElement(

@@ -20,6 +20,9 @@
     rollback: new Set(['PROMOTED']),
     retry: new Set(['FAILED']),
   };
+  // "Deploy this version": a new release of this release's image (POST /apps/{app}/deploy), offered
+  // once the release is over (no release of an image still on its way is deployed again)
+  const DEPLOYABLE = new Set(['PROMOTED', 'FAILED', 'ABORTED', 'ROLLED_BACK', 'SUPERSEDED']);
   const $ = (id) => document.getElementById(id);
 
   const view = {
@@ -390,6 +393,7 @@
 
     const operator = view.role === 'operator';
     $('actions').hidden = !operator;
+    $('deploy').disabled = !operator || !d.digest || !DEPLOYABLE.has(d.state);
     for (const [verb, states] of Object.entries(VERBS)) {
       $(verb).disabled = !operator || !states.has(d.state);
     }
@@ -498,6 +502,30 @@
     }
   }
 
+  async function deployThisVersion() {
+    const d = view.detail;
+    const result = $('action-result');
+    result.className = '';
+    result.textContent = 'deploy …';
+    const reason = $('reason').value.trim();
+    const body = { ref: d.digest };
+    if (reason) body.reason = reason;
+    try {
+      const a = await api('/apps/' + encodeURIComponent(d.app) + '/deploy', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      result.textContent = a.type + ' published by ' + a.operator + ': release ' + a.releaseId;
+      $('reason').value = '';
+      // a deploy is a new release: show it
+      location.hash = '#release=' + encodeURIComponent(a.releaseId);
+    } catch (e) {
+      result.className = 'error';
+      result.textContent = 'deploy refused (' + e.status + '): ' + e.message;
+    }
+  }
+
   // ---- wiring -----------------------------------------------------------------------------------
 
   document.addEventListener('DOMContentLoaded', () => {
@@ -506,6 +534,7 @@
     for (const verb of Object.keys(VERBS)) {
       $(verb).addEventListener('click', () => command(verb));
     }
+    $('deploy').addEventListener('click', deployThisVersion);
     window.addEventListener('hashchange', route);
     if (token()) start();
   });

@@ -425,6 +425,49 @@ class ReleaseApiTest {
     }
 
     @Test
+    void aPauseRightAfterAPromoteIsPublishedBehindIt() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        awaitState(id, "PENDING");
+        toCanaryLive(req);
+        operator().post("/releases/" + id + "/promote").then().statusCode(202);
+        EventEnvelope<CanaryEvent> promote =
+                capture.await(id, EventType.PROMOTION_REQUESTED, Duration.ofSeconds(30));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(
+                        () ->
+                                viewer().get("/releases/" + id)
+                                        .jsonPath()
+                                        .getList("timeline.type")
+                                        .contains("promotion.requested"));
+        // still CANARY_LIVE (deploy-service has not answered), but the promote is on its way:
+        // the pause goes behind it in the release's partition
+        operator()
+                .post("/releases/" + id + "/pause")
+                .then()
+                .statusCode(202)
+                .body("type", equalTo("pause.requested"));
+        EventEnvelope<CanaryEvent> pause =
+                capture.await(id, EventType.PAUSE_REQUESTED, Duration.ofSeconds(30));
+        assertEquals(promote.id(), pause.causationId(), "caused by the promote");
+        // once deploy-service answers the promote with anything, a pause follows the table again
+        deploy.send(
+                pause,
+                new dev.canaryrelease.events.model.PromotionRejected(
+                        id, "pause is only possible during a promotion", "CANARY_LIVE"));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(
+                        () ->
+                                viewer().get("/releases/" + id)
+                                        .jsonPath()
+                                        .getList("timeline.type")
+                                        .contains("promotion.rejected"));
+        operator().post("/releases/" + id + "/pause").then().statusCode(409);
+    }
+
+    @Test
     void retryStartsANewReleaseOfAFailedReleasesImageAndIsRefusedOtherwise() {
         EventEnvelope<BuildRequested> req = newRelease();
         String id = req.releaseId();

@@ -121,6 +121,24 @@ public interface GatewayConfig {
     @WithDefault("60s")
     Duration replayStallTimeout();
 
+    /**
+     * The registry user the gateway reads the registry as, to find the digest of a tag or a digest
+     * an operator deploys ({@code POST /apps/{app}/deploy}). The gateway only ever reads.
+     */
+    @WithDefault("gateway")
+    String registryUsername();
+
+    /**
+     * File (0600) holding the password of {@link #registryUsername} (env {@code
+     * CANARY_REGISTRY_PASSWORD_FILE}). Unset: the lookups are anonymous, which a registry that
+     * requires credentials refuses (the deploy is then answered 503 with that sentence).
+     */
+    Optional<Path> registryPasswordFile();
+
+    /** How long one registry lookup may take before the deploy is answered 503. */
+    @WithDefault("5s")
+    Duration registryTimeout();
+
     /** Page size of {@code GET /releases} when none is asked. */
     @WithDefault("20")
     int defaultPageSize();

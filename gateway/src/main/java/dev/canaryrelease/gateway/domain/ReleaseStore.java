@@ -819,6 +819,74 @@ public class ReleaseStore {
                         r.events.get(r.events.size() - 1).event()));
     }
 
+    /** Why a deploy does not apply: the sentence, and the release and state it is about. */
+    public record DeployRefusal(String sentence, String releaseId, Phase state) {}
+
+    /**
+     * Why a deploy of {@code digest} to {@code app} does not apply, if it does not: a release of
+     * that image is already on its way (neither final nor PROMOTED), or no release of the app is
+     * open and every docker host already runs it. A deploy of another image while a release is open
+     * applies: deploy-service queues it behind a promotion and lets it replace a canary.
+     */
+    public synchronized Optional<DeployRefusal> deployRefusal(String app, String digest) {
+        boolean open = false;
+        for (Stored.Summary r : index.values()) {
+            if (!app.equals(r.app())) {
+                continue;
+            }
+            Phase state = r.state() == null ? Phase.PENDING : r.state();
+            if (state.ended() || state == Phase.PROMOTED) {
+                continue;
+            }
+            open = true;
+            if (digest.equals(r.digest())) {
+                return Optional.of(
+                        new DeployRefusal(
+                                "release "
+                                        + r.id()
+                                        + " of "
+                                        + digest
+                                        + " is already "
+                                        + state
+                                        + ": follow it, or abort it before deploying it again",
+                                r.id(),
+                                state));
+            }
+        }
+        if (open) {
+            return Optional.empty();
+        }
+        Map<String, HostState> on = hosts.getOrDefault(app, Map.of());
+        List<Fleet.Host> docker = fleet.dockerHosts();
+        if (!docker.isEmpty()
+                && docker.stream()
+                        .allMatch(
+                                h ->
+                                        on.get(h.name()) != null
+                                                && digest.equals(on.get(h.name()).digest))) {
+            String last =
+                    docker.stream()
+                            .map(h -> on.get(h.name()).lastReleaseId)
+                            .filter(java.util.Objects::nonNull)
+                            .findFirst()
+                            .orElse(null);
+            Stored.Summary l = last == null ? null : index.get(last);
+            return Optional.of(
+                    new DeployRefusal(
+                            "every host of "
+                                    + app
+                                    + " already runs "
+                                    + digest
+                                    + (l == null
+                                            ? ""
+                                            : " (release " + last + ", " + l.state() + ")")
+                                    + ": there is nothing to deploy",
+                            last,
+                            l == null ? null : l.state()));
+        }
+        return Optional.empty();
+    }
+
     public synchronized Page<ReleaseSummary> list(
             String app, Set<Phase> states, int page, int size) {
         long from = (long) page * size;

@@ -27,7 +27,9 @@ public class ReadinessFilter {
             return Optional.empty();
         }
         String path = ctx.getUriInfo().getPath();
-        if (path.startsWith("/releases") || path.startsWith("/events")) {
+        if (path.startsWith("/releases")
+                || path.startsWith("/events")
+                || path.startsWith("/apps")) {
             return Optional.of(
                     Response.fromResponse(
                                     Problems.of(

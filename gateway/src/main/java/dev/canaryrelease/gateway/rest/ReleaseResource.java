@@ -206,6 +206,8 @@ public class ReleaseResource {
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
+        // the token first: an unauthenticated caller learns nothing, not even that its body is bad
+        Caller caller = auth.require(authorization, Role.OPERATOR);
         boolean full;
         try {
             full = flag(body, "full");
@@ -213,10 +215,7 @@ public class ReleaseResource {
             return CompletableFuture.completedFuture(Problems.of(400, e.getMessage()));
         }
         return command(
-                full ? OperatorCommand.FULL_PROMOTE : OperatorCommand.PROMOTE,
-                authorization,
-                id,
-                body);
+                full ? OperatorCommand.FULL_PROMOTE : OperatorCommand.PROMOTE, caller, id, body);
     }
 
     @POST
@@ -241,7 +240,7 @@ public class ReleaseResource {
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
-        return command(OperatorCommand.ABORT, authorization, id, body);
+        return command(OperatorCommand.ABORT, auth.require(authorization, Role.OPERATOR), id, body);
     }
 
     @POST
@@ -260,7 +259,8 @@ public class ReleaseResource {
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
-        return command(OperatorCommand.ROLLBACK, authorization, id, body);
+        return command(
+                OperatorCommand.ROLLBACK, auth.require(authorization, Role.OPERATOR), id, body);
     }
 
     @POST
@@ -287,7 +287,7 @@ public class ReleaseResource {
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
-        return command(OperatorCommand.PAUSE, authorization, id, body);
+        return command(OperatorCommand.PAUSE, auth.require(authorization, Role.OPERATOR), id, body);
     }
 
     @POST
@@ -309,7 +309,8 @@ public class ReleaseResource {
             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("id") String id,
             byte[] body) {
-        return command(OperatorCommand.RESUME, authorization, id, body);
+        return command(
+                OperatorCommand.RESUME, auth.require(authorization, Role.OPERATOR), id, body);
     }
 
     @POST
@@ -431,8 +432,7 @@ public class ReleaseResource {
     }
 
     private CompletionStage<Response> command(
-            OperatorCommand command, String authorization, String id, byte[] body) {
-        Caller caller = auth.require(authorization, Role.OPERATOR);
+            OperatorCommand command, Caller caller, String id, byte[] body) {
         String reason;
         try {
             reason = reason(body);
@@ -444,7 +444,7 @@ public class ReleaseResource {
             return CompletableFuture.completedFuture(Problems.of(404, "no release " + id));
         }
         Phase state = target.get().state();
-        if (command.refusal(state) != null) {
+        if (command.refusal(state) != null && !pauseAfterPromote(command, target.get())) {
             // the same rule table deploy-service refuses by
             return CompletableFuture.completedFuture(refused(command, id, state));
         }
@@ -478,8 +478,24 @@ public class ReleaseResource {
                         });
     }
 
+    /**
+     * A pause right after a promote: the release is still CANARY_LIVE here, but its latest event is
+     * the promotion.requested deploy-service has not answered yet. deploy-service reads both from
+     * the release's partition in order, so it takes the promote (PROMOTING, the first batch starts)
+     * and then the pause (PAUSED once that batch is done): a promotion that holds after its first
+     * batch, whatever the batch's speed. If deploy-service refuses the promote, it refuses the
+     * pause too ({@code promotion.rejected}).
+     */
+    private static boolean pauseAfterPromote(
+            OperatorCommand command, ReleaseStore.CommandTarget target) {
+        return command == OperatorCommand.PAUSE
+                && target.state() == Phase.CANARY_LIVE
+                && target.latest() != null
+                && target.latest().data() instanceof PromotionRequested;
+    }
+
     /** The JSON object of a command body (empty body: none). */
-    private static JsonNode object(byte[] body) {
+    static JsonNode object(byte[] body) {
         if (body == null || body.length == 0) {
             return null;
         }

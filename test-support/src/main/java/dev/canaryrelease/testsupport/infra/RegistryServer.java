@@ -42,7 +42,13 @@ public final class RegistryServer implements AutoCloseable {
 
     /** The users every test registry knows: one per service, a CI user and a stranger. */
     public static final List<String> USERS =
-            List.of("build-service", "deploy-service", "registry-service", "ci-user", "someone");
+            List.of(
+                    "build-service",
+                    "deploy-service",
+                    "registry-service",
+                    "gateway",
+                    "ci-user",
+                    "someone");
 
     /** A registry user, its password and a file (0600) holding the password alone. */
     public record Credentials(String user, String password, Path passwordFile) {
