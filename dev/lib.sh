@@ -13,6 +13,8 @@ LOGS="$C/logs"
 # ---- addresses (DESIGN.md "Local addresses") -----------------------------------------------
 CFGMGR=127.0.0.10
 FRONTEND_PORT=80
+# HAProxy's per-request log lines to lb-service (UDP, canary.lb.analysis-log-port)
+ANALYSIS_LOG_PORT=5140
 DNS_ADDR=127.0.0.1  # named listens only on interface addresses (lo has 127.0.0.1 only)
 DNS_PORT=5353
 DNS_ZONE=proserveau.local

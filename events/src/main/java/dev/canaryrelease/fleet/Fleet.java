@@ -258,7 +258,40 @@ public record Fleet(
             Duration enableTimeout,
             Duration promotionTimeout,
             boolean autoPromote,
-            Duration bakeTime) {}
+            Duration bakeTime,
+            boolean promoteOnAnalysis) {
+        /**
+         * {@code autoPromote: true}: promoted by a timer after {@code bakeTime}; {@code
+         * autoPromote: analysis} ({@code promoteOnAnalysis}): promoted by the first window the
+         * canary analysis passes once {@code bakeTime} is over, never by time alone.
+         */
+        public Rollout(
+                List<String> canary,
+                List<String> steps,
+                int batchSize,
+                int maxUnavailable,
+                int minReady,
+                Duration drainTimeout,
+                Duration healthTimeout,
+                Duration enableTimeout,
+                Duration promotionTimeout,
+                boolean autoPromote,
+                Duration bakeTime) {
+            this(
+                    canary,
+                    steps,
+                    batchSize,
+                    maxUnavailable,
+                    minReady,
+                    drainTimeout,
+                    healthTimeout,
+                    enableTimeout,
+                    promotionTimeout,
+                    autoPromote,
+                    bakeTime,
+                    false);
+        }
+    }
 
     public Optional<Host> host(String name) {
         return hosts.stream().filter(h -> h.name().equals(name)).findFirst();

@@ -754,7 +754,16 @@ public final class FleetLoader {
             enable = duration(d, "rollout.deadlines", "enable", enable);
             promotion = duration(d, "rollout.deadlines", "promotion", promotion);
         }
-        boolean auto = bool(m, "rollout", "autoPromote", false);
+        // true (a timer after bakeTime), false, or analysis (the first passed analysis window)
+        String autoValue = str(m, "rollout", "autoPromote", null, false);
+        boolean onAnalysis = "analysis".equals(autoValue);
+        boolean auto = "true".equals(autoValue);
+        if (autoValue != null && !onAnalysis && !auto && !autoValue.equals("false")) {
+            problem(
+                    m.get("autoPromote").getValueNode(),
+                    "rollout.autoPromote",
+                    "'" + autoValue + "' is not true, false or analysis");
+        }
         Duration bake = duration(m, "rollout", "bakeTime", Duration.ZERO);
         return new Rollout(
                 List.copyOf(canary),
@@ -767,7 +776,8 @@ public final class FleetLoader {
                 enable,
                 promotion,
                 auto,
-                bake);
+                bake,
+                onAnalysis);
     }
 
     private String buildHost(NodeTuple t, List<Host> hosts) {

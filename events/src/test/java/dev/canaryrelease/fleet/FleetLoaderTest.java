@@ -384,4 +384,22 @@ class FleetLoaderTest {
         assertTrue(over.contains("analysis.maxErrorRate: '150%' is not a percentage"), over);
         assertTrue(over.contains("analysis.maxLatencyIncrease: '0%' is neither"), over);
     }
+
+    @Test
+    void autoPromoteIsTrueFalseOrAnalysis() throws IOException {
+        String with = "  deadlines: {drain: 5s}\n";
+        Fleet.Rollout off = FleetLoader.load(write(VALID)).rollout();
+        assertTrue(!off.autoPromote() && !off.promoteOnAnalysis());
+        Fleet.Rollout timer =
+                FleetLoader.load(write(VALID.replace(with, with + "  autoPromote: true\n")))
+                        .rollout();
+        assertTrue(timer.autoPromote() && !timer.promoteOnAnalysis());
+        Fleet.Rollout analysed =
+                FleetLoader.load(write(VALID.replace(with, with + "  autoPromote: analysis\n")))
+                        .rollout();
+        assertTrue(!analysed.autoPromote() && analysed.promoteOnAnalysis());
+        String msg = problems(VALID.replace(with, with + "  autoPromote: maybe\n"));
+        assertTrue(
+                msg.contains("rollout.autoPromote: 'maybe' is not true, false or analysis"), msg);
+    }
 }

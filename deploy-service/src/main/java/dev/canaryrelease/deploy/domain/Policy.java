@@ -3,13 +3,15 @@ package dev.canaryrelease.deploy.domain;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import dev.canaryrelease.fleet.Fleet;
 
 /**
  * The rollout policy as the state machine needs it: which hosts are canaries, the others in order,
  * the promotion steps (counts or percentages of the remaining hosts), maxUnavailable, autoPromote,
- * and how long a promotion may take before it is aborted.
+ * how long a promotion may take before it is aborted, and each analysed app's thresholds ({@code
+ * apps[].analysis}) with whether a passed window promotes ({@code autoPromote: analysis}).
  */
 public record Policy(
         List<String> canaryHosts,
@@ -20,7 +22,9 @@ public record Policy(
         Duration bakeTime,
         Duration promotionDeadline,
         Duration drainAnswerDeadline,
-        Duration enableAnswerDeadline) {
+        Duration enableAnswerDeadline,
+        Map<String, Fleet.Analysis> analysis,
+        boolean promoteOnAnalysis) {
 
     /** The fleet's default promotion deadline (30 minutes). */
     public static final Duration DEFAULT_PROMOTION_DEADLINE = Duration.ofMinutes(30);
@@ -31,6 +35,31 @@ public record Policy(
      * outlast a restart of lb-service or a broker outage of several minutes.
      */
     public static final Duration DEFAULT_LB_ANSWER_MARGIN = Duration.ofMinutes(10);
+
+    /** A policy of apps without canary analysis. */
+    public Policy(
+            List<String> canaryHosts,
+            List<String> productionHosts,
+            List<String> steps,
+            int maxUnavailable,
+            boolean autoPromote,
+            Duration bakeTime,
+            Duration promotionDeadline,
+            Duration drainAnswerDeadline,
+            Duration enableAnswerDeadline) {
+        this(
+                canaryHosts,
+                productionHosts,
+                steps,
+                maxUnavailable,
+                autoPromote,
+                bakeTime,
+                promotionDeadline,
+                drainAnswerDeadline,
+                enableAnswerDeadline,
+                Map.of(),
+                false);
+    }
 
     public Policy(
             List<String> canaryHosts,
@@ -74,6 +103,31 @@ public record Policy(
         productionHosts = List.copyOf(productionHosts);
         steps = steps.isEmpty() ? List.of("1") : List.copyOf(steps);
         maxUnavailable = Math.max(1, maxUnavailable);
+        analysis = Map.copyOf(analysis);
+    }
+
+    /**
+     * The same policy with canary analysis for these apps; {@code promoteOnAnalysis}: a passed
+     * window promotes ({@code autoPromote: analysis}).
+     */
+    public Policy withAnalysis(Map<String, Fleet.Analysis> apps, boolean promoteOnAnalysis) {
+        return new Policy(
+                canaryHosts,
+                productionHosts,
+                steps,
+                maxUnavailable,
+                autoPromote,
+                bakeTime,
+                promotionDeadline,
+                drainAnswerDeadline,
+                enableAnswerDeadline,
+                apps,
+                promoteOnAnalysis);
+    }
+
+    /** The app's analysis thresholds (null: the app is not analysed). */
+    public Fleet.Analysis analysisOf(String app) {
+        return analysis.get(app);
     }
 
     public static Policy of(Fleet fleet) {
@@ -100,7 +154,13 @@ public record Policy(
                 r.bakeTime(),
                 r.promotionTimeout(),
                 r.drainTimeout().plus(lbAnswerMargin),
-                r.enableTimeout().plus(lbAnswerMargin));
+                r.enableTimeout().plus(lbAnswerMargin),
+                fleet.apps().stream()
+                        .filter(a -> a.analysis().isPresent())
+                        .collect(
+                                java.util.stream.Collectors.toMap(
+                                        Fleet.App::name, a -> a.analysis().get())),
+                r.promoteOnAnalysis());
     }
 
     /** How long a host may wait in {@code step} for lb-service's answer (null: no deadline). */

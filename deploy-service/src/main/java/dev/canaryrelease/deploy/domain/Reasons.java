@@ -20,6 +20,9 @@ public final class Reasons {
     public static final String NOT_HANDLED = "event type is not handled by the deploy service";
     public static final String ANSWER_ALREADY_CAME =
             "the host no longer waits for lb-service in that step (its answer came)";
+    public static final String NOT_ANALYSED = "the app has no analysis block in the fleet";
+    public static final String NOT_WATCHED =
+            "an analysis window is judged only while the canary is live or the promotion runs";
     public static final String REJECTION_AFTER_ROLLOUT =
             "an image rejection only ends a release before any host was touched";
 
@@ -33,6 +36,9 @@ public final class Reasons {
     public static final String PROMOTED = "every host serves the new image";
     public static final String ROLLED_BACK = "every host serves the previous image again";
     public static final String AUTO_PROMOTE = "autoPromote after bakeTime";
+    public static final String ANALYSIS_ABORTED = "aborted by the ";
+    public static final String ANALYSIS_PROMOTED = "autoPromote: analysis, window ";
+    public static final String ANALYSIS_WAITS = "waiting for an operator: analysis window ";
     public static final String PROMOTION_DEADLINE = "the promotion did not finish within ";
     public static final String ABORTED = "aborted by ";
     public static final String ROLLBACK_REQUESTED = "rollback requested by ";

@@ -21,6 +21,8 @@ import dev.canaryrelease.events.release.Phase;
  *     promoting, or a release promoted before this field existed, whose one deadline timer counts)
  * @param pausedAt when the promotion was paused (null: not paused); the time paused does not count
  *     against the promotion deadline
+ * @param analysisFailures the canary analysis's failed windows so far (counted from {@code
+ *     canary.live}, and again from the promotion's start); {@code failureLimit} of them abort
  */
 public record Release(
         String id,
@@ -39,7 +41,8 @@ public record Release(
         Instant updatedAt,
         String pushedBy,
         Instant promotionDeadline,
-        Instant pausedAt) {
+        Instant pausedAt,
+        int analysisFailures) {
 
     public Release {
         hosts = Collections.unmodifiableMap(new LinkedHashMap<>(hosts));
@@ -64,7 +67,8 @@ public record Release(
                 at,
                 null,
                 null,
-                null);
+                null,
+                0);
     }
 
     /** No host of this release is out of the pool or waiting to go back. */

@@ -8,7 +8,13 @@ import java.util.List;
 import java.util.Map;
 
 import dev.canaryrelease.events.EventEnvelope;
+import dev.canaryrelease.events.analysis.CanaryJudge;
+import dev.canaryrelease.events.analysis.ServerWindow;
+import dev.canaryrelease.events.analysis.Verdict;
+import dev.canaryrelease.events.analysis.Verdict.Outcome;
 import dev.canaryrelease.events.model.AbortRequested;
+import dev.canaryrelease.events.model.AnalysisVerdict;
+import dev.canaryrelease.events.model.AnalysisWindow;
 import dev.canaryrelease.events.model.BuildFailed;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.BuildStarted;
@@ -40,6 +46,7 @@ import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.events.release.OperatorCommand;
 import dev.canaryrelease.events.release.Phase;
+import dev.canaryrelease.fleet.Fleet;
 
 /**
  * The release state machine: one pure function {@code (release, event) → (release', commands)}.
@@ -216,11 +223,125 @@ public final class ReleaseMachine {
             if (h == null) return w.reject(Reasons.HOST_NOT_IN_RELEASE);
             if (!h.step().name().equals(t.step())) return w.reject(Reasons.ANSWER_ALREADY_CAME);
             w.answerTimedOut(h, t.reason());
+        } else if (d instanceof AnalysisWindow aw) {
+            Fleet.Analysis a = p.analysisOf(r.app());
+            if (a == null) return w.reject(Reasons.NOT_ANALYSED);
+            Verdict v;
+            if (r.phase() == Phase.CANARY_LIVE) {
+                v = CanaryJudge.judge(aw.servers(), aw.problems(), a);
+            } else if (r.phase() == Phase.PROMOTING || r.phase() == Phase.PAUSED) {
+                v = watch(r, aw, a);
+            } else {
+                return w.reject(Reasons.NOT_WATCHED);
+            }
+            w.analysed(aw, a, v, p);
         } else {
             return w.reject(Reasons.NOT_HANDLED);
         }
         w.advance(p);
         return w.done();
+    }
+
+    /**
+     * The watch of a promotion (PROMOTING or PAUSED): the hosts on the new image ({@code DONE} in
+     * this release, the canaries among them) against the rest. Pure. In order: a problem reading →
+     * inconclusive; one of them HAProxy marks DOWN → fail; one with at least {@code minRequests}
+     * requests whose error rate is above {@code maxErrorRate}, or all of them together → fail
+     * (whatever the others do: the release is already on its way to every host); otherwise pass.
+     * The numbers are the judge's of the new-image hosts against the others.
+     */
+    public static Verdict watch(Release r, AnalysisWindow aw, Fleet.Analysis a) {
+        java.util.Set<String> updated = new java.util.HashSet<>();
+        r.hosts().values().stream()
+                .filter(h -> h.step() == HostStep.DONE)
+                .forEach(h -> updated.add(h.host()));
+        List<ServerWindow> relabelled =
+                aw.servers().stream()
+                        .map(
+                                s ->
+                                        new ServerWindow(
+                                                s.host(),
+                                                s.server(),
+                                                updated.contains(s.host()),
+                                                s.status(),
+                                                s.requests(),
+                                                s.http5xx(),
+                                                s.connectionErrors(),
+                                                s.responseErrors(),
+                                                s.latency(),
+                                                s.retries()))
+                        .toList();
+        Verdict.Numbers n = CanaryJudge.judge(relabelled, aw.problems(), a).numbers();
+        if (!aw.problems().isEmpty()) {
+            return new Verdict(
+                    Outcome.INCONCLUSIVE,
+                    "HAProxy's numbers could not be read: " + String.join("; ", aw.problems()),
+                    n);
+        }
+        List<ServerWindow> mine = relabelled.stream().filter(ServerWindow::canary).toList();
+        if (mine.isEmpty()) {
+            return new Verdict(Outcome.INCONCLUSIVE, "no host on the new image in the window", n);
+        }
+        for (ServerWindow s : mine) {
+            if (s.down()) {
+                return new Verdict(
+                        Outcome.FAIL,
+                        "HAProxy marks "
+                                + s.host()
+                                + " "
+                                + s.status()
+                                + " while it serves the new image",
+                        n);
+            }
+        }
+        long requests = 0;
+        long errors = 0;
+        for (ServerWindow s : mine) {
+            requests += s.requests();
+            errors += s.errors();
+            if (s.requests() >= a.minRequests() && s.errors() > a.maxErrorRate() * s.requests()) {
+                return new Verdict(
+                        Outcome.FAIL,
+                        s.host()
+                                + " on the new image failed "
+                                + s.errors()
+                                + " of "
+                                + s.requests()
+                                + " requests ("
+                                + percent(s.errors(), s.requests())
+                                + "), above maxErrorRate "
+                                + Fleet.percent(a.maxErrorRate()),
+                        n);
+            }
+        }
+        if (requests >= a.minRequests() && errors > a.maxErrorRate() * requests) {
+            return new Verdict(
+                    Outcome.FAIL,
+                    "the hosts on the new image failed "
+                            + errors
+                            + " of "
+                            + requests
+                            + " requests ("
+                            + percent(errors, requests)
+                            + "), above maxErrorRate "
+                            + Fleet.percent(a.maxErrorRate()),
+                    n);
+        }
+        return new Verdict(
+                Outcome.PASS,
+                "the "
+                        + mine.size()
+                        + " hosts on the new image are up and failed "
+                        + errors
+                        + " of "
+                        + requests
+                        + " requests",
+                n);
+    }
+
+    private static String percent(long part, long whole) {
+        return String.format(
+                java.util.Locale.ROOT, "%.2f%%", whole == 0 ? 0 : 100.0 * part / whole);
     }
 
     /** A new image that must wait for the app's running rollout to end. */
@@ -326,6 +447,7 @@ public final class ReleaseMachine {
         String pushedBy;
         Instant promotionDeadline;
         Instant pausedAt;
+        int analysisFailures;
         final List<Command> commands = new ArrayList<>();
 
         Work(Release r, Instant at, Policy policy) {
@@ -346,6 +468,7 @@ public final class ReleaseMachine {
             pushedBy = r.pushedBy();
             promotionDeadline = r.promotionDeadline();
             pausedAt = r.pausedAt();
+            analysisFailures = r.analysisFailures();
         }
 
         Transition done() {
@@ -372,7 +495,8 @@ public final class ReleaseMachine {
                             at,
                             pushedBy,
                             promotionDeadline,
-                            pausedAt),
+                            pausedAt,
+                            analysisFailures),
                     commands,
                     null);
         }
@@ -425,12 +549,74 @@ public final class ReleaseMachine {
 
         void startPromotion(Policy p) {
             phase = Phase.PROMOTING;
+            analysisFailures = 0; // the promotion's watch counts its own failed windows
             plan = p.batches();
             batch = 0;
             for (String h : p.productionHosts()) {
                 put(HostProgress.waiting(h, Stage.PROMOTION));
             }
             deadline(at.plus(p.promotionDeadline()));
+        }
+
+        /**
+         * One judged analysis window: its verdict is published with the numbers; the {@code
+         * failureLimit}-th failed window aborts the release (every host back on the previous
+         * image), with the numbers in the reason; a pass of a live canary promotes it when the
+         * fleet says {@code autoPromote: analysis} and the bake time is over; an inconclusive one
+         * never promotes: the release waits for an operator, and the verdict says why.
+         */
+        void analysed(AnalysisWindow aw, Fleet.Analysis a, Verdict v, Policy p) {
+            boolean live = phase == Phase.CANARY_LIVE;
+            String stage = live ? "canary analysis" : "promotion watch";
+            String why = v.reason();
+            boolean abort = false;
+            boolean promote = false;
+            if (v.outcome() == Outcome.FAIL) {
+                analysisFailures++;
+                abort = analysisFailures >= a.failureLimit();
+                why +=
+                        "; failed window "
+                                + analysisFailures
+                                + " of failureLimit "
+                                + a.failureLimit()
+                                + (abort ? ": the release aborts" : "");
+            } else if (live && p.promoteOnAnalysis()) {
+                Instant baked = canaryLiveAt == null ? at : canaryLiveAt.plus(p.bakeTime());
+                if (v.outcome() == Outcome.PASS) {
+                    promote = !at.isBefore(baked);
+                    if (!promote) why += "; promotes after bakeTime " + p.bakeTime();
+                } else {
+                    why += "; not promoted: waiting for an operator";
+                }
+            }
+            emit(
+                    new AnalysisVerdict(
+                            r.id(),
+                            r.app(),
+                            aw.index(),
+                            v.outcome(),
+                            why,
+                            v.numbers(),
+                            analysisFailures,
+                            a.failureLimit()));
+            if (abort) {
+                phase = Phase.ABORTED;
+                reason =
+                        Reasons.ANALYSIS_ABORTED
+                                + stage
+                                + " failed window "
+                                + aw.index()
+                                + ": "
+                                + v.reason();
+                queued = false;
+                emit(new ReleaseAborted(r.id(), r.app(), digest, reason));
+                startRevert();
+            } else if (promote) {
+                reason = Reasons.ANALYSIS_PROMOTED + aw.index() + ": " + v.reason();
+                startPromotion(p);
+            } else if (live && p.promoteOnAnalysis() && v.outcome() == Outcome.INCONCLUSIVE) {
+                reason = Reasons.ANALYSIS_WAITS + aw.index() + " inconclusive: " + v.reason();
+            }
         }
 
         /** The promotion's deadline is {@code when}: the one timer that counts from now on. */

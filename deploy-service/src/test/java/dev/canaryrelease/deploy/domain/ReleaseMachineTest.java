@@ -1214,4 +1214,183 @@ class ReleaseMachineTest {
         for (var e : byTime) rollouts.handle(e);
         assertNotEquals(first.hosts(), release("r1").hosts());
     }
+
+    // --- canary analysis (issue 17) -------------------------------------------------------------
+
+    static final dev.canaryrelease.fleet.Fleet.Analysis ANALYSIS =
+            new dev.canaryrelease.fleet.Fleet.Analysis(
+                    Duration.ofSeconds(2),
+                    20,
+                    0.01,
+                    dev.canaryrelease.fleet.Fleet.LatencyIncrease.millis(100),
+                    2);
+
+    /**
+     * One window of 100 requests a server: {@code bad} is the host that misbehaves as {@code kind}
+     * says (good, errors: 10 retried 500s, slow: 300 ms more, quiet: 5 requests each, down: DOWN,
+     * problem: an instance not read); every other server is a healthy one; a host being drained is
+     * in MAINT.
+     */
+    dev.canaryrelease.events.model.AnalysisWindow window(
+            String id, int index, String kind, String bad) {
+        List<dev.canaryrelease.events.analysis.ServerWindow> servers = new ArrayList<>();
+        for (String h : List.of("c0", "p1", "p2", "p3")) {
+            HostProgress hp = release(id).host(h);
+            boolean draining = hp != null && hp.step().inFlight();
+            boolean isBad = h.equals(bad);
+            long requests = kind.equals("quiet") ? 5 : draining ? 0 : 100;
+            long retries = isBad && kind.equals("errors") ? 10 : 0;
+            long ms = isBad && kind.equals("slow") ? 305 : 5;
+            String status = draining ? "MAINT" : isBad && kind.equals("down") ? "DOWN" : "UP";
+            servers.add(
+                    new dev.canaryrelease.events.analysis.ServerWindow(
+                            h,
+                            h,
+                            h.equals("c0"),
+                            status,
+                            requests,
+                            0,
+                            0,
+                            0,
+                            requests == 0
+                                    ? null
+                                    : dev.canaryrelease.events.analysis.LatencyHistogram.of(
+                                            java.util.Map.of(ms, requests)),
+                            retries));
+        }
+        return new dev.canaryrelease.events.model.AnalysisWindow(
+                id,
+                APP,
+                index,
+                clock,
+                clock.plusSeconds(2),
+                servers,
+                kind.equals("problem") ? List.of("lb: show stat failed: timed out") : List.of());
+    }
+
+    /**
+     * Each row: where the release is (CANARY_LIVE, or PROMOTING with p1 on the new image), whether
+     * the fleet says {@code autoPromote: analysis}, the windows sent (kind and the bad host), and
+     * what the last one gives: the verdict's outcome and failures, the phase, a piece of the
+     * verdict's reason and of the release's reason.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(
+            delimiter = '|',
+            value = {
+                "one failed window counts, no abort yet|CANARY_LIVE|false|errors|c0|1|FAIL|1|CANARY_LIVE|"
+                        + "the canary failed 10 of 100 requests (10.00%: 0 5xx, 0 connection errors,"
+                        + " 0 response errors, 10 retried on another server), above maxErrorRate 1%;"
+                        + " the baseline 0.00%; failed window 1 of failureLimit 2|",
+                "failureLimit failed windows abort with the numbers|CANARY_LIVE|false|errors|c0|2|FAIL|2|ABORTED|"
+                        + "failed window 2 of failureLimit 2: the release aborts|"
+                        + "aborted by the canary analysis failed window 2: the canary failed 10 of 100",
+                "a slower canary aborts the same way|CANARY_LIVE|true|slow|c0|2|FAIL|2|ABORTED|"
+                        + "the canary is slower: median 305 ms against 5 ms|"
+                        + "aborted by the canary analysis failed window 2: the canary is slower",
+                "a canary HAProxy marks DOWN aborts|CANARY_LIVE|false|down|c0|2|FAIL|2|ABORTED|"
+                        + "HAProxy marks canary c0 DOWN|aborted by the canary analysis",
+                "a pass promotes on autoPromote: analysis|CANARY_LIVE|true|good|c0|1|PASS|0|PROMOTING|"
+                        + "the canary failed 0.00% of 100 requests|"
+                        + "autoPromote: analysis, window 1: the canary failed 0.00%",
+                "a pass without autoPromote: analysis waits|CANARY_LIVE|false|good|c0|1|PASS|0|CANARY_LIVE|"
+                        + "Mann-Whitney p = |",
+                "too little traffic is inconclusive and waits for an operator|CANARY_LIVE|true|quiet|c0|3|INCONCLUSIVE|0|CANARY_LIVE|"
+                        + "too little traffic: the canary served 5 and the baseline 15 requests,"
+                        + " minRequests is 20; not promoted: waiting for an operator|"
+                        + "waiting for an operator: analysis window 3 inconclusive: too little traffic",
+                "numbers not read are inconclusive, never a pass|CANARY_LIVE|true|problem|c0|1|INCONCLUSIVE|0|CANARY_LIVE|"
+                        + "HAProxy's numbers could not be read: lb: show stat failed: timed out|"
+                        + "waiting for an operator",
+                "the promotion's watch: a promoted host's errors abort|PROMOTING|false|errors|p1|2|FAIL|2|ABORTED|"
+                        + "p1 on the new image failed 10 of 100 requests (10.00%), above maxErrorRate 1%|"
+                        + "aborted by the promotion watch failed window 2",
+                "the promotion's watch: a promoted host DOWN aborts|PROMOTING|false|down|p1|2|FAIL|2|ABORTED|"
+                        + "HAProxy marks p1 DOWN while it serves the new image|aborted by the promotion watch",
+                "the promotion's watch: the old hosts' errors are not the release's|PROMOTING|false|errors|p3|2|PASS|0|PROMOTING|"
+                        + "the 2 hosts on the new image are up and failed 0 of 200 requests|",
+                "the promotion's watch: a canary's failures before the promotion do not count|PROMOTING|false|good|p1|1|PASS|0|PROMOTING|"
+                        + "hosts on the new image are up|",
+            })
+    void analysisVerdicts(
+            String what,
+            Phase at,
+            boolean promoteOnAnalysis,
+            String kind,
+            String bad,
+            int windows,
+            dev.canaryrelease.events.analysis.Verdict.Outcome outcome,
+            int failures,
+            Phase phase,
+            String verdictReason,
+            String releaseReason) {
+        policy = policy.withAnalysis(java.util.Map.of(APP, ANALYSIS), promoteOnAnalysis);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        String id = canaryLive("r-" + UUID.randomUUID());
+        if (at == Phase.PROMOTING) {
+            send(window(id, 1, "errors", "c0")); // one failed window of the canary
+            send(new PromotionRequested(id, "alice", null));
+            cycle(id, "p1", Stage.PROMOTION, V1);
+        }
+        List<dev.canaryrelease.events.model.AnalysisVerdict> verdicts = List.of();
+        for (int i = 1; i <= windows; i++) {
+            send(window(id, i, kind, bad));
+            verdicts = emitted(dev.canaryrelease.events.model.AnalysisVerdict.class);
+            assertEquals(1, verdicts.size(), what + ": one verdict per window");
+        }
+        var v = verdicts.get(0);
+        assertEquals(outcome, v.outcome(), v.reason());
+        assertEquals(windows, v.window());
+        assertEquals(failures, v.failures(), v.reason());
+        assertEquals(2, v.failureLimit());
+        assertTrue(v.reason().contains(verdictReason), v.reason());
+        Release r = release(id);
+        assertEquals(phase, r.phase(), v.reason());
+        if (releaseReason != null && !releaseReason.isEmpty()) {
+            assertTrue(r.reason() != null && r.reason().contains(releaseReason), r.reason());
+        }
+        if (phase == Phase.ABORTED) {
+            assertEquals(1, emitted(ReleaseAborted.class).size());
+            // every host on the new image goes back to the previous one
+            for (String h : at == Phase.PROMOTING ? List.of("c0", "p1") : List.of("c0")) {
+                HostProgress hp = r.host(h);
+                assertTrue(
+                        hp.step() == HostStep.REVERT_PENDING
+                                || hp.step() == HostStep.REVERT_DRAINING,
+                        h + " " + hp);
+            }
+        }
+        if (phase == Phase.PROMOTING && at == Phase.CANARY_LIVE) {
+            assertEquals("p1", emitted(HostUpdateRequested.class).get(0).host());
+        }
+    }
+
+    @Test
+    void anAbortByTheAnalysisPutsEveryHostBackOnThePreviousImage() {
+        policy = policy.withAnalysis(java.util.Map.of(APP, ANALYSIS), false);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        String id = canaryLive("r-back");
+        send(new PromotionRequested(id, "alice", null));
+        cycle(id, "p1", Stage.PROMOTION, V1);
+        send(window(id, 1, "down", "p1"));
+        send(window(id, 2, "down", "p1"));
+        assertEquals(Phase.ABORTED, release(id).phase());
+        // p2 was being drained for the new image: it goes back as it is, then c0 and p1
+        for (String h : List.of("p2", "c0", "p1")) revertCycle(id, h);
+        assertEquals(HostStep.REVERTED, release(id).host("c0").step());
+        assertEquals(HostStep.REVERTED, release(id).host("p1").step());
+        assertEquals(HostStep.SKIPPED, release(id).host("p3").step());
+        // a window after the end is not judged
+        var late = send(window(id, 3, "good", "c0"));
+        assertTrue(late.rejections().get(0).contains(Reasons.NOT_WATCHED), late.toString());
+        assertTrue(emitted(dev.canaryrelease.events.model.AnalysisVerdict.class).isEmpty());
+    }
+
+    @Test
+    void anAppWithoutAnalysisIgnoresWindows() {
+        String id = canaryLive("r-plain");
+        var o = send(window(id, 1, "errors", "c0"));
+        assertTrue(o.rejections().get(0).contains(Reasons.NOT_ANALYSED), o.toString());
+        assertEquals(Phase.CANARY_LIVE, release(id).phase());
+    }
 }

@@ -53,4 +53,14 @@ public interface LbConfig {
      */
     @WithDefault("1h")
     Duration requestHold();
+
+    /**
+     * The UDP port on 127.0.0.1 where HAProxy sends its per-request log lines for the canary
+     * analysis ({@code log 127.0.0.1:<port> local0 info} in its {@code global} section, and the
+     * {@code log-format} of {@code HaproxyLogReceiver.LOG_FORMAT} in the app's frontend). 0 takes a
+     * free port (tests). A port that cannot be bound does not stop the service: every analysis
+     * window then says that it has no latency, and is judged inconclusive.
+     */
+    @WithDefault("5140")
+    int analysisLogPort();
 }

@@ -17,9 +17,11 @@ import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.messaging.EventInbox;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.CanaryLive;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
+import dev.canaryrelease.events.model.ReleasePhaseChanged;
 
 /**
  * Consumes deploy-service's events: {@code host.update-requested} drains the host, {@code
@@ -39,11 +41,14 @@ public class DeployEventsListener {
     private final HostCycle cycle;
     private final EventPublisher publisher;
     private final LbReplay replay;
+    private final CanaryAnalysis analysis;
 
-    public DeployEventsListener(HostCycle cycle, EventPublisher publisher, LbReplay replay) {
+    public DeployEventsListener(
+            HostCycle cycle, EventPublisher publisher, LbReplay replay, CanaryAnalysis analysis) {
         this.cycle = cycle;
         this.publisher = publisher;
         this.replay = replay;
+        this.analysis = analysis;
     }
 
     private final Map<String, ExecutorService> lanes = new ConcurrentHashMap<>();
@@ -54,7 +59,18 @@ public class DeployEventsListener {
         return EventInbox.processAsync(message, this::dispatch);
     }
 
+    @SuppressWarnings("unchecked")
     CompletionStage<Void> dispatch(EventEnvelope<CanaryEvent> event) {
+        // the canary analysis: watched from canary.live until the release leaves the watched
+        // phases (CanaryAnalysis; it never blocks the event loop)
+        if (event.data() instanceof CanaryLive) {
+            analysis.canaryLive((EventEnvelope<CanaryLive>) (EventEnvelope<?>) event);
+            return CompletableFuture.completedFuture(null);
+        }
+        if (event.data() instanceof ReleasePhaseChanged pc) {
+            analysis.phaseChanged(pc.releaseId(), pc.phase());
+            return CompletableFuture.completedFuture(null);
+        }
         String host;
         if (event.data() instanceof HostUpdateRequested r) {
             host = r.app() + "/" + r.host();
