@@ -139,7 +139,7 @@ public class Reconciler {
         int corrected = 0;
         for (Map.Entry<ServerKey, Wanted> w : want.entrySet()) {
             AdminState f = found.get(w.getKey());
-            if (f == null || f == w.getValue().state() || heldUp(w.getKey(), w.getValue())) {
+            if (f == null || met(f, w.getValue().state()) || heldUp(w.getKey(), w.getValue())) {
                 continue;
             }
             if (correct(lb, w.getKey())) {
@@ -178,6 +178,15 @@ public class Reconciler {
         return false;
     }
 
+    /**
+     * Whether the state {@code found} is what {@code wanted} asks. A server drained for a swap
+     * stays in drain so that HAProxy's checks go on ({@link HostCycle}), while its event ({@code
+     * host.drained}) wants maint: both keep it out of rotation, so drain meets a wanted maint.
+     */
+    static boolean met(AdminState found, AdminState wanted) {
+        return found == wanted || (wanted == AdminState.MAINT && found == AdminState.DRAIN);
+    }
+
     private boolean correct(HaproxyInstance lb, ServerKey key) {
         ReentrantLock cmd = wanted.command(key);
         try {
@@ -192,10 +201,15 @@ public class Reconciler {
             // Read again under the lock: a handler may just have applied a new decision.
             Wanted w = wanted.get(key).orElse(null);
             AdminState f = lb.adminStates().get(key);
-            if (w == null || f == null || f == w.state() || heldUp(key, w)) {
+            if (w == null || f == null || met(f, w.state()) || heldUp(key, w)) {
                 return false;
             }
             lb.setState(key, w.state());
+            if (w.state() == AdminState.DRAIN) {
+                // As a drain does: HAProxy's UP from before (a reload starts servers UP, maint
+                // kept the last check) must not count for the enable that follows.
+                lb.healthDown(key);
+            }
             LOG.warnf(
                     "%s: %s was %s, wanted %s (release %s): corrected",
                     lb, key, f.command(), w.state().command(), w.releaseId());
