@@ -51,6 +51,14 @@ public record ServerView(
         return status.equals("DRAIN");
     }
 
+    /**
+     * HAProxy health-checks it: {@code show stat} gives a check status only then. In maint it gives
+     * none either way: taken to be checked.
+     */
+    public boolean checked() {
+        return !status.equals("no check") && (admin == AdminState.MAINT || !checkStatus.isEmpty());
+    }
+
     /** In rotation: admin ready and up. */
     public boolean ready() {
         return admin == AdminState.READY && up();

@@ -132,8 +132,11 @@ public class HostCycle {
             // goes on checking it through the swap, so by the time deploy-service has seen the new
             // container healthy, HAProxy has most often seen it too and the enable takes no
             // check's wait. Forced DOWN now, so that only checks made after the drain can bring it
-            // UP again: the old container's last passing checks are forgotten.
-            pool.healthDown(key);
+            // UP again: the old container's last passing checks are forgotten. (A server without
+            // checks is left as it is: nothing would bring it UP again.)
+            if (views.stream().allMatch(ServerView::checked)) {
+                pool.healthDown(key);
+            }
         } catch (LoadBalancerException e) {
             AdminState back = previous == null ? AdminState.READY : previous.state();
             bestEffort(key, back);
@@ -195,7 +198,7 @@ public class HostCycle {
             LOG.infof("release %s: %s already ready and UP", releaseId, key);
             return new HostEnabled(releaseId, app, host, stage);
         }
-        boolean checked = views.stream().noneMatch(v -> v.status().equals("no check"));
+        boolean checked = views.stream().allMatch(ServerView::checked);
         ReentrantLock cmd = wanted.command(key);
         cmd.lock();
         try {

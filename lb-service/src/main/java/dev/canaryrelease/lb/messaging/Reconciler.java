@@ -25,6 +25,7 @@ import dev.canaryrelease.lb.client.LoadBalancerPool;
 import dev.canaryrelease.lb.config.LbConfig;
 import dev.canaryrelease.lb.domain.AdminState;
 import dev.canaryrelease.lb.domain.ServerKey;
+import dev.canaryrelease.lb.domain.ServerView;
 import dev.canaryrelease.lb.domain.WantedStates;
 import dev.canaryrelease.lb.domain.WantedStates.Wanted;
 
@@ -205,7 +206,8 @@ public class Reconciler {
                 return false;
             }
             lb.setState(key, w.state());
-            if (w.state() == AdminState.DRAIN) {
+            if (w.state() == AdminState.DRAIN
+                    && lb.server(key).map(ServerView::checked).orElse(false)) {
                 // As a drain does: HAProxy's UP from before (a reload starts servers UP, maint
                 // kept the last check) must not count for the enable that follows.
                 lb.healthDown(key);
