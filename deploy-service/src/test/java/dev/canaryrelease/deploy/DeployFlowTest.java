@@ -36,6 +36,7 @@ import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
+import dev.canaryrelease.testsupport.infra.ExampleApp;
 
 /**
  * The deploy service on real engines (docker0 over TLS with the docker-api driver, docker1 through
@@ -191,6 +192,45 @@ class DeployFlowTest {
                 played.capture.await(
                         e -> e.releaseId().equals(rel) && e.type() == EventType.HOST_UPDATED, SWAP);
         assertEquals(Stage.ROLLBACK, ((HostUpdated) back.data()).stage());
+        assertEquals(Infra.v1, ((HostUpdated) back.data()).digest());
+        played.capture.await(rel, EventType.RELEASE_FAILED, SWAP);
+        played.enable(back);
+        Awaitility.await()
+                .atMost(SWAP)
+                .untilAsserted(
+                        () ->
+                                given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
+                                        .get("/releases/" + rel)
+                                        .then()
+                                        .body("phase", equalTo("FAILED"))
+                                        .body("hosts.docker0.step", equalTo("REVERTED")));
+    }
+
+    @Test
+    void aContainerThatExitsFailsTheSwapAtOnceNamingItsExit() {
+        String exits =
+                ExampleApp.buildAndPushExiting(
+                        Infra.docker0, Infra.registry.address(), Infra.REPO, "v4-exits", 3);
+        String rel = pushed(newRelease(), exits);
+        EventEnvelope<CanaryEvent> answer =
+                played.drain(played.requested(rel, "docker0", Stage.CANARY));
+        assertEquals(EventType.HOST_UPDATE_FAILED, answer.type());
+        HostUpdateFailed f = (HostUpdateFailed) answer.data();
+        // the app's process exited (its restart policy starts it again): a definite no, not the
+        // 5 s deadline's "not healthy within"
+        assertTrue(
+                f.reason()
+                        .startsWith(
+                                "unhealthy (a definite answer): container "
+                                        + Infra.CONTAINER
+                                        + " exited with code 3"),
+                f.reason());
+        assertEquals(Infra.v1, f.previousDigest());
+        Infra.awaitPage(Infra.docker0, "v1");
+        assertEquals(List.of(Infra.CONTAINER), Infra.containers(Infra.docker0, false));
+        EventEnvelope<CanaryEvent> back =
+                played.capture.await(
+                        e -> e.releaseId().equals(rel) && e.type() == EventType.HOST_UPDATED, SWAP);
         assertEquals(Infra.v1, ((HostUpdated) back.data()).digest());
         played.capture.await(rel, EventType.RELEASE_FAILED, SWAP);
         played.enable(back);

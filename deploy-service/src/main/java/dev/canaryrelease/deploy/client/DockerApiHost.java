@@ -237,7 +237,11 @@ public final class DockerApiHost implements ContainerHost {
                 state == null ? "unknown" : state.getStatus(),
                 health,
                 instant(r.getCreated()),
-                state == null ? null : instant(state.getFinishedAt()));
+                state == null ? null : instant(state.getFinishedAt()),
+                state == null || state.getExitCodeLong() == null
+                        ? null
+                        : state.getExitCodeLong().intValue(),
+                r.getRestartCount() == null ? 0 : r.getRestartCount());
     }
 
     static Instant instant(String s) {

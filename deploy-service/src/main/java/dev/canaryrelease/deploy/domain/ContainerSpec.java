@@ -16,6 +16,8 @@ import dev.canaryrelease.events.ImageLabels;
  * @param health Docker healthcheck status ({@code starting}, {@code healthy}, {@code unhealthy}) or
  *     null when the image has no healthcheck
  * @param finishedAt when it last stopped (null if never), to find the most recent previous one
+ * @param exitCode the exit code of its last run (null when unknown or it never ran)
+ * @param restartCount how often Docker's restart policy started it again since it was last started
  */
 public record ContainerSpec(
         String id,
@@ -34,7 +36,9 @@ public record ContainerSpec(
         String state,
         String health,
         Instant created,
-        Instant finishedAt) {
+        Instant finishedAt,
+        Integer exitCode,
+        int restartCount) {
 
     /** A published port: {@code containerPort} like {@code 3000/tcp}; hostIp may be empty. */
     public record PortBinding(String containerPort, String hostIp, String hostPort) {}
@@ -47,6 +51,48 @@ public record ContainerSpec(
         ports = ports == null ? List.of() : List.copyOf(ports);
     }
 
+    /** Without an exit code or restarts: a container never seen to exit. */
+    public ContainerSpec(
+            String id,
+            String name,
+            String image,
+            String imageId,
+            List<String> env,
+            List<String> cmd,
+            List<String> entrypoint,
+            String hostname,
+            Map<String, String> labels,
+            String restartPolicy,
+            int restartMaxRetries,
+            String networkMode,
+            List<PortBinding> ports,
+            String state,
+            String health,
+            Instant created,
+            Instant finishedAt) {
+        this(
+                id,
+                name,
+                image,
+                imageId,
+                env,
+                cmd,
+                entrypoint,
+                hostname,
+                labels,
+                restartPolicy,
+                restartMaxRetries,
+                networkMode,
+                ports,
+                state,
+                health,
+                created,
+                finishedAt,
+                null,
+                0);
+    }
+
+    /** Running, or about to run again (Docker's restart policy restarts it). */
     public boolean running() {
         return "running".equals(state) || "restarting".equals(state);
     }

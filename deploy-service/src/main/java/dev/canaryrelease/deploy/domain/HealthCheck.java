@@ -7,12 +7,12 @@ import java.util.Optional;
 /**
  * The verdict rule of one health check of a new container: healthy when the app answers {@code GET
  * <healthPath>} with 2xx and its Docker healthcheck (if the image has one) says healthy; unhealthy
- * at once when the container stopped or Docker says unhealthy, or on a definite no (4xx/5xx {@link
- * #DEFINITE_ANSWERS} times in a row over {@code definiteAfter}, or connections refused on the app's
- * port over {@code definiteAfter} once the app's start grace is over: nothing listens there);
- * silence (no answer, a timeout, a reset) waits for the whole deadline. The executor probes and
- * asks after each probe; this class only judges (deterministic, the clock is an argument). Not
- * thread-safe: one per check.
+ * at once when the container stopped or Docker says unhealthy, or on a definite no (its process
+ * exited, even when its restart policy starts it again; 4xx/5xx {@link #DEFINITE_ANSWERS} times in
+ * a row over {@code definiteAfter}, or connections refused on the app's port over {@code
+ * definiteAfter} once the app's start grace is over: nothing listens there); silence (no answer, a
+ * timeout, a reset) waits for the whole deadline. The executor probes and asks after each probe;
+ * this class only judges (deterministic, the clock is an argument). Not thread-safe: one per check.
  */
 public final class HealthCheck {
 
@@ -65,6 +65,24 @@ public final class HealthCheck {
 
     /** The container as inspected before a probe: one not running, or unhealthy, is a verdict. */
     public Optional<Verdict> container(ContainerSpec c) {
+        boolean restarting = "restarting".equals(c.state()) || c.restartCount() > 0;
+        if (restarting || "exited".equals(c.state()) || "dead".equals(c.state())) {
+            // the app's process ended: a definite no, whatever the restart policy does next
+            return Optional.of(
+                    new Unhealthy(
+                            Reasons.HEALTH_DEFINITE
+                                    + "container "
+                                    + c.name()
+                                    + " exited"
+                                    + (c.exitCode() == null ? "" : " with code " + c.exitCode())
+                                    + (restarting
+                                            ? " (Docker restarted it "
+                                                    + Math.max(1, c.restartCount())
+                                                    + " time(s); now "
+                                                    + c.state()
+                                                    + ")"
+                                            : "")));
+        }
         if (!c.running()) {
             return Optional.of(
                     new Unhealthy("container " + c.name() + " is " + c.state() + ", not running"));

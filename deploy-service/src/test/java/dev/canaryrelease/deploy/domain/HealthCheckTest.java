@@ -20,7 +20,18 @@ class HealthCheckTest {
     static final String URI = "http://127.0.0.11:3000/health";
 
     /** A probe: at {@code ms} after the start, the container's state, Docker health, answer. */
-    record Probe(long ms, String state, String health, Integer status, String failure) {}
+    record Probe(
+            long ms,
+            String state,
+            String health,
+            Integer status,
+            String failure,
+            Integer exitCode,
+            int restarts) {
+        Probe(long ms, String state, String health, Integer status, String failure) {
+            this(ms, state, health, status, failure, null, 0);
+        }
+    }
 
     static Probe answer(long ms, int status) {
         return new Probe(ms, "running", null, status, null);
@@ -41,6 +52,13 @@ class HealthCheckTest {
 
     static Probe container(long ms, String state, String health) {
         return new Probe(ms, state, health, null, null);
+    }
+
+    /**
+     * The app's process ended with {@code exitCode}; Docker restarted it {@code restarts} times.
+     */
+    static Probe exited(long ms, String state, int exitCode, int restarts) {
+        return new Probe(ms, state, null, null, null, exitCode, restarts);
     }
 
     record Row(String name, List<Probe> probes, List<String> verdicts) {
@@ -74,7 +92,31 @@ class HealthCheckTest {
                 row(
                         "the container exited: unhealthy at once",
                         List.of(container(0, "exited", null)),
-                        "unhealthy: container example-app is exited, not running"),
+                        "unhealthy: " + Reasons.HEALTH_DEFINITE + "container example-app exited"),
+                row(
+                        "the app's process exited with a code: unhealthy at once, naming it",
+                        List.of(exited(0, "exited", 3, 0)),
+                        "unhealthy: "
+                                + Reasons.HEALTH_DEFINITE
+                                + "container example-app exited with code 3"),
+                row(
+                        "exited, and the restart policy is starting it again: unhealthy at once",
+                        List.of(exited(0, "restarting", 3, 1)),
+                        "unhealthy: "
+                                + Reasons.HEALTH_DEFINITE
+                                + "container example-app exited with code 3 (Docker restarted it"
+                                + " 1 time(s); now restarting)"),
+                row(
+                        "running again after a restart: it exited once, unhealthy at once",
+                        List.of(exited(0, "running", 1, 2)),
+                        "unhealthy: "
+                                + Reasons.HEALTH_DEFINITE
+                                + "container example-app exited with code 1 (Docker restarted it"
+                                + " 2 time(s); now running)"),
+                row(
+                        "created but never started: not running",
+                        List.of(container(0, "created", null)),
+                        "unhealthy: container example-app is created, not running"),
                 row(
                         "Docker says unhealthy: unhealthy at once",
                         List.of(container(0, "running", "unhealthy")),
@@ -210,7 +252,9 @@ class HealthCheckTest {
                             p.state(),
                             p.health(),
                             T0,
-                            null);
+                            null,
+                            p.exitCode(),
+                            p.restarts());
             Instant now = T0.plusMillis(p.ms());
             HealthCheck.Verdict v =
                     check.container(c)

@@ -928,6 +928,42 @@ class ReleaseMachineTest {
     }
 
     @Test
+    void rollbackRestoresTheRetainedContainersMaxUnavailableAtATimeWithNoBakeOrAnalysis() {
+        policy =
+                new Policy(
+                        List.of("c0"),
+                        List.of("p1", "p2", "p3"),
+                        List.of("1", "50%", "100%"),
+                        2,
+                        true,
+                        Duration.ofMinutes(10));
+        rollouts = new Rollouts(policy, Set.of(APP));
+        promoted("r1");
+        send(new RollbackRequested("r1", "alice", "regression"));
+        // every promoted host goes back, in no batches: maxUnavailable (2) at a time
+        assertEquals(List.of("c0", "p1"), hostsRequested());
+        assertTrue(
+                emitted(HostUpdateRequested.class).stream()
+                        .allMatch(r -> r.stage() == Stage.ROLLBACK && V1.equals(r.digest())));
+        // a drained host restarts its retained previous container: no pull, no fresh container
+        send(new HostDrained("r1", APP, "c0", Stage.ROLLBACK, 0, 1, false));
+        assertEquals(
+                List.of(new Command.Restore("r1", APP, "c0", V1, V2)),
+                commands(Command.Restore.class));
+        assertTrue(commands(Command.Swap.class).isEmpty());
+        send(new HostUpdated("r1", APP, "c0", Stage.ROLLBACK, V1, V2));
+        send(new HostEnabled("r1", APP, "c0", Stage.ROLLBACK));
+        // the next host starts as soon as one is back: never a third out of the pool
+        assertEquals(List.of("p2"), hostsRequested());
+        for (String h : List.of("p1", "p2")) revertCycle("r1", h);
+        assertEquals(List.of(), commands(Command.ScheduleAutoPromotion.class));
+        revertCycle("r1", "p3");
+        // no bake time and no analysis: rolled back when the last host is back
+        assertEquals(Phase.ROLLED_BACK, release("r1").phase());
+        assertTrue(commands(Command.ScheduleAutoPromotion.class).isEmpty());
+    }
+
+    @Test
     void aNewImageDuringTheCanarySupersedesIt() {
         canaryLive("r1");
         pushed("r2", V3);

@@ -190,6 +190,14 @@ public final class HaproxyInstance {
         command("set server " + key + " health down");
     }
 
+    /**
+     * Forces the operational state UP (HAProxy's checks go on: {@code fall} failures in a row still
+     * bring it DOWN).
+     */
+    public void healthUp(ServerKey key) {
+        command("set server " + key + " health up");
+    }
+
     /** Kills every session still on the server. */
     public void shutdownSessions(ServerKey key) {
         command("shutdown sessions server " + key);

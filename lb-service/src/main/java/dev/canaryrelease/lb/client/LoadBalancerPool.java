@@ -129,6 +129,11 @@ public class LoadBalancerPool {
         }
     }
 
+    /** {@code set server ... health up} on one instance. */
+    public void healthUpOn(HaproxyInstance lb, ServerKey key) {
+        lb.healthUp(key);
+    }
+
     /** Kills the sessions still on the server, on every instance that answers. */
     public void shutdownSessions(ServerKey key) {
         LoadBalancerException first = null;

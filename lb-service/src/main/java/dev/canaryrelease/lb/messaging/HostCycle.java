@@ -20,6 +20,7 @@ import dev.canaryrelease.events.model.HostEnableFailed;
 import dev.canaryrelease.events.model.HostEnabled;
 import dev.canaryrelease.events.model.Stage;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.lb.client.HaproxyInstance;
 import dev.canaryrelease.lb.client.LoadBalancerException;
 import dev.canaryrelease.lb.client.LoadBalancerPool;
 import dev.canaryrelease.lb.config.LbConfig;
@@ -31,9 +32,10 @@ import dev.canaryrelease.lb.domain.WantedStates;
 import dev.canaryrelease.lb.domain.WantedStates.Wanted;
 
 /**
- * The two operations on a host: take it out of every pool (drain, wait for its sessions, maint) and
- * put it back (ready, wait for HAProxy's health check). Each returns the event to publish; each is
- * idempotent and serialised per server.
+ * The two operations on a host: take it out of every pool (drain, wait for its sessions, forced
+ * DOWN while HAProxy's checks go on) and put it back (ready once HAProxy's own check of the new
+ * container has passed). Each returns the event to publish; each is idempotent and serialised per
+ * server.
  */
 @ApplicationScoped
 public class HostCycle {
@@ -126,7 +128,15 @@ public class HostCycle {
                 pause(config.drainPollInterval());
                 sessions = pool.sessions(key);
             }
-            decide(key, AdminState.MAINT, releaseId);
+            // The server stays in drain (out of rotation, weight 0) rather than maint: HAProxy
+            // goes on checking it through the swap, so by the time deploy-service has seen the new
+            // container healthy, HAProxy has most often seen it too and the enable takes no
+            // check's wait. Forced DOWN now, so that only checks made after the drain can bring it
+            // UP again: the old container's last passing checks are forgotten. (A server without
+            // checks is left as it is: nothing would bring it UP again.)
+            if (views.stream().allMatch(ServerView::checked)) {
+                pool.healthDown(key);
+            }
         } catch (LoadBalancerException e) {
             AdminState back = previous == null ? AdminState.READY : previous.state();
             bestEffort(key, back);
@@ -188,20 +198,32 @@ public class HostCycle {
             LOG.infof("release %s: %s already ready and UP", releaseId, key);
             return new HostEnabled(releaseId, app, host, stage);
         }
-        boolean checked = views.stream().noneMatch(v -> v.status().equals("no check"));
+        boolean checked = views.stream().allMatch(ServerView::checked);
         ReentrantLock cmd = wanted.command(key);
         cmd.lock();
         try {
             wanted.apply(key, new Wanted(AdminState.READY, Instant.now(), releaseId));
             if (checked) {
-                // Leaving maint, HAProxy would trust the check it made before the swap. Force the
-                // server DOWN first (from drain: still out of rotation) so that only fresh passing
-                // checks of the new container bring it UP.
                 if (views.stream().anyMatch(v -> v.admin() == AdminState.MAINT)) {
+                    // In maint HAProxy made no check: leaving it, it would trust the one it made
+                    // before the swap. Force the server DOWN first (from drain: still out of
+                    // rotation) so that only fresh passing checks of the new container bring it UP.
                     pool.setState(key, AdminState.DRAIN);
+                    pool.healthDown(key);
+                } else {
+                    // Drained since the swap began (checks went on, forced DOWN at its start): an
+                    // instance whose server is UP passed its checks since then. One UP whose last
+                    // check failed is forced DOWN, so that ready does not put it in rotation.
+                    List<HaproxyInstance> lbs = pool.instances();
+                    for (int i = 0; i < lbs.size(); i++) {
+                        if (views.get(i).falling()) {
+                            lbs.get(i).healthDown(key);
+                        }
+                    }
                 }
-                pool.healthDown(key);
             }
+            // A DOWN server is out of rotation even when ready: it takes traffic from the moment
+            // it is UP.
             pool.setState(key, AdminState.READY);
         } finally {
             cmd.unlock();
@@ -213,6 +235,17 @@ public class HostCycle {
             if (views.stream().allMatch(v -> v.admin() == AdminState.READY && v.checkedUp())) {
                 LOG.infof("release %s: %s is back in rotation, health check UP", releaseId, key);
                 return new HostEnabled(releaseId, app, host, stage);
+            }
+            // deploy-service has seen the new container healthy (that is what host.updated says);
+            // once HAProxy's own check of it has passed too, the rest of `rise` adds nothing but a
+            // wait: the server is forced UP. It is never forced UP on deploy-service's word alone,
+            // nor while its last check failed; HAProxy's checks go on and `fall` failures still
+            // take it out.
+            List<HaproxyInstance> lbs = pool.instances();
+            for (int i = 0; i < lbs.size(); i++) {
+                if (views.get(i).risingOnAPass()) {
+                    pool.healthUpOn(lbs.get(i), key);
+                }
             }
             if (System.nanoTime() - deadline >= 0) {
                 break;

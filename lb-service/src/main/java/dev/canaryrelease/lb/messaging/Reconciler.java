@@ -25,6 +25,7 @@ import dev.canaryrelease.lb.client.LoadBalancerPool;
 import dev.canaryrelease.lb.config.LbConfig;
 import dev.canaryrelease.lb.domain.AdminState;
 import dev.canaryrelease.lb.domain.ServerKey;
+import dev.canaryrelease.lb.domain.ServerView;
 import dev.canaryrelease.lb.domain.WantedStates;
 import dev.canaryrelease.lb.domain.WantedStates.Wanted;
 
@@ -143,7 +144,7 @@ public class Reconciler {
                 continue;
             }
             Wanted now = outlived(w.getKey(), w.getValue()) ? lift(w.getKey()) : w.getValue();
-            if (f == now.state() || heldUp(w.getKey(), now)) {
+            if (met(f, now.state()) || heldUp(w.getKey(), now)) {
                 continue;
             }
             if (correct(lb, w.getKey())) {
@@ -217,6 +218,15 @@ public class Reconciler {
         }
     }
 
+    /**
+     * Whether the state {@code found} is what {@code wanted} asks. A server drained for a swap
+     * stays in drain so that HAProxy's checks go on ({@link HostCycle}), while its event ({@code
+     * host.drained}) wants maint: both keep it out of rotation, so drain meets a wanted maint.
+     */
+    static boolean met(AdminState found, AdminState wanted) {
+        return found == wanted || (wanted == AdminState.MAINT && found == AdminState.DRAIN);
+    }
+
     private boolean correct(HaproxyInstance lb, ServerKey key) {
         ReentrantLock cmd = wanted.command(key);
         try {
@@ -231,10 +241,16 @@ public class Reconciler {
             // Read again under the lock: a handler may just have applied a new decision.
             Wanted w = wanted.get(key).orElse(null);
             AdminState f = lb.adminStates().get(key);
-            if (w == null || f == null || f == w.state() || heldUp(key, w)) {
+            if (w == null || f == null || met(f, w.state()) || heldUp(key, w)) {
                 return false;
             }
             lb.setState(key, w.state());
+            if (w.state() == AdminState.DRAIN
+                    && lb.server(key).map(ServerView::checked).orElse(false)) {
+                // As a drain does: HAProxy's UP from before (a reload starts servers UP, maint
+                // kept the last check) must not count for the enable that follows.
+                lb.healthDown(key);
+            }
             LOG.warnf(
                     "%s: %s was %s, wanted %s (release %s): corrected",
                     lb, key, f.command(), w.state().command(), w.releaseId());

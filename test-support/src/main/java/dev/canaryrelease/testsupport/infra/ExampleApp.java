@@ -74,18 +74,51 @@ public final class ExampleApp {
         }
         try {
             writeContext(context, version, broken);
-            String image = registryAddress + "/" + repository + ":" + tag;
-            engine.docker(Duration.ofMinutes(3), "build", "-q", "-t", image, context.toString())
-                    .orThrow();
-            ExecResult push = engine.docker(Duration.ofMinutes(3), "push", image).orThrow();
-            Matcher m = DIGEST.matcher(push.stdout());
-            if (!m.find()) {
-                throw new IllegalStateException("no digest in push output: " + push.stdout());
-            }
-            return m.group(1);
+            return buildAndPush(engine, registryAddress + "/" + repository + ":" + tag, context);
         } finally {
             HostCleanup.deleteTree(context);
         }
+    }
+
+    /**
+     * Builds and pushes, as {@link #buildAndPush(DockerEngine, String, String, String, String,
+     * boolean)}, a version of the app whose process exits at once with {@code exitCode} (an app
+     * that cannot start: it says so on stderr and serves nothing).
+     */
+    public static String buildAndPushExiting(
+            DockerEngine engine,
+            String registryAddress,
+            String repository,
+            String tag,
+            int exitCode) {
+        Path context;
+        try {
+            context = Files.createTempDirectory("canary-example-app-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            writeContext(context, tag, false);
+            Files.writeString(
+                    context.resolve("start.sh"),
+                    "#!/bin/sh\necho 'example-app: cannot start' >&2\nexit " + exitCode + "\n");
+            return buildAndPush(engine, registryAddress + "/" + repository + ":" + tag, context);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            HostCleanup.deleteTree(context);
+        }
+    }
+
+    private static String buildAndPush(DockerEngine engine, String image, Path context) {
+        engine.docker(Duration.ofMinutes(3), "build", "-q", "-t", image, context.toString())
+                .orThrow();
+        ExecResult push = engine.docker(Duration.ofMinutes(3), "push", image).orThrow();
+        Matcher m = DIGEST.matcher(push.stdout());
+        if (!m.find()) {
+            throw new IllegalStateException("no digest in push output: " + push.stdout());
+        }
+        return m.group(1);
     }
 
     /**

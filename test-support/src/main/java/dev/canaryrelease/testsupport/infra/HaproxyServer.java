@@ -29,11 +29,11 @@ import org.awaitility.Awaitility;
 /**
  * A real HAProxy ({@code haproxy}, Debian package {@code haproxy}) on 127.0.0.1 with its own
  * temporary folder: one HTTP front end on a free port, one backend of the given servers with HTTP
- * health checks ({@code check inter 200 rise 2 fall 2}, {@code timeout check 1s}), {@code option
- * redispatch 1}, {@code retries 3}, {@code retry-on all-retryable-errors}, {@code slowstart}, and
- * the Runtime API (level admin) on a unix socket and on {@code ipv4@127.0.0.1:<free port>}. The
- * global server-state-file is loaded at every start; it is written only by {@link
- * #saveServerState()}.
+ * health checks ({@code check inter 200 rise 2 fall 2} unless {@link Spec#checks} says otherwise,
+ * {@code timeout check 1s}), {@code option redispatch 1}, {@code retries 3}, {@code retry-on
+ * all-retryable-errors}, {@code slowstart}, and the Runtime API (level admin) on a unix socket and
+ * on {@code ipv4@127.0.0.1:<free port>}. The global server-state-file is loaded at every start; it
+ * is written only by {@link #saveServerState()}.
  *
  * <p>{@link #reload()} does what a package's reload does: a new process with the same configuration
  * that takes over the listening sockets ({@code -x}) and soft-stops the old one ({@code -sf
@@ -52,6 +52,7 @@ public final class HaproxyServer implements AutoCloseable {
         private String healthPath = "/health";
         private String routeHeader;
         private String slowstart = "1s";
+        private String checks = "inter 200 rise 2 fall 2";
         private String serverTimeout = "30s";
         private String logTarget;
         private String logFormat;
@@ -87,6 +88,19 @@ public final class HaproxyServer implements AutoCloseable {
         public Spec slowstart(String duration) {
             this.slowstart = duration;
             return this;
+        }
+
+        /**
+         * The servers' check settings ({@code default-server check <checks>}), {@code inter 200
+         * rise 2 fall 2} unless set.
+         */
+        public Spec checks(String checks) {
+            this.checks = checks;
+            return this;
+        }
+
+        public String checksValue() {
+            return checks;
         }
 
         public Spec serverTimeout(String duration) {
@@ -234,7 +248,9 @@ public final class HaproxyServer implements AutoCloseable {
                 .append(spec.healthPathValue())
                 .append("\n")
                 .append("  http-check expect status 200\n")
-                .append("  default-server check inter 200 rise 2 fall 2 slowstart ")
+                .append("  default-server check ")
+                .append(spec.checksValue())
+                .append(" slowstart ")
                 .append(spec.slowstartValue())
                 .append("\n");
         if (spec.routeHeaderValue() != null) {
