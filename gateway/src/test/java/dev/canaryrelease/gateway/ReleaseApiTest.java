@@ -441,6 +441,27 @@ class ReleaseApiTest {
                                         .jsonPath()
                                         .getList("timeline.type")
                                         .contains("promotion.requested"));
+        // a verdict of a window judged before the promote lands meanwhile: the analysis's events
+        // say nothing of the release's steps, so the promote is still the one to pause behind
+        deploy.send(
+                promote,
+                new dev.canaryrelease.events.model.AnalysisVerdict(
+                        id,
+                        req.data().app(),
+                        1,
+                        dev.canaryrelease.events.analysis.Verdict.Outcome.INCONCLUSIVE,
+                        "too little traffic: waiting for an operator",
+                        null,
+                        0,
+                        2));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(
+                        () ->
+                                viewer().get("/releases/" + id)
+                                        .jsonPath()
+                                        .getList("timeline.type")
+                                        .contains("analysis.verdict"));
         // still CANARY_LIVE (deploy-service has not answered), but the promote is on its way:
         // the pause goes behind it in the release's partition
         operator()

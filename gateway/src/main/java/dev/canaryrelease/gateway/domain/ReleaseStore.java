@@ -59,9 +59,17 @@ import dev.canaryrelease.gateway.domain.Views.TimelineEntry;
 public class ReleaseStore {
     private static final Logger LOG = Logger.getLogger(ReleaseStore.class);
 
-    /** What an operator command needs: the state and the event to name as the cause. */
+    /**
+     * What an operator command needs: the state, the event to name as the cause ({@code latest}),
+     * and the latest event that is not the canary analysis's ({@code lastStep}: the windows and
+     * verdicts come every interval and say nothing of where the release's steps stand).
+     */
     public record CommandTarget(
-            String releaseId, String app, Phase state, EventEnvelope<CanaryEvent> latest) {}
+            String releaseId,
+            String app,
+            Phase state,
+            EventEnvelope<CanaryEvent> latest,
+            EventEnvelope<CanaryEvent> lastStep) {}
 
     record Recorded(long seq, String position, EventEnvelope<CanaryEvent> event) {}
 
@@ -811,12 +819,20 @@ public class ReleaseStore {
         if (r.events.isEmpty()) {
             return Optional.empty();
         }
+        EventEnvelope<CanaryEvent> lastStep = null;
+        for (int i = r.events.size() - 1; i >= 0 && lastStep == null; i--) {
+            EventEnvelope<CanaryEvent> e = r.events.get(i).event();
+            if (e.type() != EventType.ANALYSIS_WINDOW && e.type() != EventType.ANALYSIS_VERDICT) {
+                lastStep = e;
+            }
+        }
         return Optional.of(
                 new CommandTarget(
                         r.id,
                         r.now.app,
                         r.now.stateOrPending(),
-                        r.events.get(r.events.size() - 1).event()));
+                        r.events.get(r.events.size() - 1).event(),
+                        lastStep));
     }
 
     /** Why a deploy does not apply: the sentence, and the release and state it is about. */

@@ -444,13 +444,15 @@ public class ReleaseResource {
             return CompletableFuture.completedFuture(Problems.of(404, "no release " + id));
         }
         Phase state = target.get().state();
-        if (command.refusal(state) != null && !pauseAfterPromote(command, target.get())) {
+        boolean behindPromote = command.refusal(state) != null;
+        if (behindPromote && !pauseAfterPromote(command, target.get())) {
             // the same rule table deploy-service refuses by
             return CompletableFuture.completedFuture(refused(command, id, state));
         }
         CanaryEvent data = event(command, id, caller.name(), reason);
+        // a pause behind a promote is caused by that promote, whatever analysis came after it
         return publisher
-                .publish(target.get().latest(), data)
+                .publish(behindPromote ? target.get().lastStep() : target.get().latest(), data)
                 .handle(
                         (e, err) -> {
                             if (err != null) {
@@ -479,19 +481,19 @@ public class ReleaseResource {
     }
 
     /**
-     * A pause right after a promote: the release is still CANARY_LIVE here, but its latest event is
-     * the promotion.requested deploy-service has not answered yet. deploy-service reads both from
-     * the release's partition in order, so it takes the promote (PROMOTING, the first batch starts)
-     * and then the pause (PAUSED once that batch is done): a promotion that holds after its first
-     * batch, whatever the batch's speed. If deploy-service refuses the promote, it refuses the
-     * pause too ({@code promotion.rejected}).
+     * A pause right after a promote: the release is still CANARY_LIVE here, but its latest event
+     * (the canary analysis's windows and verdicts aside) is the promotion.requested deploy-service
+     * has not answered yet. deploy-service reads both from the release's partition in order, so it
+     * takes the promote (PROMOTING, the first batch starts) and then the pause (PAUSED once that
+     * batch is done): a promotion that holds after its first batch, whatever the batch's speed. If
+     * deploy-service refuses the promote, it refuses the pause too ({@code promotion.rejected}).
      */
     private static boolean pauseAfterPromote(
             OperatorCommand command, ReleaseStore.CommandTarget target) {
         return command == OperatorCommand.PAUSE
                 && target.state() == Phase.CANARY_LIVE
-                && target.latest() != null
-                && target.latest().data() instanceof PromotionRequested;
+                && target.lastStep() != null
+                && target.lastStep().data() instanceof PromotionRequested;
     }
 
     /** The JSON object of a command body (empty body: none). */
