@@ -261,5 +261,10 @@ class EnableOnHaproxysFirstPassTest {
         public Duration requestHold() {
             return Duration.ofHours(1);
         }
+
+        @Override
+        public int analysisLogPort() {
+            return 0; // no analysis in this test: any free port
+        }
     }
 }
