@@ -24,6 +24,23 @@ REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_USERS=(gateway build-service deploy-service registry-service dev-up)
 KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
+# Kafka is one broker (component "kafka", 127.0.0.1:9092, its controller on 9093, data in
+# .canary/kafka) or, with dev/up --brokers 3, a KRaft cluster of three (components kafka-1,
+# kafka-2, kafka-3 on 9092/9093, 9094/9095, 9096/9097, data in .canary/kafka-<n>): every component
+# that may run, for dev/down
+KAFKA_COMPONENTS=(kafka kafka-1 kafka-2 kafka-3)
+# the broker count dev/up started (it holds until dev/down): 1 or 3
+kafka_brokers() { cat "$C/kafka-brokers" 2>/dev/null || echo 1; }
+# kafka_names N : the components of N brokers
+kafka_names() { if (($1 == 1)); then echo kafka; else for ((i = 1; i <= $1; i++)); do echo "kafka-$i"; done; fi; }
+# kafka_port COMPONENT : its client port (the controller's is the next one)
+kafka_port() { if [[ "$1" == kafka ]]; then echo "$KAFKA_PORT"; else echo $((KAFKA_PORT + 2 * (${1#kafka-} - 1))); fi; }
+# kafka_bootstrap N : the bootstrap servers of N brokers, comma-separated
+kafka_bootstrap() {
+  local out=() k
+  for k in $(kafka_names "$1"); do out+=("127.0.0.1:$(kafka_port "$k")"); done
+  (IFS=,; echo "${out[*]}")
+}
 ENGINES=(docker0 docker1 docker2)
 declare -A ENGINE_ADDR=([docker0]=127.0.0.11 [docker1]=127.0.0.12 [docker2]=127.0.0.13)
 declare -A ENGINE_SUBNET=([docker0]=10.212.0 [docker1]=10.212.1 [docker2]=10.212.2)

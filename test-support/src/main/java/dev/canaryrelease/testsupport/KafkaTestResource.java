@@ -108,7 +108,8 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
      * no topic created on first use (every service creates and checks its own topics before its
      * channels start, so a topic the broker made with its defaults can never win that race),
      * replication factor 1 and one partition for the internal topics, no rebalance delay. Shared by
-     * the test broker, {@link KafkaBrokerMain} (dev/up) and bench/kafka.
+     * the test broker, {@link KafkaBrokerMain} (dev/up) and bench/kafka; a cluster's broker adds
+     * {@link #clusterDefaults}.
      */
     public static void singleNodeDefaults(java.util.Properties p) {
         p.put("num.partitions", "1");
@@ -121,6 +122,41 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
         // every internal partition, and on one node more coordinators buy nothing
         p.put("offsets.topic.num.partitions", "1");
         p.put("transaction.state.log.num.partitions", "1");
+    }
+
+    /**
+     * Settings of one broker of a KRaft cluster of {@code brokers} (at least 3; {@link
+     * KafkaBrokerMain} for {@code dev/up --brokers 3}): {@link #singleNodeDefaults}, with every
+     * topic the broker makes itself (consumer offsets, transaction state) on three replicas of
+     * which two must have a write ({@code acks=all}), as the suite's own topics are ({@code
+     * canary.kafka.topics.replication-factor=3}, {@code min-insync-replicas=2}): one broker may die
+     * and nothing acknowledged is lost, nothing stops. EmbeddedKafkaBroker's test values that a
+     * cluster cannot keep are put back to Kafka's: replica and controller sockets time out after 30
+     * s, not 1 s (a follower's fetch over TLS on a loaded machine takes longer), and the high
+     * watermark is checkpointed every 5 s (never, in EmbeddedKafkaBroker: a restarted replica would
+     * start from 0). A broker that stops heart-beating is fenced after 6 s (Kafka: 9 s): its
+     * partitions' leadership moves and it leaves their ISR, which is how long writes wait when one
+     * is killed.
+     */
+    public static void clusterDefaults(java.util.Properties p, int brokers) {
+        if (brokers < 3) {
+            throw new IllegalArgumentException(
+                    "a cluster has at least 3 brokers (got "
+                            + brokers
+                            + "): with 2, one broker down stops the controller quorum and every"
+                            + " write that needs 2 in-sync replicas");
+        }
+        singleNodeDefaults(p);
+        p.put("default.replication.factor", "3");
+        p.put("min.insync.replicas", "2");
+        p.put("offsets.topic.replication.factor", "3");
+        p.put("transaction.state.log.replication.factor", "3");
+        p.put("transaction.state.log.min.isr", "2");
+        p.put("replica.socket.timeout.ms", "30000");
+        p.put("controller.socket.timeout.ms", "30000");
+        p.put("replica.high.watermark.checkpoint.interval.ms", "5000");
+        p.put("broker.heartbeat.interval.ms", "1000");
+        p.put("broker.session.timeout.ms", "6000");
     }
 
     @Override

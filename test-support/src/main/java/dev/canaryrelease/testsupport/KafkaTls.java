@@ -2,8 +2,11 @@ package dev.canaryrelease.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.List;
@@ -58,18 +61,32 @@ public final class KafkaTls {
 
     /**
      * Makes (or keeps) the CA, the broker's certificate and one client certificate for every
-     * principal of {@link KafkaPrincipals#GRANTS} in {@code dir}.
+     * principal of {@link KafkaPrincipals#GRANTS} in {@code dir}. The brokers of a cluster start at
+     * once on one folder: {@code <dir>/.lock} (an exclusive file lock) lets one process make what
+     * is missing while the others wait, then keep it.
      */
-    public static KafkaTls create(Path dir) {
-        KafkaTls tls = new KafkaTls(dir);
-        tls.issue(
-                KafkaPrincipals.BROKER,
-                "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                        + "extendedKeyUsage=serverAuth,clientAuth\n");
-        for (KafkaPrincipals.Grant g : KafkaPrincipals.GRANTS) {
-            tls.principal(g.principal());
+    public static synchronized KafkaTls create(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            try (FileChannel lock =
+                            FileChannel.open(
+                                    dir.resolve(".lock"),
+                                    StandardOpenOption.CREATE,
+                                    StandardOpenOption.WRITE);
+                    FileLock held = lock.lock()) {
+                KafkaTls tls = new KafkaTls(dir);
+                tls.issue(
+                        KafkaPrincipals.BROKER,
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                                + "extendedKeyUsage=serverAuth,clientAuth\n");
+                for (KafkaPrincipals.Grant g : KafkaPrincipals.GRANTS) {
+                    tls.principal(g.principal());
+                }
+                return tls;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return tls;
     }
 
     public Path dir() {
