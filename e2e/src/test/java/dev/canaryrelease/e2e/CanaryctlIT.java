@@ -274,6 +274,46 @@ class CanaryctlIT {
                 .toList();
     }
 
+    /**
+     * Retry on the real suite: a canary that fails its health check (no {@code /health}) ends
+     * FAILED; {@code canaryctl retry} starts its image again as a new release that names the failed
+     * one, the canary is tried again and fails the same way, and the host is back on the version it
+     * ran.
+     */
+    @Test
+    void aRetryRunsAFailedReleasesImageAgainAsANewRelease() {
+        String before =
+                CanaryReleaseIT.hostVersion(
+                                CanaryReleaseIT.fleet.host(CanaryReleaseIT.canary()).get())
+                        .orElseThrow();
+        String failed = CanaryReleaseIT.suite.pushChange(true);
+        Run first = ctl("status", failed, "--timeout", "4m");
+        assertEquals(1, first.code(), first.err());
+        assertEquals("release " + failed + " is FAILED\n", first.out());
+        String digest = JsonPath.from(ctl("get", failed, "-o", "json").out()).getString("digest");
+
+        Run retry = ctl("retry", failed, "--reason", "canaryctl e2e retry", "-o", "json");
+        assertEquals(0, retry.code(), retry.err());
+        JsonPath started = JsonPath.from(retry.out());
+        String again = started.getString("releaseId");
+        assertTrue(again != null && !again.equals(failed), retry.out());
+        assertEquals(failed, started.getString("retryOf"));
+        assertEquals(digest, started.getString("digest"), "the same image");
+        assertEquals("canaryctl e2e retry", started.getString("reason"));
+
+        Run second = ctl("status", again, "--timeout", "4m");
+        assertEquals(1, second.code(), "the same image fails the same way: " + second.err());
+        assertEquals("release " + again + " is FAILED\n", second.out());
+        assertEquals(
+                digest,
+                JsonPath.from(ctl("get", again, "-o", "json").out()).getString("digest"),
+                "the retry released the failed release's image");
+        assertTrue(
+                !CanaryReleaseIT.of(again, EventType.HOST_UPDATE_FAILED).isEmpty(),
+                "its canary was tried again and failed");
+        CanaryReleaseIT.awaitAllOn(before);
+    }
+
     @Test
     void anAbortedCanaryEndsStatusWithExit1() {
         String id = CanaryReleaseIT.suite.pushChange(false);

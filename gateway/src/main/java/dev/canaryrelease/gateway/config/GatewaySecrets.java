@@ -15,8 +15,6 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.StartupEvent;
 
 import dev.canaryrelease.common.auth.Tokens;
-import dev.canaryrelease.fleet.Fleet;
-import dev.canaryrelease.gateway.client.RegistryLookup;
 import dev.canaryrelease.gateway.domain.WebhookSignature;
 
 /**
@@ -64,40 +62,7 @@ public class GatewaySecrets {
         return t;
     }
 
-    /**
-     * The registry lookups of {@code POST /apps/{app}/deploy}: the fleet's registry URL and CA, the
-     * gateway's own registry user. A missing or empty password file stops the start.
-     */
-    @Produces
-    @Singleton
-    RegistryLookup registry(Fleet fleet) {
-        Fleet.Registry r = fleet.registry();
-        if (r == null || r.url() == null) {
-            LOG.warn("the fleet names no registry: POST /apps/{app}/deploy is answered 503");
-            return RegistryLookup.none();
-        }
-        RegistryLookup l =
-                new RegistryLookup(
-                        r.url(),
-                        r.ca(),
-                        config.registryUsername(),
-                        config.registryPasswordFile(),
-                        config.registryTimeout());
-        LOG.infof(
-                "registry lookups at %s (%s, %s)",
-                l.base(),
-                r.ca() == null ? "the JDK's trusted CAs" : "trusting " + r.ca(),
-                l.authenticated()
-                        ? "as user " + config.registryUsername()
-                        : "anonymous: canary.gateway.registry-password-file is not set");
-        return l;
-    }
-
-    void onStart(
-            @Observes StartupEvent event,
-            WebhookSignature signature,
-            Tokens tokens,
-            RegistryLookup registry) {
+    void onStart(@Observes StartupEvent event, WebhookSignature signature, Tokens tokens) {
         // Injecting them here makes a bad file fail the start, not the first request.
     }
 }
