@@ -113,7 +113,7 @@ class CanaryAnalysisIT {
                 .atMost(STEP)
                 .pollInterval(Duration.ofMillis(250))
                 .until(
-                        () -> state(id),
+                        () -> CanaryReleaseIT.stateOnceKnown(id),
                         s -> {
                             if (CanaryReleaseIT.isFinal(s) && !wanted.contains(s)) {
                                 fail(
