@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -140,6 +141,21 @@ public final class ReleaseBench {
                         Duration.ofMinutes(20),
                         CanaryReleaseIT::version);
 
+        // warm-up releases, not measured (-Dcanary.bench.warmup, default 1): the first release
+        // after
+        // dev/up runs while every JVM (the broker's C2 above all) is still compiling its hot paths;
+        // a suite in production has long left that behind, so the figures below are its steady
+        // state
+        int warmups = Integer.getInteger("canary.bench.warmup", 1);
+        for (int i = 0; i < warmups; i++) {
+            String w = CanaryReleaseIT.suite.pushChange(false);
+            CanaryReleaseIT.awaitState(w, Set.of("CANARY_LIVE"));
+            CanaryReleaseIT.command(w, "promote", "bench warm-up");
+            CanaryReleaseIT.awaitState(w, Set.of("PROMOTED"));
+            CanaryReleaseIT.awaitAllOn(CanaryReleaseIT.versions().get(CanaryReleaseIT.canary()));
+        }
+
+        Map<String, Long> cpuBefore = cpuTicks();
         Instant pushed = Instant.now();
         String id = CanaryReleaseIT.suite.pushChange(false);
         CanaryReleaseIT.awaitState(id, Set.of("CANARY_LIVE"));
@@ -214,6 +230,8 @@ public final class ReleaseBench {
                         ms(abortAt, Instant.now()),
                         "—"));
         CanaryReleaseIT.awaitState(ab, Set.of("ABORTED"));
+        Map<String, Long> cpuAfter = cpuTicks();
+        double cpuWall = ms(pushed, Instant.now()) / 1000.0;
         load.close();
 
         // each hop split in two: ce_time → the producer's record timestamp (inside the service:
@@ -290,6 +308,21 @@ public final class ReleaseBench {
                     });
         }
 
+        // where the CPU went while the release and the abort above ran (each process alone, not its
+        // children: a container's httpd is a child of containerd-shim, not of its engine)
+        for (var e : cpuAfter.entrySet()) {
+            long was = cpuBefore.getOrDefault(e.getKey(), 0L);
+            rows.add(
+                    row(
+                            e.getKey()
+                                    + " CPU seconds during the release and the abort ("
+                                    + String.format(java.util.Locale.ROOT, "%.1f", cpuWall)
+                                    + " s)",
+                            String.format(
+                                    java.util.Locale.ROOT, "%.2f", (e.getValue() - was) / 100.0),
+                            "—"));
+        }
+
         rows.addAll(baseline(id, rate));
 
         StringBuilder t = new StringBuilder();
@@ -319,7 +352,9 @@ public final class ReleaseBench {
                         + id
                         + " (promoted) and "
                         + ab
-                        + " (aborted); load average at the end "
+                        + " (aborted), after "
+                        + Integer.getInteger("canary.bench.warmup", 1)
+                        + " warm-up release(s) not measured; load average at the end "
                         + Files.readString(Path.of("/proc/loadavg")).trim()
                         + ".\n\n";
         t.append(slowest);
@@ -339,6 +374,26 @@ public final class ReleaseBench {
 
     static String[] row(String what, String figure, String target) {
         return new String[] {what, figure, target};
+    }
+
+    /** CPU clock ticks (utime + stime, 100 a second) of the suite's processes and this JVM. */
+    static Map<String, Long> cpuTicks() throws IOException {
+        Map<String, Long> ticks = new java.util.LinkedHashMap<>();
+        List<String> components = new ArrayList<>(Suite.SERVICES);
+        components.addAll(List.of("kafka", "haproxy", "docker0", "docker1", "docker2", "registry"));
+        for (String c : components) {
+            ticks.put(c, ticks(CanaryReleaseIT.suite.pid(c)));
+        }
+        ticks.put(
+                "this bench (load generator, event capture)", ticks(ProcessHandle.current().pid()));
+        return ticks;
+    }
+
+    static long ticks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        // the fields after the command name, which is in parentheses and may hold spaces
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
     }
 
     static long rssMb(long pid) throws IOException {
