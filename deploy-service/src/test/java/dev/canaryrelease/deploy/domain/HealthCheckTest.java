@@ -122,7 +122,7 @@ class HealthCheckTest {
                         List.of(container(0, "running", "unhealthy")),
                         "unhealthy: Docker healthcheck of example-app reports unhealthy"),
                 row(
-                        "three 500s within 1 s are not yet definite; the pause doubles to 250 ms",
+                        "three 500s within 1 s are not yet definite; the pause doubles to 50 ms",
                         List.of(
                                 answer(0, 500),
                                 answer(100, 500),
@@ -132,10 +132,10 @@ class HealthCheckTest {
                                 answer(500, 500)),
                         "wait 25",
                         "wait 50",
-                        "wait 100",
-                        "wait 200",
-                        "wait 250",
-                        "wait 250"),
+                        "wait 50",
+                        "wait 50",
+                        "wait 50",
+                        "wait 50"),
                 row(
                         "500s in a row over 1 s: a definite failure before the deadline",
                         List.of(answer(0, 500), answer(600, 503), answer(1000, 500)),
@@ -156,9 +156,9 @@ class HealthCheckTest {
                                 answer(2500, 500)),
                         "wait 25",
                         "wait 50",
-                        "wait 100",
-                        "wait 200",
-                        "wait 250"),
+                        "wait 50",
+                        "wait 50",
+                        "wait 50"),
                 row(
                         "silence waits the whole deadline, then says what it last saw",
                         List.of(silence(0), silence(9_999), silence(10_001)),
@@ -190,7 +190,7 @@ class HealthCheckTest {
                         List.of(refused(0), refused(2000), refused(2500), refused(3000)),
                         "wait 25",
                         "wait 50",
-                        "wait 100",
+                        "wait 50",
                         "unhealthy: "
                                 + Reasons.HEALTH_DEFINITE
                                 + "GET "
@@ -202,8 +202,8 @@ class HealthCheckTest {
                         List.of(refused(2000), answer(2600, 503), refused(2700), refused(3600)),
                         "wait 25",
                         "wait 50",
-                        "wait 100",
-                        "wait 200"),
+                        "wait 50",
+                        "wait 50"),
                 row(
                         "silence past the start grace still waits the deadline",
                         List.of(silence(2000), silence(5000), silence(10_001)),
