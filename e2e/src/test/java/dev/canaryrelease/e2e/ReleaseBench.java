@@ -88,6 +88,7 @@ public final class ReleaseBench {
             System.err.println(hand.output());
             return rows;
         }
+        System.out.println(hand.output()); // with each host's failed health probes
         Matcher h = HAND_HOST.matcher(hand.output());
         while (h.find()) {
             rows.add(
@@ -156,6 +157,7 @@ public final class ReleaseBench {
         }
 
         Map<String, Long> cpuBefore = cpuTicks();
+        String start = CanaryReleaseIT.versions().get(CanaryReleaseIT.canary());
         Instant pushed = Instant.now();
         String id = CanaryReleaseIT.suite.pushChange(false);
         CanaryReleaseIT.awaitState(id, Set.of("CANARY_LIVE"));
@@ -217,8 +219,45 @@ public final class ReleaseBench {
                                 time(id, EventType.RELEASE_PROMOTED, e -> true)),
                         "—"));
 
+        // rollback (issue 18 point 3): the promoted release back on every host, from the retained
+        // containers, without bake or analysis
+        Instant rollbackAt = Instant.now();
+        CanaryReleaseIT.command(id, "rollback", "bench");
+        CanaryReleaseIT.awaitAllOn(start);
+        rows.add(
+                row(
+                        "rollback of the promoted hosts → all on the previous version (seen at the"
+                                + " hosts)",
+                        ms(rollbackAt, Instant.now()),
+                        "≤ 2000"));
+        CanaryReleaseIT.awaitState(id, Set.of("ROLLED_BACK"));
+
+        // a definite health failure (issue 18 point 4): a canary whose /health answers 404
+        String broken = CanaryReleaseIT.suite.pushChange(true);
+        CanaryReleaseIT.awaitState(broken, Set.of("FAILED", "ROLLED_BACK"));
+        CanaryReleaseIT.awaitAllOn(start);
+        Instant requested = time(broken, EventType.HOST_UPDATE_REQUESTED, e -> true);
+        Instant failed = time(broken, EventType.HOST_UPDATE_FAILED, e -> true);
+        String reason =
+                CanaryReleaseIT.capture.events(broken).stream()
+                        .filter(e -> e.type() == EventType.HOST_UPDATE_FAILED)
+                        .map(
+                                e ->
+                                        ((dev.canaryrelease.events.model.HostUpdateFailed) e.data())
+                                                .reason())
+                        .findFirst()
+                        .orElse("?");
+        rows.add(
+                row(
+                        "a canary whose /health answers 404: host.update-requested →"
+                                + " host.update-failed (\""
+                                + reason.replace("|", "/")
+                                + "\")",
+                        ms(requested, failed),
+                        "≤ 3000"));
+
         // abort: a second canary, aborted as soon as it is live
-        String before = next;
+        String before = start;
         String ab = CanaryReleaseIT.suite.pushChange(false);
         CanaryReleaseIT.awaitState(ab, Set.of("CANARY_LIVE"));
         Instant abortAt = Instant.now();
