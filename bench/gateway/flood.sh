@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The unauthenticated flood of issue 20 against the gateway jar, started as dev/up starts it
-# (-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1): 20 concurrent unsigned 25 MB posts to
+# (-Xms32m -Xmx256m -Xmn12m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:+UseSerialGC -XX:TieredStopAtLevel=1): 20 concurrent unsigned 25 MB posts to
 # /webhooks/github sent the way a script sends them (curl, no Expect: 100-continue), half with a
 # Content-Length, half chunked, while one signed push is sent. Prints the answers, the gateway's RSS
 # and heap before and after, its peak RSS, and whether readiness and the signed push held.
@@ -14,7 +14,7 @@ jar="${JAR:-$root/gateway/target/quarkus-app/quarkus-run.jar}"
 payload="$root/gateway/src/test/resources/github/push.json"
 POSTS="${POSTS:-20}"
 SIZE_MB="${SIZE_MB:-25}"
-GATEWAY_JAVA_OPTS="${GATEWAY_JAVA_OPTS:--Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
+GATEWAY_JAVA_OPTS="${GATEWAY_JAVA_OPTS:--Xms32m -Xmx256m -Xmn12m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:+UseSerialGC -XX:TieredStopAtLevel=1}"
 [ -f "$jar" ] || { echo "no $jar: ./mvnw -B -pl gateway -am package -DskipTests" >&2; exit 1; }
 
 . "$here/lib.sh"

@@ -97,7 +97,7 @@ public final class ReplayBench {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final String JVM_OPTS =
             System.getProperty(
-                    "bench.jvm", "-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
+                    "bench.jvm", "-Xms32m -Xmx256m -Xmn12m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
 
     private ReplayBench() {}
 

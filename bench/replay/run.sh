@@ -10,7 +10,7 @@
 #   ./mvnw -B -q -pl gateway,deploy-service -am package -DskipTests && bench/replay/run.sh
 #   env: RELEASES=10000  SERVICES=gateway,deploy (or one of them)
 #        GATEWAY_JAR, DEPLOY_JAR (default <module>/target/quarkus-app/quarkus-run.jar)
-#        BENCH_JVM (default dev/up's: -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
+#        BENCH_JVM (default dev/up's: -Xms32m -Xmx256m -Xmn12m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 jar="${GATEWAY_JAR:-$root/gateway/target/quarkus-app/quarkus-run.jar}"
