@@ -85,10 +85,111 @@ final class Screen {
         }
         table(out, rows);
         out.println();
+        analysis(out, r.path("analysis"));
         JsonNode timeline = r.path("timeline");
         int from = Math.max(0, timeline.size() - LAST_EVENTS);
         out.printf("last events (%d of %d):%n", timeline.size() - from, timeline.size());
         for (int i = from; i < timeline.size(); i++) out.println("  " + event(timeline.get(i)));
+    }
+
+    /**
+     * The canary analysis (the gateway's {@code analysis}): the latest judged windows with both
+     * sides' numbers and each one's reason, and a weighted canary's steps with the wanted share,
+     * the share its weights give and the share served. Nothing without an analysis.
+     */
+    static void analysis(PrintWriter out, JsonNode a) {
+        if (a == null || a.isMissingNode() || a.isNull()) return;
+        JsonNode windows = a.path("windows");
+        if (windows.size() > 0) {
+            out.printf(
+                    "canary analysis (latest %d of %d windows judged):%n",
+                    windows.size(), a.path("judged").asInt(windows.size()));
+            List<String[]> rows = new ArrayList<>();
+            rows.add(
+                    new String[] {
+                        "WINDOW",
+                        "VERDICT",
+                        "FAILED",
+                        "STEP",
+                        "CANARY REQ",
+                        "ERRORS",
+                        "P50/P95",
+                        "BASELINE REQ",
+                        "ERRORS",
+                        "P50/P95",
+                        "SHARE WANTED/SERVED"
+                    });
+            for (JsonNode w : windows) {
+                int step = w.path("weightStep").asInt();
+                rows.add(
+                        new String[] {
+                            w.path("window").asText(),
+                            w.path("outcome").asText(),
+                            w.path("failures").asText() + "/" + w.path("failureLimit").asText(),
+                            step == 0 ? "-" : Integer.toString(step),
+                            w.path("canaryRequests").asText(),
+                            share(w.path("canaryErrorRate")),
+                            millis(w.path("canaryP50Ms"), w.path("canaryP95Ms")),
+                            w.path("baselineRequests").asText(),
+                            share(w.path("baselineErrorRate")),
+                            millis(w.path("baselineP50Ms"), w.path("baselineP95Ms")),
+                            step == 0
+                                    ? "-"
+                                    : share(w.path("wantedShare"))
+                                            + "/"
+                                            + share(w.path("servedShare"))
+                        });
+            }
+            table(out, rows);
+            for (JsonNode w : windows) {
+                out.printf(
+                        "  window %s %s: %s%n",
+                        w.path("window").asText(),
+                        w.path("outcome").asText(),
+                        w.path("reason").asText("-"));
+            }
+            out.println();
+        }
+        JsonNode steps = a.path("steps");
+        if (steps.size() > 0) {
+            out.println("weighted steps:");
+            List<String[]> rows = new ArrayList<>();
+            rows.add(
+                    new String[] {"STEP", "WANTED", "BY WEIGHTS", "SERVED", "SESSIONS", "WEIGHTS"});
+            for (JsonNode st : steps) {
+                boolean ended = st.hasNonNull("servedShare");
+                JsonNode ws = st.path("weights");
+                List<String> weights = new ArrayList<>();
+                ws.fieldNames().forEachRemaining(n -> weights.add(n + "=" + ws.get(n).asText()));
+                java.util.Collections.sort(weights);
+                rows.add(
+                        new String[] {
+                            st.path("step").asText(),
+                            share(st.path("wantedShare")),
+                            share(st.path("weightShare")),
+                            ended ? share(st.path("servedShare")) : "(running)",
+                            ended
+                                    ? st.path("canarySessions").asText()
+                                            + " of "
+                                            + st.path("sessions").asText()
+                                    : "-",
+                            weights.isEmpty() ? "-" : String.join(" ", weights)
+                        });
+            }
+            table(out, rows);
+            out.println();
+        }
+    }
+
+    /** A fraction as a percentage with one decimal; "-" when unknown (null, or below 0). */
+    static String share(JsonNode v) {
+        if (v == null || !v.isNumber() || v.asDouble() < 0) return "-";
+        return String.format(java.util.Locale.ROOT, "%.1f%%", v.asDouble() * 100);
+    }
+
+    private static String millis(JsonNode p50, JsonNode p95) {
+        if (p50.asLong(-1) < 0) return "-";
+        return p50.asLong() + "/" + p95.asLong() + " ms";
     }
 
     /**

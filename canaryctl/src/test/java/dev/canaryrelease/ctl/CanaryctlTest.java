@@ -178,4 +178,67 @@ class CanaryctlTest {
         assertTrue(r.out().contains("promote"), r.out());
         assertTrue(r.out().contains("deploy"), r.out());
     }
+
+    /**
+     * {@code canaryctl get} of a weighted canary: the gateway's {@code analysis} (the JSON {@code
+     * GET /releases/{id}} answers, as the gateway's ReleaseApiTest checks it) as a table of the
+     * latest windows with each reason, and the weighted steps.
+     */
+    @Test
+    void getShowsTheLatestWindowsNumbersAndTheWeightedSteps() throws IOException {
+        String json =
+                """
+                {"id": "r1", "app": "example", "state": "CANARY_LIVE", "hosts": [], "timeline": [],
+                 "analysis": {"judged": 7, "windows": [
+                   {"window": 7, "outcome": "INCONCLUSIVE", "failures": 1, "failureLimit": 2,
+                    "reason": "too little traffic: the canary served 4 and the baseline 90 requests,
+                 minRequests is 30; the canary stays at weighted step 2 of 2 (25%): waiting",
+                    "canaryRequests": 4, "canaryErrorRate": 0.0, "canaryP50Ms": 5,
+                    "canaryP95Ms": 11, "baselineRequests": 90, "baselineErrorRate": 0.0111,
+                    "baselineP50Ms": 4, "baselineP95Ms": 9, "weightStep": 2, "wantedShare": 0.25,
+                    "servedShare": 0.0426}],
+                  "steps": [
+                   {"step": 1, "wantedShare": 0.05, "weightShare": 0.05,
+                    "weights": {"docker0": 2, "docker1": 19, "docker2": 19},
+                    "servedShare": 0.048, "canarySessions": 12, "sessions": 250},
+                   {"step": 2, "wantedShare": 0.25, "weightShare": 0.25,
+                    "weights": {"docker0": 2, "docker1": 3, "docker2": 3},
+                    "servedShare": null, "canarySessions": 0, "sessions": 0}]}}
+                """
+                        .replace("\n minRequests", " minRequests");
+        StringWriter out = new StringWriter();
+        Screen.release(
+                new PrintWriter(out, true),
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(json));
+        String screen = out.toString();
+
+        assertTrue(screen.contains("canary analysis (latest 1 of 7 windows judged):"), screen);
+        assertTrue(
+                screen.contains(
+                        "WINDOW  VERDICT       FAILED  STEP  CANARY REQ  ERRORS  P50/P95  BASELINE REQ"
+                                + "  ERRORS  P50/P95  SHARE WANTED/SERVED"),
+                screen);
+        assertTrue(
+                screen.contains(
+                        "7       INCONCLUSIVE  1/2     2     4           0.0%    5/11 ms  90"
+                                + "            1.1%    4/9 ms   25.0%/4.3%"),
+                screen);
+        assertTrue(
+                screen.contains(
+                        "  window 7 INCONCLUSIVE: too little traffic: the canary served 4 and the"
+                                + " baseline 90 requests, minRequests is 30; the canary stays at"
+                                + " weighted step 2 of 2 (25%): waiting"),
+                screen);
+        assertTrue(screen.contains("weighted steps:"), screen);
+        assertTrue(
+                screen.contains(
+                        "1     5.0%    5.0%        4.8%       12 of 250  docker0=2 docker1=19"
+                                + " docker2=19"),
+                screen);
+        assertTrue(
+                screen.contains(
+                        "2     25.0%   25.0%       (running)  -          docker0=2 docker1=3"
+                                + " docker2=3"),
+                screen);
+    }
 }

@@ -46,7 +46,10 @@ public enum EventType {
     DNS_UPDATED("dns.updated", DnsUpdated.class, Topics.DNS),
     DNS_UPDATE_FAILED("dns.update-failed", DnsUpdateFailed.class, Topics.DNS),
     ANALYSIS_WINDOW("analysis.window", AnalysisWindow.class, Topics.LB),
-    ANALYSIS_VERDICT("analysis.verdict", AnalysisVerdict.class, Topics.DEPLOY);
+    ANALYSIS_VERDICT("analysis.verdict", AnalysisVerdict.class, Topics.DEPLOY),
+    CANARY_WEIGHT_REQUESTED("canary.weight-requested", CanaryWeightRequested.class, Topics.DEPLOY),
+    CANARY_WEIGHT_SET("canary.weight-set", CanaryWeightSet.class, Topics.LB),
+    CANARY_SHARE_SERVED("canary.share-served", CanaryShareServed.class, Topics.LB);
 
     /** Prefix of every {@code type} attribute. */
     public static final String PREFIX = "dev.canaryrelease.";

@@ -166,13 +166,43 @@ public record Fleet(
      * {@code maxErrorRate} (a fraction, 0.01 for {@code 1%}) fails it, and so does a significantly
      * slower canary whose median is more than {@code maxLatencyIncrease} above the baseline's.
      * {@code failureLimit} failed windows abort the release.
+     *
+     * <p>{@code weights} (empty: not weighted) are the weighted steps of the canary: its share of
+     * the backend's traffic at each step (fractions, 0.05 for {@code 5%}), rising. lb-service sets
+     * them through HAProxy's server weights; a window that passes moves the canary to the next
+     * step, and a pass at the last step is the pass that promotes ({@code autoPromote: analysis}).
      */
     public record Analysis(
             Duration interval,
             int minRequests,
             double maxErrorRate,
             LatencyIncrease maxLatencyIncrease,
-            int failureLimit) {
+            int failureLimit,
+            List<Double> weights) {
+        public Analysis {
+            weights = weights == null ? List.of() : List.copyOf(weights);
+        }
+
+        /** An unweighted analysis. */
+        public Analysis(
+                Duration interval,
+                int minRequests,
+                double maxErrorRate,
+                LatencyIncrease maxLatencyIncrease,
+                int failureLimit) {
+            this(interval, minRequests, maxErrorRate, maxLatencyIncrease, failureLimit, List.of());
+        }
+
+        /** The canary's traffic is set step by step through server weights. */
+        public boolean weighted() {
+            return !weights.isEmpty();
+        }
+
+        /** The wanted share of weighted step {@code step} (1-based). */
+        public double share(int step) {
+            return weights.get(step - 1);
+        }
+
         public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
         public static final int DEFAULT_MIN_REQUESTS = 50;
         public static final double DEFAULT_MAX_ERROR_RATE = 0.01;

@@ -533,7 +533,8 @@ public final class FleetLoader {
                         "minRequests",
                         "maxErrorRate",
                         "maxLatencyIncrease",
-                        "failureLimit");
+                        "failureLimit",
+                        "weights");
         Duration interval = duration(m, p, "interval", Analysis.DEFAULT_INTERVAL);
         if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
             problem(
@@ -586,7 +587,64 @@ public final class FleetLoader {
         }
         int failureLimit = integer(m, p, "failureLimit", Analysis.DEFAULT_FAILURE_LIMIT, 1, 1000);
         return Optional.of(
-                new Analysis(interval, minRequests, maxErrorRate, increase, failureLimit));
+                new Analysis(
+                        interval,
+                        minRequests,
+                        maxErrorRate,
+                        increase,
+                        failureLimit,
+                        weights(m.get("weights"), p + ".weights")));
+    }
+
+    /**
+     * {@code apps[].analysis.weights}: the canary's share of the backend's traffic at each weighted
+     * step, percentages from 1% to 99% such as {@code [5%, 25%]}, each above the one before (a step
+     * gives the canary more traffic, never less); at most 10 steps.
+     */
+    private List<Double> weights(NodeTuple t, String p) {
+        if (t == null) {
+            return List.of();
+        }
+        List<Node> items = seq(t.getValueNode(), p);
+        if (t.getValueNode() instanceof SequenceNode && items.isEmpty()) {
+            problem(
+                    t.getValueNode(),
+                    p,
+                    "must list at least one share such as [5%, 25%] (leave weights out for an"
+                            + " unweighted canary)");
+        }
+        if (items.size() > 10) {
+            problem(t.getValueNode(), p, items.size() + " steps; at most 10");
+        }
+        List<Double> out = new ArrayList<>();
+        double before = 0;
+        for (int i = 0; i < items.size(); i++) {
+            String s = scalar(items.get(i));
+            Double share = percentage(s);
+            String at = p + "[" + i + "]";
+            if (share == null || share < 0.01 || share > 0.99) {
+                problem(
+                        items.get(i),
+                        at,
+                        "'"
+                                + s
+                                + "' is not the canary's share of the traffic, a percentage from"
+                                + " 1% to 99% such as 5%");
+                continue;
+            }
+            if (share <= before) {
+                problem(
+                        items.get(i),
+                        at,
+                        s
+                                + " is not above the step before ("
+                                + Fleet.percent(before)
+                                + "): each step gives the canary more of the traffic");
+            }
+            before = Math.max(before, share);
+            out.add(share);
+        }
+        return List.copyOf(out);
     }
 
     /** {@code 1%} → 0.01; null when {@code s} is not a percentage. */

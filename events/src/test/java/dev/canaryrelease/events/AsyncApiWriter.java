@@ -144,6 +144,8 @@ public final class AsyncApiWriter {
             return "{type: string, enum: " + java.util.Arrays.toString(Phase.values()) + "}";
         }
         if (type == double.class) return "{type: number}";
+        if (type == Double.class) return "{type: [number, 'null']}";
+        if (type == Integer.class) return "{type: [integer, 'null']}";
         if (type == java.time.Instant.class) return "{type: string, format: date-time}";
         if (type instanceof Class<?> e && e.isEnum()) {
             return "{type: string, enum: " + java.util.Arrays.toString(e.getEnumConstants()) + "}";
@@ -158,6 +160,11 @@ public final class AsyncApiWriter {
                         .append(schema(cs[i].getGenericType()));
             }
             return o.append("}}").toString();
+        }
+        if (type instanceof ParameterizedType p && p.getRawType() == Map.class) {
+            return "{type: object, additionalProperties: "
+                    + schema(p.getActualTypeArguments()[1])
+                    + "}";
         }
         if (type instanceof ParameterizedType p && p.getRawType() == List.class) {
             return "{type: array, items: " + schema(p.getActualTypeArguments()[0]) + "}";

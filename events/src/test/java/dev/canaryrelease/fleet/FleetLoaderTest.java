@@ -402,4 +402,49 @@ class FleetLoaderTest {
         assertTrue(
                 msg.contains("rollout.autoPromote: 'maybe' is not true, false or analysis"), msg);
     }
+
+    @Test
+    void weightedStepsAreRisingSharesOfTheTraffic() throws IOException {
+        Fleet.Analysis a =
+                FleetLoader.load(write(withAnalysis("{weights: [5%, 25%]}")))
+                        .app("example")
+                        .orElseThrow()
+                        .analysis()
+                        .orElseThrow();
+        assertEquals(java.util.List.of(0.05, 0.25), a.weights());
+        assertTrue(a.weighted());
+        assertEquals(0.25, a.share(2));
+        assertTrue(
+                !FleetLoader.load(write(withAnalysis("{}")))
+                        .app("example")
+                        .orElseThrow()
+                        .analysis()
+                        .orElseThrow()
+                        .weighted());
+    }
+
+    @Test
+    void badWeightsAreNamedWithTheirLineAndWhatIsWanted() throws IOException {
+        String p = "fleet.yaml:18: apps[0](example).analysis.weights";
+        String msg = problems(withAnalysis("{weights: [25%, 5%, 100%, half, 0.5%]}"));
+        assertTrue(
+                msg.contains(
+                        p
+                                + "[1]: 5% is not above the step before (25%): each step gives the"
+                                + " canary more of the traffic"),
+                msg);
+        assertTrue(
+                msg.contains(
+                        p
+                                + "[2]: '100%' is not the canary's share of the traffic, a"
+                                + " percentage from 1% to 99% such as 5%"),
+                msg);
+        assertTrue(msg.contains(p + "[3]: 'half' is not the canary's share"), msg);
+        assertTrue(msg.contains(p + "[4]: '0.5%' is not the canary's share"), msg);
+
+        String empty = problems(withAnalysis("{weights: []}"));
+        assertTrue(empty.contains(p + ": must list at least one share such as [5%, 25%]"), empty);
+        String scalar = problems(withAnalysis("{weights: 5%}"));
+        assertTrue(scalar.contains(p + ": must be a list"), scalar);
+    }
 }

@@ -364,6 +364,63 @@
     return out;
   }
 
+  // a fraction as a percentage with one decimal; '-' when unknown (null, or below 0)
+  function share(v) {
+    return typeof v === 'number' && v >= 0 ? (v * 100).toFixed(1) + '%' : '-';
+  }
+
+  function millis(p50, p95) {
+    return typeof p50 === 'number' && p50 >= 0 ? p50 + '/' + p95 + ' ms' : '-';
+  }
+
+  // the canary analysis's latest windows and a weighted canary's steps (the gateway's analysis)
+  function renderAnalysis(a) {
+    $('analysis').hidden = !a;
+    if (!a) return;
+    const windows = a.windows || [];
+    $('analysis-count').textContent = '(latest ' + windows.length + ' of ' + a.judged + ' windows judged)';
+    $('analysis-rows').replaceChildren(
+      ...windows.map((w) => {
+        const tr = document.createElement('tr');
+        tr.dataset.window = w.window;
+        tr.append(
+          cell(w.window),
+          cell(w.outcome, 'verdict'),
+          cell(w.failures + '/' + w.failureLimit),
+          cell(w.weightStep || '-'),
+          cell(w.canaryRequests),
+          cell(share(w.canaryErrorRate)),
+          cell(millis(w.canaryP50Ms, w.canaryP95Ms)),
+          cell(w.baselineRequests),
+          cell(share(w.baselineErrorRate)),
+          cell(millis(w.baselineP50Ms, w.baselineP95Ms)),
+          cell(w.weightStep ? share(w.wantedShare) + '/' + share(w.servedShare) : '-', 'share'),
+          cell(w.reason, 'reason')
+        );
+        return tr;
+      })
+    );
+    const steps = a.steps || [];
+    $('weighted').hidden = steps.length === 0;
+    $('step-rows').replaceChildren(
+      ...steps.map((st) => {
+        const ended = typeof st.servedShare === 'number';
+        const weights = Object.entries(st.weights || {}).sort().map(([k, v]) => k + '=' + v).join(' ');
+        const tr = document.createElement('tr');
+        tr.dataset.step = st.step;
+        tr.append(
+          cell(st.step),
+          cell(share(st.wantedShare)),
+          cell(share(st.weightShare)),
+          cell(ended ? share(st.servedShare) : '(running)', 'served'),
+          cell(ended ? st.canarySessions + ' of ' + st.sessions : '-'),
+          cell(weights, 'mono')
+        );
+        return tr;
+      })
+    );
+  }
+
   function renderDetail(d) {
     $('release').hidden = false;
     $('release-title').textContent = d.id + ' · ' + d.app;
@@ -420,6 +477,8 @@
         return tr;
       })
     );
+
+    renderAnalysis(d.analysis);
 
     const timeline = d.timeline || [];
     const byId = new Map(timeline.map((e) => [e.id, e]));

@@ -80,6 +80,25 @@ class DashboardTest {
         assertTrue(js.contains("sessionStorage"), "the token lives in sessionStorage");
         assertFalse(js.contains("localStorage"), "never in localStorage");
         assertFalse(js.contains("new EventSource"), "EventSource cannot send the token");
+        // the canary analysis (issue 17): the latest windows' numbers and the weighted steps,
+        // from the release's analysis (the fields ReleaseApiTest checks)
+        assertTrue(html.contains("id=\"analysis-rows\""), html);
+        assertTrue(html.contains("<th>Share wanted/served</th>"), html);
+        assertTrue(html.contains("id=\"step-rows\""), html);
+        for (String field :
+                new String[] {
+                    "d.analysis",
+                    "w.canaryRequests",
+                    "w.baselineErrorRate",
+                    "w.canaryP95Ms",
+                    "w.wantedShare",
+                    "w.servedShare",
+                    "w.reason",
+                    "st.weightShare",
+                    "st.servedShare"
+                }) {
+            assertTrue(js.contains(field), "app.js shows " + field);
+        }
     }
 
     @Test

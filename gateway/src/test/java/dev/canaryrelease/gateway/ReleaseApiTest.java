@@ -732,4 +732,100 @@ class ReleaseApiTest {
                 .body("components.securitySchemes.bearer.scheme", equalTo("bearer"));
         given().get("/q/swagger-ui/").then().statusCode(200);
     }
+
+    /**
+     * What {@code canaryctl get} and the dashboard show of a weighted canary: the judged window's
+     * numbers with its step's wanted and served share, and each step's wanted share, the share its
+     * weights give and the share served, from the events of lb-service and deploy-service.
+     */
+    @Test
+    void aWeightedCanarysWindowsAndStepsAreInTheReleaseDetail() {
+        EventEnvelope<BuildRequested> req = newRelease();
+        String id = req.releaseId();
+        EventEnvelope<CanaryLive> live = toCanaryLive(req);
+        var set1 =
+                lb.send(
+                        live,
+                        new dev.canaryrelease.events.model.CanaryWeightSet(
+                                id,
+                                "example",
+                                "example",
+                                1,
+                                0.05,
+                                0.05,
+                                Map.of("docker0", 2, "docker1", 19, "docker2", 19),
+                                null));
+        var numbers =
+                new dev.canaryrelease.events.analysis.Verdict.Numbers(
+                        12, 0, 0.0, 228, 1, 1.0 / 228, 12, 5, 9, 228, 4, 8, 1, 100, 1300, 0.4,
+                        0.34);
+        var verdict =
+                deploy.send(
+                        set1,
+                        new dev.canaryrelease.events.model.AnalysisVerdict(
+                                id,
+                                "example",
+                                1,
+                                dev.canaryrelease.events.analysis.Verdict.Outcome.PASS,
+                                "the canary failed 0.00% of 12 requests; weighted step 1 of 2 (5%)"
+                                        + " passed: the canary moves to step 2 of 2 (25%)",
+                                numbers,
+                                0,
+                                2,
+                                1,
+                                0.05));
+        var served =
+                lb.send(
+                        verdict,
+                        new dev.canaryrelease.events.model.CanaryShareServed(
+                                id,
+                                "example",
+                                1,
+                                0.05,
+                                0.048,
+                                12,
+                                250,
+                                java.time.Instant.parse("2026-01-01T00:00:00Z"),
+                                java.time.Instant.parse("2026-01-01T00:00:03Z"),
+                                List.of()));
+        lb.send(
+                served,
+                new dev.canaryrelease.events.model.CanaryWeightSet(
+                        id,
+                        "example",
+                        "example",
+                        2,
+                        0.25,
+                        0.25,
+                        Map.of("docker0", 2, "docker1", 3, "docker2", 3),
+                        null));
+
+        JsonPath d =
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(50))
+                        .until(
+                                () -> viewer().get("/releases/" + id),
+                                r -> r.statusCode() == 200 && r.path("analysis.steps[1]") != null)
+                        .jsonPath();
+        assertEquals(1, d.getInt("analysis.judged"));
+        assertEquals("PASS", d.getString("analysis.windows[0].outcome"));
+        assertEquals(12, d.getInt("analysis.windows[0].canaryRequests"));
+        assertEquals(228, d.getInt("analysis.windows[0].baselineRequests"));
+        assertEquals(9, d.getInt("analysis.windows[0].canaryP95Ms"));
+        assertEquals(4, d.getInt("analysis.windows[0].baselineP50Ms"));
+        assertEquals(1, d.getInt("analysis.windows[0].weightStep"));
+        assertEquals(0.05, d.getDouble("analysis.windows[0].wantedShare"), 1e-9);
+        assertEquals(0.05, d.getDouble("analysis.windows[0].servedShare"), 1e-9);
+        assertTrue(
+                d.getString("analysis.windows[0].reason")
+                        .contains("the canary moves to step 2 of 2 (25%)"));
+        assertEquals(1, d.getInt("analysis.steps[0].step"));
+        assertEquals(0.048, d.getDouble("analysis.steps[0].servedShare"), 1e-9);
+        assertEquals(250, d.getInt("analysis.steps[0].sessions"));
+        assertEquals(19, d.getInt("analysis.steps[0].weights.docker1"));
+        assertEquals(2, d.getInt("analysis.steps[1].step"));
+        assertEquals(0.25, d.getDouble("analysis.steps[1].wantedShare"), 1e-9);
+        org.junit.jupiter.api.Assertions.assertNull(d.get("analysis.steps[1].servedShare"));
+    }
 }

@@ -18,7 +18,7 @@ import dev.canaryrelease.testsupport.infra.HaproxyServer;
 /**
  * Two real HTTP back ends (docker0 the canary, docker1) behind one real HAProxy that sends its
  * per-request log lines to lb-service's receiver, and a fleet whose app {@code example} (backend
- * {@code web}) is analysed every second.
+ * {@code web}) is analysed every second, its canary weighted at 5 % and then 25 %.
  */
 public class LbAnalysisResource implements QuarkusTestResourceLifecycleManager {
     static final String BACKEND = "web";
@@ -71,7 +71,7 @@ public class LbAnalysisResource implements QuarkusTestResourceLifecycleManager {
                                 "example",
                                 "repository: proserveau/example-app, port: 3000, backend: "
                                         + BACKEND
-                                        + ", analysis: {interval: 1s, minRequests: 20}")
+                                        + ", analysis: {interval: 1s, minRequests: 20, weights: [5%, 25%]}")
                         .rollout("canary: [docker0]\nminReady: 1")
                         .write()
                         .toString();

@@ -159,4 +159,69 @@ class StateFoldTest {
                 again.servers().stream().map(StateFold.Server::key).toList());
         assertEquals(s.next(), again.next());
     }
+
+    @Test
+    void aWeightedCanarysWeightsAreFoldedAndOutliveASnapshotAndTheConfiguredOnesComeBack() {
+        StateFold f = new StateFold();
+        String r = UUID.randomUUID().toString();
+        lb(
+                f,
+                null,
+                new dev.canaryrelease.events.model.CanaryWeightSet(
+                        r,
+                        "example",
+                        "web",
+                        1,
+                        0.05,
+                        0.05,
+                        Map.of("docker0", 1, "docker1", 19),
+                        null),
+                T);
+        assertEquals(19, f.weight(D1).orElseThrow().weight());
+        assertEquals(r, f.weight(D0).orElseThrow().releaseId());
+
+        StateFold.Snapshot s = f.take().orElseThrow();
+        List<StateFold.Server> stored =
+                s.servers().stream()
+                        .map(
+                                x ->
+                                        SnapshotTopic.read(
+                                                SnapshotTopic.json(x),
+                                                StateFold.Server.class,
+                                                "test"))
+                        .toList();
+        StateFold g = new StateFold();
+        g.restore(stored, s.next());
+        assertEquals(1, g.weight(D0).orElseThrow().weight());
+        assertEquals(19, g.weight(D1).orElseThrow().weight());
+        assertEquals(T, g.weight(D1).orElseThrow().at());
+
+        // the release left the canary: step 0 wants the configured weights back
+        lb(
+                g,
+                null,
+                new dev.canaryrelease.events.model.CanaryWeightSet(
+                        r,
+                        "example",
+                        "web",
+                        0,
+                        null,
+                        0.5,
+                        Map.of("docker0", 1, "docker1", 1),
+                        "the release is PROMOTING: the configured weights are back"),
+                T.plusSeconds(5));
+        assertTrue(g.weight(D1).orElseThrow().configured());
+        assertEquals(
+                dev.canaryrelease.lb.domain.WantedWeight.CONFIGURED,
+                g.weight(D0).orElseThrow().weight());
+        // a snapshot of before the weights (no weight field) still reads
+        StateFold.Server old =
+                SnapshotTopic.read(
+                        ("{\"key\":{\"backend\":\"web\",\"server\":\"docker0\"},\"wanted\":null,"
+                                        + "\"held\":null}")
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        StateFold.Server.class,
+                        "test");
+        assertEquals(null, old.weight());
+    }
 }

@@ -23,6 +23,8 @@ import dev.canaryrelease.events.release.Phase;
  *     against the promotion deadline
  * @param analysisFailures the canary analysis's failed windows so far (counted from {@code
  *     canary.live}, and again from the promotion's start); {@code failureLimit} of them abort
+ * @param weightStep the weighted step the canary is at ({@code apps[].analysis.weights}, 1-based;
+ *     0: not weighted). A passed window moves it on; it stays when the release leaves the canary
  */
 public record Release(
         String id,
@@ -42,7 +44,8 @@ public record Release(
         String pushedBy,
         Instant promotionDeadline,
         Instant pausedAt,
-        int analysisFailures) {
+        int analysisFailures,
+        int weightStep) {
 
     public Release {
         hosts = Collections.unmodifiableMap(new LinkedHashMap<>(hosts));
@@ -68,6 +71,7 @@ public record Release(
                 null,
                 null,
                 null,
+                0,
                 0);
     }
 

@@ -21,6 +21,7 @@ import dev.canaryrelease.events.model.BuildStarted;
 import dev.canaryrelease.events.model.BuildSucceeded;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.CanaryWeightRequested;
 import dev.canaryrelease.events.model.DeployRequested;
 import dev.canaryrelease.events.model.HostAnswerTimedOut;
 import dev.canaryrelease.events.model.HostDrainFailed;
@@ -339,6 +340,11 @@ public final class ReleaseMachine {
                 n);
     }
 
+    /** {@code 1 of 2 (5%)}. */
+    private static String stepName(Fleet.Analysis a, int step) {
+        return step + " of " + a.weights().size() + " (" + Fleet.percent(a.share(step)) + ")";
+    }
+
     private static String percent(long part, long whole) {
         return String.format(
                 java.util.Locale.ROOT, "%.2f%%", whole == 0 ? 0 : 100.0 * part / whole);
@@ -448,6 +454,7 @@ public final class ReleaseMachine {
         Instant promotionDeadline;
         Instant pausedAt;
         int analysisFailures;
+        int weightStep;
         final List<Command> commands = new ArrayList<>();
 
         Work(Release r, Instant at, Policy policy) {
@@ -469,6 +476,7 @@ public final class ReleaseMachine {
             promotionDeadline = r.promotionDeadline();
             pausedAt = r.pausedAt();
             analysisFailures = r.analysisFailures();
+            weightStep = r.weightStep();
         }
 
         Transition done() {
@@ -496,7 +504,8 @@ public final class ReleaseMachine {
                             pushedBy,
                             promotionDeadline,
                             pausedAt,
-                            analysisFailures),
+                            analysisFailures,
+                            weightStep),
                     commands,
                     null);
         }
@@ -542,6 +551,11 @@ public final class ReleaseMachine {
 
         void startCanary(Policy p) {
             phase = Phase.CANARY_UPDATING;
+            Fleet.Analysis a = p.analysisOf(r.app());
+            if (a != null && a.weighted()) {
+                // before the first drain: the canary comes back into the pool at its step's weight
+                weight(a, 1, p);
+            }
             for (String h : p.canaryHosts()) {
                 put(HostProgress.waiting(h, Stage.CANARY));
             }
@@ -571,6 +585,13 @@ public final class ReleaseMachine {
             String why = v.reason();
             boolean abort = false;
             boolean promote = false;
+            // a weighted canary before its last step: a pass moves it on, never promotes
+            // (0: not weighted, also a canary started before its fleet had weights)
+            int judgedAt =
+                    live && a.weighted() && weightStep > 0
+                            ? Math.min(weightStep, a.weights().size())
+                            : 0;
+            boolean stepsLeft = judgedAt > 0 && judgedAt < a.weights().size();
             if (v.outcome() == Outcome.FAIL) {
                 analysisFailures++;
                 abort = analysisFailures >= a.failureLimit();
@@ -580,6 +601,20 @@ public final class ReleaseMachine {
                                 + " of failureLimit "
                                 + a.failureLimit()
                                 + (abort ? ": the release aborts" : "");
+            } else if (stepsLeft) {
+                if (v.outcome() == Outcome.PASS) {
+                    why +=
+                            "; weighted step "
+                                    + stepName(a, judgedAt)
+                                    + " passed: the canary moves to step "
+                                    + stepName(a, judgedAt + 1);
+                } else {
+                    why +=
+                            "; the canary stays at weighted step "
+                                    + stepName(a, judgedAt)
+                                    + ": waiting for an operator (promote or abort), or a window"
+                                    + " that passes";
+                }
             } else if (live && p.promoteOnAnalysis()) {
                 Instant baked = canaryLiveAt == null ? at : canaryLiveAt.plus(p.bakeTime());
                 if (v.outcome() == Outcome.PASS) {
@@ -588,6 +623,15 @@ public final class ReleaseMachine {
                 } else {
                     why += "; not promoted: waiting for an operator";
                 }
+            }
+            if (judgedAt > 0
+                    && !stepsLeft
+                    && v.outcome() == Outcome.PASS
+                    && !p.promoteOnAnalysis()) {
+                why +=
+                        "; the last weighted step "
+                                + stepName(a, judgedAt)
+                                + " passed: the canary stays at it until an operator promotes";
             }
             emit(
                     new AnalysisVerdict(
@@ -598,7 +642,9 @@ public final class ReleaseMachine {
                             why,
                             v.numbers(),
                             analysisFailures,
-                            a.failureLimit()));
+                            a.failureLimit(),
+                            judgedAt,
+                            judgedAt > 0 ? a.share(judgedAt) : null));
             if (abort) {
                 phase = Phase.ABORTED;
                 reason =
@@ -614,9 +660,32 @@ public final class ReleaseMachine {
             } else if (promote) {
                 reason = Reasons.ANALYSIS_PROMOTED + aw.index() + ": " + v.reason();
                 startPromotion(p);
+            } else if (stepsLeft && v.outcome() == Outcome.PASS) {
+                weight(a, judgedAt + 1, p);
+            } else if (stepsLeft && v.outcome() == Outcome.INCONCLUSIVE) {
+                reason =
+                        Reasons.ANALYSIS_WAITS
+                                + aw.index()
+                                + " inconclusive at weighted step "
+                                + stepName(a, judgedAt)
+                                + ": "
+                                + v.reason();
             } else if (live && p.promoteOnAnalysis() && v.outcome() == Outcome.INCONCLUSIVE) {
                 reason = Reasons.ANALYSIS_WAITS + aw.index() + " inconclusive: " + v.reason();
             }
+        }
+
+        /** Asks lb-service to give the canary the share of weighted step {@code step}. */
+        void weight(Fleet.Analysis a, int step, Policy p) {
+            weightStep = step;
+            emit(
+                    new CanaryWeightRequested(
+                            r.id(),
+                            r.app(),
+                            p.canaryHosts(),
+                            step,
+                            a.weights().size(),
+                            a.share(step)));
         }
 
         /** The promotion's deadline is {@code when}: the one timer that counts from now on. */

@@ -1429,4 +1429,123 @@ class ReleaseMachineTest {
         assertTrue(o.rejections().get(0).contains(Reasons.NOT_ANALYSED), o.toString());
         assertEquals(Phase.CANARY_LIVE, release(id).phase());
     }
+
+    // --- weighted canaries (issue 17, point 1) --------------------------------------------------
+
+    static final dev.canaryrelease.fleet.Fleet.Analysis WEIGHTED =
+            new dev.canaryrelease.fleet.Fleet.Analysis(
+                    Duration.ofSeconds(2),
+                    20,
+                    0.01,
+                    dev.canaryrelease.fleet.Fleet.LatencyIncrease.millis(100),
+                    2,
+                    List.of(0.05, 0.25));
+
+    @Test
+    void aWeightedCanaryAsksForItsFirstShareBeforeItsFirstDrain() {
+        policy = policy.withAnalysis(java.util.Map.of(APP, WEIGHTED), true);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        pushed("r-w", V2);
+        List<Object> order = new ArrayList<>();
+        for (Command c : last) {
+            if (c instanceof Command.Emit em) order.add(em.data().getClass().getSimpleName());
+        }
+        assertEquals(
+                List.of("CanaryWeightRequested", "HostUpdateRequested", "ReleasePhaseChanged"),
+                order);
+        var w = emitted(dev.canaryrelease.events.model.CanaryWeightRequested.class).get(0);
+        assertEquals(
+                new dev.canaryrelease.events.model.CanaryWeightRequested(
+                        "r-w", APP, List.of("c0"), 1, 2, 0.05),
+                w);
+        assertEquals(1, release("r-w").weightStep());
+    }
+
+    /**
+     * Each row: whether the fleet says {@code autoPromote: analysis}, the windows sent one after
+     * the other (good, errors, quiet), and what the last one gives: the weighted step it was judged
+     * at, its outcome, the step asked of lb-service by it (0: none), the release's phase and step,
+     * and a piece of the verdict's reason and of the release's reason.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(
+            delimiter = '|',
+            value = {
+                "a pass at 5% moves the canary to 25%|true|good|1|PASS|2|CANARY_LIVE|2|"
+                        + "weighted step 1 of 2 (5%) passed: the canary moves to step 2 of 2 (25%)|",
+                "a pass at the last step promotes on autoPromote: analysis|true|good,good|2|PASS|0|PROMOTING|2|"
+                        + "the canary failed 0.00%|autoPromote: analysis, window 2",
+                "a pass at the last step without autoPromote: analysis waits for an operator|false|good,good|2|PASS|0|CANARY_LIVE|2|"
+                        + "the last weighted step 2 of 2 (25%) passed: the canary stays at it until an operator promotes|",
+                "failureLimit failed windows at 5% abort|true|errors,errors|1|FAIL|0|ABORTED|1|"
+                        + "failed window 2 of failureLimit 2: the release aborts|aborted by the canary analysis failed window 2",
+                "one failed window at 25% does not move the canary back or on|true|good,errors|2|FAIL|0|CANARY_LIVE|2|"
+                        + "failed window 1 of failureLimit 2|",
+                "an inconclusive window at 5% waits for an operator and says why|true|quiet|1|INCONCLUSIVE|0|CANARY_LIVE|1|"
+                        + "too little traffic: the canary served 5 and the baseline 15 requests, minRequests is 20;"
+                        + " the canary stays at weighted step 1 of 2 (5%): waiting for an operator (promote or abort)|"
+                        + "waiting for an operator: analysis window 1 inconclusive at weighted step 1 of 2 (5%): too little traffic",
+                "after an inconclusive window a pass still moves on|true|quiet,good|1|PASS|2|CANARY_LIVE|2|"
+                        + "the canary moves to step 2 of 2 (25%)|",
+            })
+    void weightedSteps(
+            String what,
+            boolean promoteOnAnalysis,
+            String windows,
+            int judgedAt,
+            dev.canaryrelease.events.analysis.Verdict.Outcome outcome,
+            int asked,
+            Phase phase,
+            int step,
+            String verdictReason,
+            String releaseReason) {
+        policy = policy.withAnalysis(java.util.Map.of(APP, WEIGHTED), promoteOnAnalysis);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        String id = canaryLive("r-" + UUID.randomUUID());
+        assertEquals(1, release(id).weightStep(), what);
+        String[] kinds = windows.split(",");
+        for (int i = 0; i < kinds.length; i++) send(window(id, i + 1, kinds[i], "c0"));
+
+        var v = emitted(dev.canaryrelease.events.model.AnalysisVerdict.class).get(0);
+        assertEquals(outcome, v.outcome(), v.reason());
+        assertEquals(judgedAt, v.weightStep(), v.reason());
+        assertEquals(WEIGHTED.share(judgedAt), v.wantedShare(), v.reason());
+        assertTrue(v.reason().contains(verdictReason), v.reason());
+        var requests = emitted(dev.canaryrelease.events.model.CanaryWeightRequested.class);
+        if (asked == 0) {
+            assertTrue(requests.isEmpty(), what + ": " + requests);
+        } else {
+            assertEquals(
+                    List.of(
+                            new dev.canaryrelease.events.model.CanaryWeightRequested(
+                                    id, APP, List.of("c0"), asked, 2, WEIGHTED.share(asked))),
+                    requests);
+        }
+        Release r = release(id);
+        assertEquals(phase, r.phase(), v.reason());
+        assertEquals(step, r.weightStep(), v.reason());
+        if (releaseReason != null && !releaseReason.isEmpty()) {
+            assertTrue(r.reason() != null && r.reason().contains(releaseReason), r.reason());
+        }
+        if (phase == Phase.PROMOTING) {
+            assertEquals("p1", emitted(HostUpdateRequested.class).get(0).host());
+        }
+    }
+
+    @Test
+    void anOperatorPromotesAWeightedCanaryAtAnyStep() {
+        policy = policy.withAnalysis(java.util.Map.of(APP, WEIGHTED), false);
+        rollouts = new Rollouts(policy, Set.of(APP));
+        String id = canaryLive("r-op");
+        send(new PromotionRequested(id, "alice", "5% looks fine"));
+        assertEquals(Phase.PROMOTING, release(id).phase());
+        // lb-service puts the weights back when the release leaves CANARY_LIVE: no request here
+        assertTrue(emitted(dev.canaryrelease.events.model.CanaryWeightRequested.class).isEmpty());
+        assertEquals(1, emitted(ReleasePhaseChanged.class).size());
+        // the promotion's watch is not weighted
+        send(window(id, 1, "good", "c0"));
+        var v = emitted(dev.canaryrelease.events.model.AnalysisVerdict.class).get(0);
+        assertEquals(0, v.weightStep());
+        assertNull(v.wantedShare());
+    }
 }

@@ -38,7 +38,10 @@ public sealed interface CanaryEvent
                 DnsUpdated,
                 DnsUpdateFailed,
                 AnalysisWindow,
-                AnalysisVerdict {
+                AnalysisVerdict,
+                CanaryWeightRequested,
+                CanaryWeightSet,
+                CanaryShareServed {
 
     /** Release id used by events that do not belong to a release (fleet-wide DNS, LB drift). */
     String NO_RELEASE = "fleet";

@@ -93,6 +93,18 @@ public class ReleaseStore {
     /** One changed release: its detail record and the version it is. */
     public record ChangedRelease(String id, long version, byte[] detail) {}
 
+    /**
+     * The canary analysis's events and a weighted canary's: they come every interval or step and
+     * say nothing of where the release's steps stand ({@link CommandTarget#lastStep}).
+     */
+    private static final java.util.Set<dev.canaryrelease.events.EventType> ANALYSIS_TYPES =
+            java.util.EnumSet.of(
+                    dev.canaryrelease.events.EventType.ANALYSIS_WINDOW,
+                    dev.canaryrelease.events.EventType.ANALYSIS_VERDICT,
+                    dev.canaryrelease.events.EventType.CANARY_WEIGHT_REQUESTED,
+                    dev.canaryrelease.events.EventType.CANARY_WEIGHT_SET,
+                    dev.canaryrelease.events.EventType.CANARY_SHARE_SERVED);
+
     /** The events whose reason is the release's: how it ended, or why a promotion was refused. */
     private static final java.util.Set<dev.canaryrelease.events.EventType> REASON_OF_RELEASE =
             java.util.EnumSet.of(
@@ -736,6 +748,9 @@ public class ReleaseStore {
         CanaryEvent d = event.data();
         Instant t = event.time();
         if (d instanceof LbDriftCorrected c) {
+            if (c.weight()) {
+                return; // a weight put back says nothing of the server's place in the pool
+            }
             fleet.apps().stream()
                     .filter(a -> c.backend() != null && c.backend().equals(backendOf(a)))
                     .forEach(a -> lb(host(a.name(), c.server()), upper(c.wanted()), t, null, null));
@@ -822,7 +837,7 @@ public class ReleaseStore {
         EventEnvelope<CanaryEvent> lastStep = null;
         for (int i = r.events.size() - 1; i >= 0 && lastStep == null; i--) {
             EventEnvelope<CanaryEvent> e = r.events.get(i).event();
-            if (e.type() != EventType.ANALYSIS_WINDOW && e.type() != EventType.ANALYSIS_VERDICT) {
+            if (!ANALYSIS_TYPES.contains(e.type())) {
                 lastStep = e;
             }
         }
@@ -1017,6 +1032,7 @@ public class ReleaseStore {
                 r.updatedAt(),
                 hostViews,
                 timeline,
-                r.dropped);
+                r.dropped,
+                AnalysisView.of(timeline));
     }
 }

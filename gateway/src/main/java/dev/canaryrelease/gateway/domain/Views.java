@@ -25,7 +25,8 @@ public final class Views {
     /**
      * {@code GET /releases/{id}}. {@code earlierEvents}: how many of the release's oldest events
      * are folded into its fields but no longer in {@code timeline} ({@code
-     * canary.gateway.timeline-events}); 0 for almost every release.
+     * canary.gateway.timeline-events}); 0 for almost every release. {@code analysis}: the canary
+     * analysis's latest windows and weighted steps ({@link AnalysisView}; null without any).
      */
     public record ReleaseDetail(
             String id,
@@ -44,7 +45,8 @@ public final class Views {
             Instant updatedAt,
             List<HostStatus> hosts,
             List<TimelineEntry> timeline,
-            int earlierEvents) {}
+            int earlierEvents,
+            AnalysisView.Analysis analysis) {}
 
     /**
      * A docker host of the fleet as the events describe it now, for the release's app: the digest

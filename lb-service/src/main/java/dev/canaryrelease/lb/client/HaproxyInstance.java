@@ -95,6 +95,67 @@ public final class HaproxyInstance {
         return out;
     }
 
+    /** A server's weight now ({@code srv_uweight}) and its configured one ({@code srv_iweight}). */
+    public record Weight(int current, int configured) {}
+
+    /** The weights of every server ({@code show servers state}). */
+    public Map<ServerKey, Weight> weights() {
+        Map<ServerKey, Weight> out = new HashMap<>();
+        for (String line : execute("show servers state").split("\n")) {
+            if (line.isBlank() || line.startsWith("#") || !line.contains(" ")) {
+                continue;
+            }
+            // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight
+            // srv_iweight ...
+            String[] f = line.strip().split(" ");
+            if (f.length < 9) {
+                continue;
+            }
+            out.put(
+                    new ServerKey(f[1], f[3]),
+                    new Weight(Integer.parseInt(f[7]), Integer.parseInt(f[8])));
+        }
+        return out;
+    }
+
+    /** {@code set weight <backend>/<server> <weight>} (0..256). */
+    public void setWeight(ServerKey key, int weight) {
+        command("set weight " + key + " " + weight);
+    }
+
+    /** {@code set weight <backend>/<server> 100%}: back to the configured weight. */
+    public void resetWeight(ServerKey key) {
+        command("set weight " + key + " 100%");
+    }
+
+    /**
+     * The process id and {@code show stat}'s {@code stot} (cumulative sessions) of every server of
+     * {@code backend}, by server.
+     */
+    public dev.canaryrelease.lb.domain.ServedShare.Reading sessions(String backend) {
+        long pid = info().pid();
+        String[] lines = execute("show stat").split("\n");
+        if (lines.length == 0 || !lines[0].startsWith("# ")) {
+            throw new LoadBalancerException(
+                    Kind.REJECTED, this + " gave no CSV header in 'show stat'");
+        }
+        List<String> header = List.of(lines[0].substring(2).split(",", -1));
+        int px = header.indexOf("pxname");
+        int sv = header.indexOf("svname");
+        Map<String, Long> out = new HashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            String[] f = lines[i].split(",", -1);
+            if (f.length < header.size() - 1
+                    || !f[px].equals(backend)
+                    || f[sv].equals("FRONTEND")
+                    || f[sv].equals("BACKEND")) {
+                continue;
+            }
+            out.put(f[sv], num(header, f, "stot"));
+        }
+        return new dev.canaryrelease.lb.domain.ServedShare.Reading(name, pid, Map.copyOf(out));
+    }
+
     /** Every server of every backend: {@code show servers state} joined with {@code show stat}. */
     public List<ServerView> servers() {
         Map<ServerKey, AdminState> admin = adminStates();

@@ -173,6 +173,34 @@ public class LoadBalancerPool {
                 + (failed.isEmpty() ? "" : "; undo FAILED on " + String.join(", ", failed));
     }
 
+    /**
+     * Sets each server's weight on every instance ({@link
+     * dev.canaryrelease.lb.domain.WantedWeight#CONFIGURED}: back to the configured one). Not undone
+     * on a failure: the wanted weights are kept, and reconciliation puts them on the instance that
+     * failed once it answers.
+     */
+    public void setWeights(String backend, Map<String, Integer> weights) {
+        LoadBalancerException first = null;
+        for (HaproxyInstance lb : instances) {
+            for (Map.Entry<String, Integer> w : weights.entrySet()) {
+                ServerKey key = new ServerKey(backend, w.getKey());
+                try {
+                    if (w.getValue() == dev.canaryrelease.lb.domain.WantedWeight.CONFIGURED) {
+                        lb.resetWeight(key);
+                    } else {
+                        lb.setWeight(key, w.getValue());
+                    }
+                } catch (LoadBalancerException e) {
+                    first = first == null ? e : first;
+                    break; // the instance's other servers would fail the same way
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
     /** For reconciliation: sets the state on one instance only. */
     public void setStateOn(HaproxyInstance lb, ServerKey key, AdminState state) {
         lb.setState(key, state);

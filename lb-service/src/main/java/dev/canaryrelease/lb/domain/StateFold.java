@@ -11,6 +11,7 @@ import java.util.function.BiFunction;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.CanaryWeightSet;
 import dev.canaryrelease.events.model.HostDrainFailed;
 import dev.canaryrelease.events.model.HostDrained;
 import dev.canaryrelease.events.model.HostEnableFailed;
@@ -40,13 +41,21 @@ import dev.canaryrelease.lb.domain.WantedStates.Wanted;
  * events): what is stored is what a replay of the whole history would rebuild.
  */
 public final class StateFold {
-    /** One server as the fold keeps it: its wanted state (null: none yet) and its requests. */
-    public record Server(ServerKey key, Wanted wanted, Held held) {}
+    /**
+     * One server as the fold keeps it: its wanted state (null: none yet), its requests, and its
+     * wanted weight (null: never weighted; a snapshot written before weights has none).
+     */
+    public record Server(ServerKey key, Wanted wanted, Held held, WantedWeight weight) {
+        public Server(ServerKey key, Wanted wanted, Held held) {
+            this(key, wanted, held, null);
+        }
+    }
 
     /** What changed since the last {@link #take}, and the positions it covers. */
     public record Snapshot(List<Server> servers, Map<String, Long> next) {}
 
     private final Map<ServerKey, Wanted> wanted = new HashMap<>();
+    private final Map<ServerKey, WantedWeight> weights = new HashMap<>();
     private final PendingRequests pending = new PendingRequests();
     private final Map<String, Long> next = new HashMap<>();
     private final Set<ServerKey> changed = new HashSet<>();
@@ -108,6 +117,18 @@ public final class StateFold {
             return keep(e, serverOf.apply(x.app(), x.host()), AdminState.MAINT);
         } else if (d instanceof HostEnabled x) {
             return keep(e, serverOf.apply(x.app(), x.host()), AdminState.READY);
+        } else if (d instanceof CanaryWeightSet x) {
+            // lb-service's own decision of the backend's weights: kept until a newer one
+            for (Map.Entry<String, Integer> w : x.weights().entrySet()) {
+                ServerKey k = new ServerKey(x.backend(), w.getKey());
+                int weight = x.step() == 0 ? WantedWeight.CONFIGURED : w.getValue();
+                weights.merge(
+                        k,
+                        new WantedWeight(weight, e.time(), e.releaseId()),
+                        (old, neu) -> neu.at().isBefore(old.at()) ? old : neu);
+                changed.add(k);
+            }
+            return Optional.empty();
         } else if (d instanceof HostDrainFailed x) {
             // The server was left (or put back) as it was: only the request is answered.
             serverOf.apply(x.app(), x.host()).ifPresent(k -> answered(k, e));
@@ -145,6 +166,11 @@ public final class StateFold {
         return Map.copyOf(next);
     }
 
+    /** The wanted weight the events decided for {@code key}. */
+    public synchronized Optional<WantedWeight> weight(ServerKey key) {
+        return Optional.ofNullable(weights.get(key));
+    }
+
     /** The wanted state the events decided for {@code key}. */
     public synchronized Optional<Wanted> wanted(ServerKey key) {
         return Optional.ofNullable(wanted.get(key));
@@ -161,7 +187,7 @@ public final class StateFold {
         List<Server> servers =
                 changed.stream()
                         .sorted(java.util.Comparator.comparing(ServerKey::toString))
-                        .map(k -> new Server(k, wanted.get(k), pending.of(k)))
+                        .map(k -> new Server(k, wanted.get(k), pending.of(k), weights.get(k)))
                         .toList();
         changed.clear();
         positionsChanged = false;
@@ -179,6 +205,9 @@ public final class StateFold {
         for (Server s : servers) {
             if (s.wanted() != null) {
                 wanted.put(s.key(), s.wanted());
+            }
+            if (s.weight() != null) {
+                weights.put(s.key(), s.weight());
             }
             pending.restore(
                     s.key(),

@@ -29,6 +29,21 @@ public class WantedStates {
     private final Map<ServerKey, ReentrantLock> commands = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> backends = new ConcurrentHashMap<>();
     private final StateFold fold = new StateFold();
+    private final Map<ServerKey, WantedWeight> weights = new ConcurrentHashMap<>();
+
+    /** Keeps the wanted weight {@code w} unless a newer decision is already kept. */
+    public void applyWeight(ServerKey key, WantedWeight w) {
+        weights.merge(key, w, (old, neu) -> neu.at().isBefore(old.at()) ? old : neu);
+    }
+
+    public Optional<WantedWeight> weight(ServerKey key) {
+        return Optional.ofNullable(weights.get(key));
+    }
+
+    /** The wanted weights of every server this service ever weighted. */
+    public Map<ServerKey, WantedWeight> weights() {
+        return Map.copyOf(weights);
+    }
 
     /** Keeps {@code w} unless a newer decision is already kept. */
     public void apply(ServerKey key, Wanted w) {

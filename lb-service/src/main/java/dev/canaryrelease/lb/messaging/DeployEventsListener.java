@@ -18,6 +18,7 @@ import dev.canaryrelease.events.messaging.EventInbox;
 import dev.canaryrelease.events.messaging.EventPublisher;
 import dev.canaryrelease.events.model.CanaryEvent;
 import dev.canaryrelease.events.model.CanaryLive;
+import dev.canaryrelease.events.model.CanaryWeightRequested;
 import dev.canaryrelease.events.model.HostUpdateFailed;
 import dev.canaryrelease.events.model.HostUpdateRequested;
 import dev.canaryrelease.events.model.HostUpdated;
@@ -42,13 +43,19 @@ public class DeployEventsListener {
     private final EventPublisher publisher;
     private final LbReplay replay;
     private final CanaryAnalysis analysis;
+    private final CanaryWeights weights;
 
     public DeployEventsListener(
-            HostCycle cycle, EventPublisher publisher, LbReplay replay, CanaryAnalysis analysis) {
+            HostCycle cycle,
+            EventPublisher publisher,
+            LbReplay replay,
+            CanaryAnalysis analysis,
+            CanaryWeights weights) {
         this.cycle = cycle;
         this.publisher = publisher;
         this.replay = replay;
         this.analysis = analysis;
+        this.weights = weights;
     }
 
     private final Map<String, ExecutorService> lanes = new ConcurrentHashMap<>();
@@ -65,11 +72,17 @@ public class DeployEventsListener {
         // phases (CanaryAnalysis; it never blocks the event loop)
         if (event.data() instanceof CanaryLive) {
             analysis.canaryLive((EventEnvelope<CanaryLive>) (EventEnvelope<?>) event);
-            return CompletableFuture.completedFuture(null);
+            return weights.canaryLive(event);
         }
         if (event.data() instanceof ReleasePhaseChanged pc) {
             analysis.phaseChanged(pc.releaseId(), pc.phase());
-            return CompletableFuture.completedFuture(null);
+            return weights.phaseChanged(
+                    (EventEnvelope<ReleasePhaseChanged>) (EventEnvelope<?>) event);
+        }
+        // weighted canaries: one thread of their own, in topic order (CanaryWeights)
+        if (event.data() instanceof CanaryWeightRequested) {
+            return weights.requested(
+                    (EventEnvelope<CanaryWeightRequested>) (EventEnvelope<?>) event);
         }
         String host;
         if (event.data() instanceof HostUpdateRequested r) {

@@ -162,6 +162,9 @@ public class LbSnapshots {
             if (s.wanted() != null) {
                 wanted.apply(s.key(), s.wanted());
             }
+            if (s.weight() != null) {
+                wanted.applyWeight(s.key(), s.weight());
+            }
         }
         resumeAt.putAll(positions[0].next());
         loadedServers = list.size();

@@ -16,6 +16,8 @@ import dev.canaryrelease.events.Topics;
 import dev.canaryrelease.events.codec.PoisonEventException;
 import dev.canaryrelease.events.messaging.EventInbox;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.CanaryWeightSet;
+import dev.canaryrelease.lb.domain.ServerKey;
 import dev.canaryrelease.lb.domain.StateFold;
 import dev.canaryrelease.lb.domain.WantedStates;
 
@@ -86,5 +88,11 @@ public class LbStateListener {
         wanted.fold()
                 .apply(topic, partition, offset, e, cycle::serverOf)
                 .ifPresent(s -> wanted.apply(s.key(), s.wanted()));
+        if (e.isPresent() && e.get().data() instanceof CanaryWeightSet ws) {
+            for (String server : ws.weights().keySet()) {
+                ServerKey k = new ServerKey(ws.backend(), server);
+                wanted.fold().weight(k).ifPresent(w -> wanted.applyWeight(k, w));
+            }
+        }
     }
 }

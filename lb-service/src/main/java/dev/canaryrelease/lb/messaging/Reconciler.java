@@ -28,6 +28,7 @@ import dev.canaryrelease.lb.domain.ServerKey;
 import dev.canaryrelease.lb.domain.ServerView;
 import dev.canaryrelease.lb.domain.WantedStates;
 import dev.canaryrelease.lb.domain.WantedStates.Wanted;
+import dev.canaryrelease.lb.domain.WantedWeight;
 
 /**
  * Keeps every instance at the wanted admin states: reads {@code show info} of each instance every
@@ -132,6 +133,73 @@ public class Reconciler {
 
     /** Compares one instance with the wanted states and corrects drift; returns corrections. */
     int reconcile(HaproxyInstance lb) {
+        return reconcileStates(lb) + reconcileWeights(lb);
+    }
+
+    /**
+     * Puts back the wanted weights (a weighted canary's, or the configured ones after it) that a
+     * reload without a saved server-state file lost.
+     */
+    int reconcileWeights(HaproxyInstance lb) {
+        Map<ServerKey, WantedWeight> want = wanted.weights();
+        if (want.isEmpty()) {
+            return 0;
+        }
+        Map<ServerKey, HaproxyInstance.Weight> found = lb.weights();
+        int corrected = 0;
+        for (Map.Entry<ServerKey, WantedWeight> w : want.entrySet()) {
+            HaproxyInstance.Weight f = found.get(w.getKey());
+            if (f == null || f.current() == w.getValue().on(f.configured())) {
+                continue;
+            }
+            if (correctWeight(lb, w.getKey())) {
+                corrected++;
+            }
+        }
+        return corrected;
+    }
+
+    private boolean correctWeight(HaproxyInstance lb, ServerKey key) {
+        ReentrantLock cmd = wanted.command(key);
+        try {
+            if (!cmd.tryLock(1, TimeUnit.SECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        try {
+            // read again under the lock: CanaryWeights may just have set a new step
+            WantedWeight w = wanted.weight(key).orElse(null);
+            HaproxyInstance.Weight f = lb.weights().get(key);
+            if (w == null || f == null || f.current() == w.on(f.configured())) {
+                return false;
+            }
+            if (w.configured()) {
+                lb.resetWeight(key);
+            } else {
+                lb.setWeight(key, w.weight());
+            }
+            LOG.warnf(
+                    "%s: %s had weight %d, wanted %s (release %s): corrected",
+                    lb, key, f.current(), w.describe(), w.releaseId());
+            String release = w.releaseId() == null ? CanaryEvent.NO_RELEASE : w.releaseId();
+            publisher.publish(
+                    new LbDriftCorrected(
+                            release,
+                            lb.name(),
+                            key.backend(),
+                            key.server(),
+                            "weight " + w.on(f.configured()),
+                            "weight " + f.current()));
+            return true;
+        } finally {
+            cmd.unlock();
+        }
+    }
+
+    int reconcileStates(HaproxyInstance lb) {
         Map<ServerKey, Wanted> want = wanted.snapshot();
         if (want.isEmpty()) {
             return 0;
