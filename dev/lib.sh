@@ -54,6 +54,28 @@ APP_PORT=3000
 GITHUB_REPO=proserveau/example-app
 EXAMPLE_REPO="$C/git/proserveau/example-app.git"
 EXAMPLE_WORK="$C/git/work/example-app"
+# More apps (dev/up --apps N, or CANARY_DEV_APPS=N): app 1 is the example app above; app i (2..N)
+# is a copy of it named example-<i>, with its own repository (proserveau/example-app-<i>, in
+# .canary/git/proserveau/example-app-<i>.git), image and container example-app-<i>, port 3000+i-1
+# on every engine (the app listens on $PORT) and HAProxy backend example-<i>, reached at the one
+# front end by its Host header (example-<i> or example-<i>.proserveau.local). The count holds
+# until dev/down.
+APPS_MAX=40
+dev_apps() { cat "$C/apps" 2>/dev/null || echo 1; }
+app_suffix() { (($1 == 1)) || echo "-$1"; }
+app_name() { echo "$APP_NAME$(app_suffix "$1")"; }
+app_image() { echo "$APP_IMAGE$(app_suffix "$1")"; }
+app_container() { echo "$APP_CONTAINER$(app_suffix "$1")"; }
+app_port() { echo $((APP_PORT + $1 - 1)); }
+app_github() { echo "$GITHUB_REPO$(app_suffix "$1")"; }
+app_repo() { echo "$C/git/proserveau/example-app$(app_suffix "$1").git"; }
+app_work() { echo "$C/git/work/example-app$(app_suffix "$1")"; }
+# app_index NAME : the index of app NAME (example → 1, example-7 → 7), or fail
+app_index() {
+  local n="$1" i
+  for ((i = 1; i <= APPS_MAX; i++)); do [[ "$(app_name "$i")" == "$n" ]] && { echo "$i"; return 0; }; done
+  return 1
+}
 SERVICES=(gateway build-service registry-service lb-service deploy-service dns-service)
 declare -A SERVICE_PORT=([gateway]=8080 [build-service]=8081 [registry-service]=8082
   [lb-service]=8083 [deploy-service]=8084 [dns-service]=8085)
@@ -190,10 +212,33 @@ dockercli() {
 # (the same as deploy-service's swap creates): --init (busybox as PID 1 ignores SIGTERM), restarted
 # unless stopped, its port published on the engine's address, never pulled (--pull never: images
 # come from the local registry, pulled before). Prints the container id.
+# A third argument I runs app I (dev/up --apps): its container name and port, PORT and CANARY_APP
+# (its name, shown on its page) in its env.
 run_app_container() {
-  local e="$1" image="$2"
-  dockercli "$e" run -d --pull never --init --name "$APP_CONTAINER" --restart unless-stopped \
-    -p "${ENGINE_ADDR[$e]}:$APP_PORT:$APP_PORT" -e "CANARY_HOST=$e" "$image"
+  local e="$1" image="$2" i="${3:-1}" port env=()
+  port="$(app_port "$i")"
+  ((i == 1)) || env=(-e "PORT=$port" -e "CANARY_APP=$(app_name "$i")")
+  dockercli "$e" run -d --pull never --init --name "$(app_container "$i")" --restart unless-stopped \
+    -p "${ENGINE_ADDR[$e]}:$port:$port" -e "CANARY_HOST=$e" "${env[@]}" "$image"
+}
+
+# remove_apps_from I : removes apps I.. (dev/up --apps: the ones beyond the new count; dev/down:
+# every app but the example app): their containers on each running engine, the ones
+# deploy-service retained (<container>-<sha12>) too, and their repositories
+remove_apps_from() {
+  local first="$1" e i names
+  for e in "${ENGINES[@]}"; do
+    is_running "$e" || continue
+    names="$(dockercli "$e" ps -a --format '{{.Names}}' 2>/dev/null || true)"
+    for ((i = first; i <= APPS_MAX; i++)); do
+      local c
+      c="$(app_container "$i")"
+      grep -E "^$c(-[0-9a-f]{12})?\$" <<<"$names" | xargs -r dockercli "$e" rm -f >/dev/null 2>&1 || true
+    done
+  done
+  for ((i = first; i <= APPS_MAX; i++)); do
+    rm -rf "$(app_repo "$i")" "${C}/git/proserveau/example-app$(app_suffix "$i")" "$(app_work "$i")"
+  done
 }
 
 # ssh into the dedicated sshd (docker1), host key pinned

@@ -82,52 +82,59 @@ public final class Infra {
 
     /** A fleet of the two engines; {@code app} names the app (tests use distinct apps). */
     public static Path writeFleet(String app, String canaryRollout) {
+        return writeFleet(
+                canaryRollout,
+                java.util.Map.of(
+                        app,
+                        "repository: proserveau/%s, image: %s, container: %s, port: 3000,"
+                                        .formatted(app, REPO, CONTAINER)
+                                + " healthPath: /health"));
+    }
+
+    /** A fleet of the two engines with these apps (name → the YAML fields after the name). */
+    public static Path writeFleet(String canaryRollout, java.util.Map<String, String> apps) {
         try {
             var tls = docker0.clientTls();
-            return TestFleet.builder()
-                    .file("tsig.key", "c2VjcmV0\n")
-                    .registry(registry.address(), registry.url(), registry.ca().toString())
-                    .dns(
-                            """
+            TestFleet.Builder b =
+                    TestFleet.builder()
+                            .file("tsig.key", "c2VjcmV0\n")
+                            .registry(registry.address(), registry.url(), registry.ca().toString())
+                            .dns(
+                                    """
                             dns:
                               server: "127.0.0.1:5353"
                               tsig: {name: canary-release, secretFile: tsig.key}
                             """)
-                    .host("cfgmgr", "127.0.0.10")
-                    .host(
-                            "docker0",
-                            docker0.hostAddress(),
-                            "canary",
-                            TestFleet.dockerApi(
-                                    docker0.tcpEndpoint(),
-                                    tls.ca().toString(),
-                                    tls.cert().toString(),
-                                    tls.key().toString()))
-                    .host(
-                            "docker1",
-                            docker1.hostAddress(),
-                            null,
-                            ("{driver: ssh, endpoint: \"unix://%s\", ssh: {host: \"%s\", port: %d,"
-                                            + " user: %s, privateKey: \"%s\", knownHosts: \"%s\"}}")
-                                    .formatted(
-                                            docker1.unixSocket(),
-                                            ssh1.host(),
-                                            ssh1.port(),
-                                            ssh1.user(),
-                                            ssh1.privateKey(),
-                                            ssh1.knownHosts()))
-                    .hosts(extraHosts)
-                    .loadBalancer(
-                            "cfgmgr",
-                            "unix:///tmp/haproxy-deploy-test.sock",
-                            "http://127.0.0.10:8000")
-                    .app(
-                            app,
-                            "repository: proserveau/%s, image: %s, container: %s, port: 3000,"
-                                            .formatted(app, REPO, CONTAINER)
-                                    + " healthPath: /health")
-                    .rollout(canaryRollout)
-                    .writeIn(Files.createTempDirectory("deploy-fleet"));
+                            .host("cfgmgr", "127.0.0.10")
+                            .host(
+                                    "docker0",
+                                    docker0.hostAddress(),
+                                    "canary",
+                                    TestFleet.dockerApi(
+                                            docker0.tcpEndpoint(),
+                                            tls.ca().toString(),
+                                            tls.cert().toString(),
+                                            tls.key().toString()))
+                            .host(
+                                    "docker1",
+                                    docker1.hostAddress(),
+                                    null,
+                                    ("{driver: ssh, endpoint: \"unix://%s\", ssh: {host: \"%s\", port: %d,"
+                                                    + " user: %s, privateKey: \"%s\", knownHosts: \"%s\"}}")
+                                            .formatted(
+                                                    docker1.unixSocket(),
+                                                    ssh1.host(),
+                                                    ssh1.port(),
+                                                    ssh1.user(),
+                                                    ssh1.privateKey(),
+                                                    ssh1.knownHosts()))
+                            .hosts(extraHosts)
+                            .loadBalancer(
+                                    "cfgmgr",
+                                    "unix:///tmp/haproxy-deploy-test.sock",
+                                    "http://127.0.0.10:8000");
+            apps.forEach(b::app);
+            return b.rollout(canaryRollout).writeIn(Files.createTempDirectory("deploy-fleet"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -48,10 +48,45 @@ final class Suite {
     }
 
     static synchronized Suite get() {
+        return start();
+    }
+
+    /**
+     * The suite running {@code apps} apps ({@code dev/up --apps}): started so, or {@code dev/up}
+     * again with that count (a changed fleet restarts the services).
+     */
+    static synchronized Suite get(int apps) {
+        if (instance == null) return start("--apps", Integer.toString(apps));
+        if (instance.apps().size() != apps) {
+            Result r =
+                    run(
+                            instance.root,
+                            Duration.ofMinutes(10),
+                            "dev/up",
+                            "--no-build",
+                            "--apps",
+                            Integer.toString(apps));
+            assertEquals(0, r.code(), "dev/up --apps " + apps + " failed:\n" + r.output());
+            instance = new Suite(instance.root, readEnv(instance.root.resolve(".canary/env")));
+        }
+        return instance;
+    }
+
+    /** The apps dev/up runs ({@code CANARY_APPS} of .canary/env), the example app first. */
+    List<String> apps() {
+        String all = env.getOrDefault("CANARY_APPS", env("EXAMPLE_APP"));
+        return List.of(all.strip().split("\\s+"));
+    }
+
+    private static Suite start(String... options) {
         if (instance == null) {
             Path root =
                     Path.of(System.getProperty("canary.root", "..")).toAbsolutePath().normalize();
-            Result up = run(root, Duration.ofMinutes(10), "dev/up", "--no-build");
+            String[] cmd = new String[options.length + 2];
+            cmd[0] = "dev/up";
+            cmd[1] = "--no-build";
+            System.arraycopy(options, 0, cmd, 2, options.length);
+            Result up = run(root, Duration.ofMinutes(10), cmd);
             if (up.code() != 0) {
                 fail("dev/up failed:\n" + up.output());
             }

@@ -402,6 +402,14 @@ public final class FleetLoader {
         List<App> apps = new ArrayList<>();
         Map<Integer, String> ports = new HashMap<>();
         Set<String> names = new HashSet<>();
+        // what each app must have to itself: the services find an app by its repository and
+        // branch (webhooks, builds) and by its image (registry notifications), and deploy-service
+        // and lb-service own its container and backend by name
+        Map<String, String> repositories = new HashMap<>();
+        Map<String, String> images = new HashMap<>();
+        Map<String, String> containers = new HashMap<>();
+        Map<String, String> backends = new HashMap<>();
+        List<Node> containerNodes = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             String p = "apps[" + i + "]";
             Map<String, NodeTuple> m =
@@ -472,25 +480,95 @@ public final class FleetLoader {
                     problem(en, p + ".env", "must be a mapping of NAME: value");
                 }
             }
+            String branch = str(m, p, "branch", "main", false);
+            String image = str(m, p, "image", name, false);
+            String container = str(m, p, "container", name, false);
+            String backend = str(m, p, "backend", name, false);
+            Node at = items.get(i);
+            ownBy(
+                    repositories,
+                    repo == null ? null : repo.toLowerCase(Locale.ROOT) + " " + branch,
+                    name,
+                    m,
+                    "repository",
+                    p,
+                    at,
+                    "branch " + branch + " of repository " + repo);
+            ownBy(images, image, name, m, "image", p, at, "image " + image);
+            ownBy(containers, container, name, m, "container", p, at, "container " + container);
+            ownBy(backends, backend, name, m, "backend", p, at, "backend " + backend);
+            containerNodes.add(m.containsKey("container") ? m.get("container").getValueNode() : at);
             apps.add(
                     new App(
                             name,
                             repo,
-                            str(m, p, "branch", "main", false),
-                            str(m, p, "image", name, false),
-                            str(m, p, "container", name, false),
+                            branch,
+                            image,
+                            container,
                             port,
                             health,
                             str(m, p, "dockerfile", "Dockerfile", false),
                             str(m, p, "context", ".", false),
-                            str(m, p, "backend", name, false),
+                            backend,
                             Map.copyOf(env),
                             releaseByPush(m, p),
                             buildLimits(m.get("build"), p + ".build"),
                             duration(m, p, "startGrace", App.DEFAULT_START_GRACE),
                             analysis(m.get("analysis"), p + ".analysis")));
         }
+        // deploy-service keeps an app's previous containers as <container>-<12 hex digits>: no
+        // other app's container may look like one of them (its swap would take it for its own)
+        for (int i = 0; i < apps.size(); i++) {
+            for (App other : apps) {
+                String c = apps.get(i).container();
+                if (c != null
+                        && other != apps.get(i)
+                        && other.container() != null
+                        && c.startsWith(other.container() + "-")
+                        && RETAINED_SUFFIX
+                                .matcher(c.substring(other.container().length()))
+                                .matches()) {
+                    problem(
+                            containerNodes.get(i),
+                            "apps[" + i + "](" + apps.get(i).name() + ").container",
+                            "'"
+                                    + c
+                                    + "' is the name deploy-service gives a retained container of"
+                                    + " app '"
+                                    + other.name()
+                                    + "' ("
+                                    + other.container()
+                                    + "-<12 hex digits>)");
+                }
+            }
+        }
         return List.copyOf(apps);
+    }
+
+    /** A retained container's suffix after the app's container name (deploy-service's). */
+    private static final Pattern RETAINED_SUFFIX = Pattern.compile("-[0-9a-f]{12}");
+
+    /**
+     * Records that app {@code name} has {@code value} (its {@code field}); a second app with the
+     * same value is a problem naming the first.
+     */
+    private void ownBy(
+            Map<String, String> owners,
+            String value,
+            String name,
+            Map<String, NodeTuple> m,
+            String field,
+            String p,
+            Node app,
+            String what) {
+        if (value == null || name == null) return;
+        String other = owners.putIfAbsent(value, name);
+        if (other != null) {
+            problem(
+                    m.containsKey(field) ? m.get(field).getValueNode() : app,
+                    p + "." + field,
+                    what + " is already used by app '" + other + "' (each app needs its own)");
+        }
     }
 
     /** {@code releaseByPush: [user, ...]}: registry user names (htpasswd), default nobody. */

@@ -156,6 +156,71 @@ class FleetLoaderTest {
     }
 
     @Test
+    void manyAppsEachWithItsOwnPortContainerBackendImageAndRepository() throws IOException {
+        StringBuilder apps = new StringBuilder();
+        for (int i = 1; i <= 20; i++) {
+            apps.append(
+                    ("  - {name: app-%d, repository: proserveau/app-%d, image: app-%d,"
+                                    + " container: app-%d, port: %d, backend: app-%d}\n")
+                            .formatted(i, i, i, i, 3000 + i, i));
+        }
+        Fleet fleet =
+                FleetLoader.load(
+                        write(
+                                VALID.replace(
+                                        "  - {name: example, repository: proserveau/example-app,"
+                                                + " port: 3000}\n",
+                                        apps.toString())));
+        assertEquals(20, fleet.apps().size());
+        assertEquals(3020, fleet.app("app-20").orElseThrow().port());
+        assertEquals(
+                "app-7",
+                fleet.appForRepository("proserveau/app-7").orElseThrow().name(),
+                "a webhook finds its app by repository");
+        assertEquals("app-13", fleet.appForImage("app-13").orElseThrow().name(), "a push by image");
+    }
+
+    @Test
+    void twoAppsThatShareARepositoryBranchImageContainerOrBackend() throws IOException {
+        String msg =
+                problems(
+                        VALID.replace(
+                                "  - {name: example, repository: proserveau/example-app, port: 3000}",
+                                "  - {name: example, repository: proserveau/example-app, port: 3000}\n"
+                                        + "  - {name: twin, repository: Proserveau/Example-App,"
+                                        + " image: example, container: example, port: 3001,"
+                                        + " backend: example}\n"
+                                        + "  - {name: other-branch, repository:"
+                                        + " proserveau/example-app, branch: next, port: 3002}\n"
+                                        + "  - {name: retainedlike, repository: proserveau/r,"
+                                        + " container: example-0123456789ab, port: 3003}"));
+        assertTrue(
+                msg.contains(
+                        "apps[1](twin).repository: branch main of repository Proserveau/Example-App"
+                                + " is already used by app 'example' (each app needs its own)"),
+                msg);
+        assertTrue(
+                msg.contains("apps[1](twin).image: image example is already used by app 'example'"),
+                msg);
+        assertTrue(
+                msg.contains(
+                        "apps[1](twin).container: container example is already used by app"
+                                + " 'example'"),
+                msg);
+        assertTrue(
+                msg.contains(
+                        "apps[1](twin).backend: backend example is already used by app 'example'"),
+                msg);
+        assertTrue(
+                msg.contains(
+                        "apps[3](retainedlike).container: 'example-0123456789ab' is the name"
+                                + " deploy-service gives a retained container of app 'example'"),
+                msg);
+        // another branch of the same repository is another app
+        assertTrue(!msg.contains("apps[2]"), msg);
+    }
+
+    @Test
     void tlsFileThatDoesNotExist() throws IOException {
         Files.delete(dir.resolve("ca.pem"));
         String msg = problems(VALID);

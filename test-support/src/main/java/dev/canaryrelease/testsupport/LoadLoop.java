@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class LoadLoop implements AutoCloseable {
     private final URI uri;
+    private final HttpRequest request;
     private final List<Thread> threads = new ArrayList<>();
     private final LongAdder ok = new LongAdder();
     private final LongAdder bad = new LongAdder();
@@ -38,8 +39,21 @@ public final class LoadLoop implements AutoCloseable {
             int threadCount,
             Duration maxDuration,
             java.util.function.Function<String, String> classify,
-            int ratePerSecond) {
+            int ratePerSecond,
+            String host) {
         this.uri = URI.create(url);
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET();
+        if (host != null) {
+            try {
+                b.header("Host", host);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException(
+                        "the JDK's HTTP client sets a Host header only when the JVM runs with"
+                                + " -Djdk.httpclient.allowRestrictedHeaders=host",
+                        e);
+            }
+        }
+        this.request = b.build();
         this.classify = classify;
         this.periodNanos = ratePerSecond <= 0 ? 0 : 1_000_000_000L * threadCount / ratePerSecond;
         this.deadline = new AtomicLong(System.nanoTime() + maxDuration.toNanos());
@@ -75,7 +89,22 @@ public final class LoadLoop implements AutoCloseable {
             int ratePerSecond,
             Duration maxDuration,
             java.util.function.Function<String, String> classify) {
-        LoadLoop l = new LoadLoop(url, threads, maxDuration, classify, ratePerSecond);
+        return paced(url, null, threads, ratePerSecond, maxDuration, classify);
+    }
+
+    /**
+     * {@link #paced(String, int, int, Duration, java.util.function.Function)} with the {@code Host}
+     * header {@code host} (null: the URL's), e.g. one app's name at a front end that routes by
+     * Host. Needs a JVM started with {@code -Djdk.httpclient.allowRestrictedHeaders=host}.
+     */
+    public static LoadLoop paced(
+            String url,
+            String host,
+            int threads,
+            int ratePerSecond,
+            Duration maxDuration,
+            java.util.function.Function<String, String> classify) {
+        LoadLoop l = new LoadLoop(url, threads, maxDuration, classify, ratePerSecond, host);
         l.threads.forEach(Thread::start);
         return l;
     }
@@ -86,7 +115,7 @@ public final class LoadLoop implements AutoCloseable {
                         .version(HttpClient.Version.HTTP_1_1)
                         .connectTimeout(Duration.ofSeconds(5))
                         .build();
-        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
+        HttpRequest req = request;
         long next = System.nanoTime();
         while (running && System.nanoTime() < deadline.get()) {
             if (periodNanos > 0) {

@@ -44,6 +44,13 @@ public interface DeployConfig {
     @WithDefault("3")
     int retained();
 
+    /**
+     * How many swaps (or restores) one engine runs at once, each of another app: the apps of a host
+     * are swapped side by side, one app's swaps always one after the other.
+     */
+    @WithDefault("4")
+    int swapsPerHost();
+
     /** Grace period of {@code docker stop} for the old container. */
     @WithDefault("10s")
     Duration stopTimeout();

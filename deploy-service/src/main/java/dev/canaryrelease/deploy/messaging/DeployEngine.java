@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.function.BiFunction;
 
 import jakarta.annotation.PreDestroy;
@@ -40,8 +41,9 @@ import dev.canaryrelease.fleet.Fleet;
 
 /**
  * Runs the state machine on live events and carries out its commands: events are published caused
- * by the event that triggered them, swaps run on one worker per host (so a slow host never holds
- * the others, and one host never runs two swaps at once), and their results go back into the
+ * by the event that triggered them, swaps run on one worker per app and host (so a slow host, or a
+ * slow app, never holds the others, and one app's container never sees two swaps at once), at most
+ * {@code canary.deploy.swaps-per-host} at once on one engine, and their results go back into the
  * machine.
  *
  * <p>At start, {@link #replay} rebuilds every release from the topics without acting, then does
@@ -63,7 +65,13 @@ public class DeployEngine {
     private Rollouts rollouts;
     private final Set<String> seen = new HashSet<>();
     private final Map<String, EventEnvelope<?>> lastEvent = new HashMap<>();
+
+    /** One single-thread worker per app and host ({@code host/app}). */
     private final Map<String, ExecutorService> workers = new HashMap<>();
+
+    /** The swaps one engine may run at once, shared by its apps' workers (fair: first come). */
+    private final Map<String, Semaphore> engineSlots = new HashMap<>();
+
     private final RetryingTimers timers =
             new RetryingTimers("deploy-timers", Duration.ofSeconds(1), Duration.ofMinutes(1), LOG);
     private final CountDownLatch ready = new CountDownLatch(1);
@@ -120,14 +128,15 @@ public class DeployEngine {
                 rollouts.releases().size(), fold.decided(), todo.size());
         Set<String> swapping = new HashSet<>();
         for (ReplayFold.Pending p : todo) {
-            if (p.command() instanceof Command.Swap s) swapping.add(s.host());
-            if (p.command() instanceof Command.Restore r) swapping.add(r.host());
+            if (p.command() instanceof Command.Swap s) swapping.add(s.host() + "/" + s.app());
+            if (p.command() instanceof Command.Restore r) swapping.add(r.host() + "/" + r.app());
         }
         if (config.recoverAtStart()) {
             for (Fleet.Host h : fleet.dockerHosts()) {
-                if (swapping.contains(h.name())) continue; // its swap recovers first
                 for (Fleet.App app : fleet.apps()) {
-                    worker(h.name()).submit(() -> swaps.recover(h.name(), app.name()));
+                    // an app whose swap is to be made again recovers in that swap
+                    if (swapping.contains(h.name() + "/" + app.name())) continue;
+                    onEngine(h.name(), app.name(), () -> swaps.recover(h.name(), app.name()));
                 }
             }
         }
@@ -192,29 +201,31 @@ public class DeployEngine {
                     EventType.of(em.data()).shortName(),
                     hostSuffix(em.data()));
         } else if (c instanceof Command.Swap s) {
-            worker(s.host())
-                    .submit(
-                            () ->
-                                    result(
-                                            cause,
-                                            s.releaseId(),
-                                            s.app(),
-                                            s.host(),
-                                            s.stage(),
-                                            s.digest(),
-                                            () -> swaps.swap(s.host(), s.app(), s.digest())));
+            onEngine(
+                    s.host(),
+                    s.app(),
+                    () ->
+                            result(
+                                    cause,
+                                    s.releaseId(),
+                                    s.app(),
+                                    s.host(),
+                                    s.stage(),
+                                    s.digest(),
+                                    () -> swaps.swap(s.host(), s.app(), s.digest())));
         } else if (c instanceof Command.Restore r) {
-            worker(r.host())
-                    .submit(
-                            () ->
-                                    result(
-                                            cause,
-                                            r.releaseId(),
-                                            r.app(),
-                                            r.host(),
-                                            Stage.ROLLBACK,
-                                            r.digest(),
-                                            () -> swaps.restore(r.host(), r.app(), r.digest())));
+            onEngine(
+                    r.host(),
+                    r.app(),
+                    () ->
+                            result(
+                                    cause,
+                                    r.releaseId(),
+                                    r.app(),
+                                    r.host(),
+                                    Stage.ROLLBACK,
+                                    r.digest(),
+                                    () -> swaps.restore(r.host(), r.app(), r.digest())));
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
             timers.at(
                     a.at(),
@@ -320,9 +331,26 @@ public class DeployEngine {
         handle(outbox.publish(lastEvent.get(a.releaseId()), data));
     }
 
-    private synchronized ExecutorService worker(String host) {
-        return workers.computeIfAbsent(
-                host, h -> Executors.newSingleThreadExecutor(r -> new Thread(r, "swap-" + h)));
+    /**
+     * Runs {@code work} on the worker of {@code app} on {@code host}, once the engine has a free
+     * slot: the apps of one host swap side by side, each app's swaps one after the other.
+     */
+    private synchronized void onEngine(String host, String app, Runnable work) {
+        Semaphore slots =
+                engineSlots.computeIfAbsent(
+                        host, h -> new Semaphore(Math.max(1, config.swapsPerHost()), true));
+        workers.computeIfAbsent(
+                        host + "/" + app,
+                        k -> Executors.newSingleThreadExecutor(r -> new Thread(r, "swap-" + k)))
+                .submit(
+                        () -> {
+                            slots.acquireUninterruptibly();
+                            try {
+                                work.run();
+                            } finally {
+                                slots.release();
+                            }
+                        });
     }
 
     // --- read side -----------------------------------------------------------------------------

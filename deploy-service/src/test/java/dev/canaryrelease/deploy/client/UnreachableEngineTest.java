@@ -103,6 +103,11 @@ class UnreachableEngineTest {
         }
 
         @Override
+        public int swapsPerHost() {
+            return 4;
+        }
+
+        @Override
         public Duration stopTimeout() {
             return Duration.ofSeconds(2);
         }
