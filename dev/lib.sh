@@ -42,7 +42,10 @@ kafka_bootstrap() {
   (IFS=,; echo "${out[*]}")
 }
 ENGINES=(docker0 docker1 docker2)
-declare -A ENGINE_ADDR=([docker0]=127.0.0.11 [docker1]=127.0.0.12 [docker2]=127.0.0.13)
+declare -A LOOPBACK_ADDR=([docker0]=127.0.0.11 [docker1]=127.0.0.12 [docker2]=127.0.0.13)
+# ENGINE_ADDR: each engine's address; ENGINE_HOST: how the fleet names it (the address on
+# loopback, the FQDN in the netns layout); both set by apply_layout, at the end of this file
+declare -A ENGINE_ADDR=() ENGINE_HOST=()
 declare -A ENGINE_SUBNET=([docker0]=10.212.0 [docker1]=10.212.1 [docker2]=10.212.2)
 declare -A ENGINE_BRIDGE=([docker0]=crdev0 [docker1]=crdev1 [docker2]=crdev2)
 DOCKER_TLS_PORT=2376
@@ -76,6 +79,107 @@ app_index() {
   for ((i = 1; i <= APPS_MAX; i++)); do [[ "$(app_name "$i")" == "$n" ]] && { echo "$i"; return 0; }; done
   return 1
 }
+
+# ---- the namespaced layout (dev/up --netns) --------------------------------------------------
+# Each engine in a network namespace of its own (canary-docker0/1/2), its one interface eth0 on
+# the host bridge crnet0 through a veth pair (host side crv-docker0/1/2). cfgmgr (the services,
+# HAProxy, the registry) is the host's address on that bridge: the host talks on the bridge
+# directly, nothing is forwarded or masqueraded, no host sysctl or firewall rule changes. Inside
+# each namespace: its own loopback, dockerd's own bridge crdevN, sshd (docker1) on port 22, and
+# the firewall table of netns_firewall. The layout dev/up started holds until dev/down (.canary/layout).
+NETNS_BRIDGE=crnet0
+NETNS_CFGMGR=10.213.0.1
+# the load balancer's address as the hosts see it: cfgmgr's, HAProxy runs there (the seed's swarm
+# is a CNAME of cfgmgr)
+LB_NET_ADDR="$NETNS_CFGMGR"
+declare -A NETNS_ADDR=([docker0]=10.213.0.10 [docker1]=10.213.0.11 [docker2]=10.213.0.12)
+# netns_of ENGINE / veth_of ENGINE : its namespace, the host side of its veth pair
+netns_of() { echo "canary-$1"; }
+veth_of() { echo "crv-$1"; }
+# the layout that runs (or ran last): loopback (the default) or netns
+layout() { cat "$C/layout" 2>/dev/null || echo loopback; }
+# apply_layout LAYOUT : the addresses and ports of that layout. In netns the fleet names the hosts
+# by FQDN (ENGINE_HOST), which the services resolve through the suite's BIND; dev/up's own tools
+# use the addresses (this machine's resolver does not know the zone).
+apply_layout() {
+  LAYOUT="$1"
+  local e
+  if [[ "$LAYOUT" == netns ]]; then
+    for e in "${ENGINES[@]}"; do ENGINE_ADDR[$e]="${NETNS_ADDR[$e]}" ENGINE_HOST[$e]="$e.$DNS_ZONE"; done
+    SSHD_PORT=22
+    REGISTRY_ADDR="$NETNS_CFGMGR:5000"
+  else
+    for e in "${ENGINES[@]}"; do ENGINE_ADDR[$e]="${LOOPBACK_ADDR[$e]}" ENGINE_HOST[$e]="${LOOPBACK_ADDR[$e]}"; done
+    SSHD_PORT=2222
+    REGISTRY_ADDR=127.0.0.1:5000
+  fi
+}
+# in_engine ENGINE CMD... : CMD where ENGINE lives (in its namespace in the netns layout)
+in_engine() {
+  local e="$1"
+  shift
+  if [[ "$LAYOUT" == netns ]]; then ip netns exec "$(netns_of "$e")" "$@"; else "$@"; fi
+}
+# in_ns ENGINE : the command prefix for the daemons (dockerd, sshd) that start_bg execs, to be
+# word-split: "nsenter --net=/run/netns/canary-docker0", or nothing on loopback. nsenter switches
+# the network namespace only: ip netns exec would also give the daemon a mount namespace with a
+# fresh /sys, without this machine's cgroup mounts, which dockerd needs.
+in_ns() { [[ "$LAYOUT" != netns ]] || echo "nsenter --net=/run/netns/$(netns_of "$1")"; }
+netns_exists() { [[ -e "/run/netns/$1" ]]; }
+
+# netns_firewall ENGINE : the firewall table inside ENGINE's namespace (iptables of the namespace,
+# never the host's): SSH (22) and Docker TLS (2376) from cfgmgr, the app (3000) from the load
+# balancer, replies to what the engine itself opened (its pulls from the registry), its own loopback;
+# everything else is dropped. Written whole each time (docs/architecture.md, "The test hosts").
+netns_firewall() {
+  local e="$1" ns
+  ns="$(netns_of "$e")"
+  ip netns exec "$ns" iptables -w -P INPUT ACCEPT
+  ip netns exec "$ns" iptables -w -F INPUT
+  ip netns exec "$ns" iptables -w -A INPUT -i lo -j ACCEPT
+  ip netns exec "$ns" iptables -w -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  ip netns exec "$ns" iptables -w -A INPUT -i eth0 -s "$NETNS_CFGMGR" -p tcp --dport 22 -j ACCEPT
+  ip netns exec "$ns" iptables -w -A INPUT -i eth0 -s "$NETNS_CFGMGR" -p tcp --dport "$DOCKER_TLS_PORT" -j ACCEPT
+  # the apps' ports: 3000, or 3000 to 3000+N-1 with dev/up --apps N
+  local ports="$APP_PORT" n="${APPS:-$(dev_apps)}"
+  ((n <= 1)) || ports="$APP_PORT:$(app_port "$n")"
+  ip netns exec "$ns" iptables -w -A INPUT -i eth0 -s "$LB_NET_ADDR" -p tcp --dport "$ports" -j ACCEPT
+  ip netns exec "$ns" iptables -w -P INPUT DROP
+  ip netns exec "$ns" iptables -w -P FORWARD DROP
+}
+
+# netns_up : the bridge, each engine's namespace, veth pair, addresses, dockerd's own bridge in
+# it and its firewall (idempotent: what exists is kept, the firewall written again)
+netns_up() {
+  local e ns veth
+  ip link show "$NETNS_BRIDGE" >/dev/null 2>&1 || ip link add "$NETNS_BRIDGE" type bridge
+  ip addr replace "$NETNS_CFGMGR/24" dev "$NETNS_BRIDGE"
+  ip link set "$NETNS_BRIDGE" up
+  for e in "${ENGINES[@]}"; do
+    ns="$(netns_of "$e")" veth="$(veth_of "$e")"
+    netns_exists "$ns" || ip netns add "$ns"
+    ip link show "$veth" >/dev/null 2>&1 || ip link add "$veth" type veth peer name eth0 netns "$ns"
+    ip link set "$veth" master "$NETNS_BRIDGE" up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr replace "${NETNS_ADDR[$e]}/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    netns_firewall "$e"
+  done
+}
+
+# netns_down : removes the namespaces, veth pairs and the bridge netns_up made (by name; a
+# namespace's veth end goes with it, and the host end with its peer)
+netns_down() {
+  local e ns veth
+  for e in "${ENGINES[@]}"; do
+    ns="$(netns_of "$e")" veth="$(veth_of "$e")"
+    if netns_exists "$ns"; then ip netns del "$ns" && ok "removed network namespace $ns"; fi
+    if ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" && ok "removed veth $veth"; fi
+  done
+  if ip link show "$NETNS_BRIDGE" >/dev/null 2>&1; then ip link del "$NETNS_BRIDGE" && ok "removed bridge $NETNS_BRIDGE"; fi
+  return 0
+}
+
 SERVICES=(gateway build-service registry-service lb-service deploy-service dns-service)
 declare -A SERVICE_PORT=([gateway]=8080 [build-service]=8081 [registry-service]=8082
   [lb-service]=8083 [deploy-service]=8084 [dns-service]=8085)
@@ -332,3 +436,6 @@ engine_env() {
 }
 # dk ARGS... : the docker CLI against the environment's engine (DOCKER_HOST), legacy builder
 dk() { env DOCKER_BUILDKIT=0 DOCKER_CLI_HINTS=false docker "$@"; }
+
+# the layout that runs (dev/up applies the one it is told)
+apply_layout "$(layout)"

@@ -35,11 +35,11 @@ import dev.canaryrelease.testsupport.LoadLoop;
  * its image pushed to and pulled from the compose registry and its hosts drained in the compose
  * HAProxy; {@code dev/compose down} leaves nothing running.
  *
- * <p>Runs last ({@code junit-platform.properties}): it stops dev/up's own Kafka and services (the
- * compose suite takes their ports) and starts them again afterwards if another test of this JVM had
- * started them.
+ * <p>Runs last but one, before NetnsIT ({@code junit-platform.properties}): it stops dev/up's own
+ * Kafka and services (the compose suite takes their ports) and starts them again afterwards if
+ * another test of this JVM had started them.
  */
-@Order(Integer.MAX_VALUE)
+@Order(Integer.MAX_VALUE - 1)
 class ComposeIT {
     static final List<String> SERVICES = Suite.SERVICES;
     static final Pattern PAGE = Pattern.compile("version=(\\S+) host=([^<\\s]+)");

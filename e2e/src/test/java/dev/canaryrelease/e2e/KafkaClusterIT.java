@@ -53,7 +53,7 @@ import dev.canaryrelease.testsupport.LoadLoop;
  * while) and puts back what ran before: dev/up's one broker if another test of this JVM had started
  * the suite, else nothing.
  */
-@Order(Integer.MAX_VALUE - 1)
+@Order(Integer.MAX_VALUE - 2)
 class KafkaClusterIT {
     static final Duration STEP = Duration.ofMinutes(4);
     static final Pattern PAGE = Pattern.compile("version=(\\S+) host=([^<\\s]+)");

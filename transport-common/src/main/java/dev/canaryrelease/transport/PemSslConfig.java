@@ -1,6 +1,7 @@
 package dev.canaryrelease.transport;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -9,10 +10,20 @@ import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.Security;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+import javax.net.ssl.X509TrustManager;
 
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
@@ -32,6 +43,12 @@ import dev.canaryrelease.fleet.Fleet;
  * DefaultDockerClientConfig.withCustomSslConfig} as into {@code ApacheDockerHttpClient.sslConfig}.
  * A file that is missing, unreadable or holds no PEM block of its kind is a {@link
  * KeyStoreException} naming the file; the files are read each time a context is made.
+ *
+ * <p>With a server name (the host name of a {@code tcp://docker0.proserveau.local:2376} endpoint,
+ * {@link HostResolver#endpoint}), the engine's certificate must also carry that name as a DNS
+ * subject alternative name: the connection is made to the address the suite's DNS gave, and the
+ * name is what identifies the engine. A certificate of the CA for another name is refused with both
+ * named.
  */
 public final class PemSslConfig implements SSLConfig {
     /** The protocol of every context: the engines of the suite speak TLS 1.3. */
@@ -50,9 +67,19 @@ public final class PemSslConfig implements SSLConfig {
     }
 
     private final Fleet.Tls tls;
+    private final String serverName;
 
     public PemSslConfig(Fleet.Tls tls) {
+        this(tls, null);
+    }
+
+    /**
+     * {@code serverName} (nullable: the CA alone decides) must be a DNS name of the engine's
+     * certificate.
+     */
+    public PemSslConfig(Fleet.Tls tls, String serverName) {
         this.tls = tls;
+        this.serverName = serverName;
     }
 
     /** The files this context is made of. */
@@ -107,11 +134,99 @@ public final class PemSslConfig implements SSLConfig {
             TrustManagerFactory tmf =
                     TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
+            TrustManager[] tms = tmf.getTrustManagers();
+            if (serverName != null) {
+                for (int i = 0; i < tms.length; i++) {
+                    if (tms[i] instanceof X509TrustManager x) {
+                        tms[i] = new NameCheck(x, serverName);
+                    }
+                }
+            }
             SSLContext ctx = SSLContext.getInstance(PROTOCOL);
-            ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            ctx.init(kmf.getKeyManagers(), tms, null);
             return ctx;
         } catch (java.security.UnrecoverableKeyException | java.security.KeyManagementException e) {
             throw new KeyStoreException("cannot use the key " + tls.key() + ": " + e, e);
+        }
+    }
+
+    /**
+     * The CA's check of the chain, then the server name among the leaf's DNS names (case does not
+     * matter, no wildcards). The connection's own peer (an address) is not what is checked.
+     */
+    static final class NameCheck extends X509ExtendedTrustManager {
+        private final X509TrustManager ca;
+        private final String name;
+
+        NameCheck(X509TrustManager ca, String name) {
+            this.ca = ca;
+            this.name = name;
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType)
+                throws CertificateException {
+            ca.checkServerTrusted(chain, authType);
+            List<String> names = dnsNames(chain[0]);
+            for (String n : names) {
+                if (n.toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) return;
+            }
+            throw new CertificateException(
+                    "the engine's certificate is not for "
+                            + name
+                            + ": it names "
+                            + (names.isEmpty() ? "no DNS name" : String.join(", ", names)));
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType)
+                throws CertificateException {
+            ca.checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            ca.checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            ca.checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return ca.getAcceptedIssuers();
+        }
+
+        private static List<String> dnsNames(X509Certificate c) throws CertificateException {
+            List<String> out = new ArrayList<>();
+            try {
+                Collection<List<?>> sans = c.getSubjectAlternativeNames();
+                if (sans != null) {
+                    for (List<?> san : sans) {
+                        // type 2: dNSName
+                        if (Integer.valueOf(2).equals(san.get(0))) out.add((String) san.get(1));
+                    }
+                }
+            } catch (CertificateParsingException e) {
+                throw new CertificateException("unreadable subject alternative names: " + e, e);
+            }
+            return out;
         }
     }
 }

@@ -68,6 +68,21 @@ public final class Ssh {
     public static SSHClient connect(
             Fleet.Ssh target, Duration connectTimeout, Duration answerTimeout, Duration idleTimeout)
             throws IOException {
+        return connect(target, HostResolver.SYSTEM, connectTimeout, answerTimeout, idleTimeout);
+    }
+
+    /**
+     * {@link #connect(Fleet.Ssh, Duration, Duration, Duration)} with the target's host resolved by
+     * {@code resolver} (the suite's DNS for the fleet's names); the host key is checked against
+     * known_hosts under the target's name as the fleet writes it, not the address.
+     */
+    public static SSHClient connect(
+            Fleet.Ssh target,
+            HostResolver resolver,
+            Duration connectTimeout,
+            Duration answerTimeout,
+            Duration idleTimeout)
+            throws IOException {
         SSHClient c = new SSHClient();
         try {
             c.loadKnownHosts(target.knownHosts().toFile());
@@ -75,7 +90,12 @@ public final class Ssh {
             c.setConnectTimeout((int) connectTimeout.toMillis());
             if (idleTimeout != null) c.setTimeout((int) idleTimeout.toMillis());
             c.getTransport().setTimeoutMs((int) answerTimeout.toMillis());
-            c.connect(target.host(), target.port());
+            if (resolver.bySuiteDns(target.host())) {
+                // the address carries the name: sshj looks the host key up under it
+                c.connect(resolver.resolve(target.host()), target.port());
+            } else {
+                c.connect(target.host(), target.port());
+            }
             c.getConnection().setTimeoutMs((int) connectTimeout.toMillis());
             c.authPublickey(target.user(), c.loadKeys(target.privateKey().toString()));
             return c;

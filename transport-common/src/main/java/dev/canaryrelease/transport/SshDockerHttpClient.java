@@ -87,6 +87,7 @@ public final class SshDockerHttpClient implements DockerHttpClient {
     private static final ScheduledExecutorService WATCHDOG = watchdog();
 
     private final Fleet.Ssh target;
+    private final HostResolver resolver;
     private final String endpoint;
     private final String socketPath;
     private final String tcpHost;
@@ -102,7 +103,21 @@ public final class SshDockerHttpClient implements DockerHttpClient {
      */
     public SshDockerHttpClient(
             Fleet.Ssh target, String endpoint, Duration connectTimeout, Duration callTimeout) {
+        this(target, HostResolver.SYSTEM, endpoint, connectTimeout, callTimeout);
+    }
+
+    /**
+     * The same, the SSH host resolved by {@code resolver} (the suite's DNS for the fleet's names,
+     * {@link Ssh#connect(Fleet.Ssh, HostResolver, Duration, Duration, Duration)}).
+     */
+    public SshDockerHttpClient(
+            Fleet.Ssh target,
+            HostResolver resolver,
+            String endpoint,
+            Duration connectTimeout,
+            Duration callTimeout) {
         this.target = target;
+        this.resolver = resolver;
         this.endpoint = endpoint == null || endpoint.isBlank() ? DEFAULT_ENDPOINT : endpoint;
         this.connectTimeout = connectTimeout;
         this.callTimeout = callTimeout;
@@ -151,7 +166,7 @@ public final class SshDockerHttpClient implements DockerHttpClient {
         ssh = null;
         try {
             // kept between calls: no idle timeout; each call has its own (the Guard below)
-            ssh = Ssh.connect(target, connectTimeout, callTimeout, null);
+            ssh = Ssh.connect(target, resolver, connectTimeout, callTimeout, null);
         } catch (IOException | RuntimeException e) {
             throw Ssh.connectFailure(target, e);
         }

@@ -46,6 +46,11 @@ class PemSslConfigTest {
 
     /** Shakes hands with a server of {@code serverTls} that requires a client certificate. */
     static String handshake(Fleet.Tls serverTls, Fleet.Tls clientTls) throws Exception {
+        return handshake(serverTls, new PemSslConfig(clientTls));
+    }
+
+    /** The same with the client's context {@code clientTls}. */
+    static String handshake(Fleet.Tls serverTls, PemSslConfig clientTls) throws Exception {
         try (SSLServerSocket listener =
                 (SSLServerSocket)
                         new PemSslConfig(serverTls)
@@ -65,7 +70,7 @@ class PemSslConfigTest {
                             });
             try (SSLSocket s =
                     (SSLSocket)
-                            new PemSslConfig(clientTls)
+                            clientTls
                                     .getSSLContext()
                                     .getSocketFactory()
                                     .createSocket(
@@ -81,6 +86,31 @@ class PemSslConfigTest {
     @Test
     void theClientPresentsItsCertificateAndTrustsTheEngineOfItsCa() throws Exception {
         assertEquals("CN=canary-release-client", handshake(server, client));
+    }
+
+    @Test
+    void anEngineReachedByNameMustShowACertificateForThatName() throws Exception {
+        // docker0's certificate names docker0.proserveau.local, and the address it is reached at
+        Fleet.Tls docker0 = fleetTls(pki.serverCert("docker0", "docker0.proserveau.local"));
+        assertEquals(
+                "CN=canary-release-client",
+                handshake(docker0, new PemSslConfig(client, "DOCKER0.proserveau.local")));
+
+        // docker2's certificate, of the same CA, where docker0 was asked for
+        Fleet.Tls docker2 = fleetTls(pki.serverCert("docker2", "docker2.proserveau.local"));
+        SSLHandshakeException e =
+                assertThrows(
+                        SSLHandshakeException.class,
+                        () ->
+                                handshake(
+                                        docker2,
+                                        new PemSslConfig(client, "docker0.proserveau.local")));
+        assertTrue(
+                e.getMessage()
+                        .contains(
+                                "the engine's certificate is not for docker0.proserveau.local: it"
+                                        + " names docker2, docker2.proserveau.local, localhost"),
+                e.getMessage());
     }
 
     @Test

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.canaryrelease.fleet.Fleet;
 import dev.canaryrelease.testsupport.infra.Binaries;
 import dev.canaryrelease.testsupport.infra.FreePorts;
+import dev.canaryrelease.testsupport.infra.NamedServer;
 import dev.canaryrelease.testsupport.infra.SshServer;
 
 import net.schmizz.sshj.SSHClient;
@@ -130,5 +131,37 @@ class SshTest {
         assertTrue(
                 Ssh.connectFailure(t, e).getMessage().contains(": cannot connect to sshd: "),
                 e.toString());
+    }
+
+    @Test
+    void aHostReachedByNameIsCheckedUnderItsNameInKnownHosts() throws IOException {
+        try (NamedServer named = NamedServer.start("test.local")) {
+            HostResolver resolver = new HostResolver(named.address(), "test.local");
+            // ns1.test.local is 127.0.0.1, where the sshd listens
+            String key = Files.readString(sshd.knownHosts()).strip();
+            key = key.substring(key.indexOf(' ') + 1);
+            Path byName = Files.createTempFile(dir, "known_hosts", "");
+            Files.writeString(byName, "[ns1.test.local]:" + sshd.port() + " " + key + "\n");
+            Fleet.Ssh t =
+                    new Fleet.Ssh(
+                            "ns1.test.local", sshd.port(), sshd.user(), sshd.privateKey(), byName);
+            try (SSHClient c = Ssh.connect(t, resolver, TIMEOUT, TIMEOUT, TIMEOUT)) {
+                assertEquals(0, Ssh.exec(c, "true", null, TIMEOUT).exit());
+            }
+
+            // the key known only under the address: the name is what is looked up, so refused
+            Fleet.Ssh byAddress =
+                    new Fleet.Ssh(
+                            "ns1.test.local",
+                            sshd.port(),
+                            sshd.user(),
+                            sshd.privateKey(),
+                            sshd.knownHosts());
+            IOException e =
+                    assertThrows(
+                            IOException.class,
+                            () -> Ssh.connect(byAddress, resolver, TIMEOUT, TIMEOUT, null));
+            assertEquals(Ssh.Failure.HOST_KEY_REFUSED, Ssh.failure(e));
+        }
     }
 }

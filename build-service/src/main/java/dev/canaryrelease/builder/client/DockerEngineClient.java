@@ -5,8 +5,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -39,6 +40,7 @@ import dev.canaryrelease.builder.domain.Cancellation;
 import dev.canaryrelease.builder.domain.Reasons;
 import dev.canaryrelease.common.registry.RegistryLogin;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.transport.HostResolver;
 import dev.canaryrelease.transport.PemSslConfig;
 
 /**
@@ -99,10 +101,20 @@ public class DockerEngineClient {
     private synchronized DockerClient client() {
         if (client == null) {
             Fleet.Docker d = docker();
+            // the endpoint's name through the suite's DNS; the engine's certificate must carry it
+            HostResolver.Endpoint resolved;
+            try {
+                resolved = HostResolver.of(fleet).endpoint(d.endpoint());
+            } catch (UnknownHostException e) {
+                throw new UncheckedIOException(e);
+            }
             http =
                     new ApacheDockerHttpClient.Builder()
-                            .dockerHost(URI.create(d.endpoint()))
-                            .sslConfig(d.tls().map(PemSslConfig::new).orElse(null))
+                            .dockerHost(resolved.uri())
+                            .sslConfig(
+                                    d.tls()
+                                            .map(t -> new PemSslConfig(t, resolved.serverName()))
+                                            .orElse(null))
                             .connectionTimeout(config.build().engineConnectTimeout())
                             // without it the connect timeout stays the socket's read timeout, and
                             // a build step silent for that long failed; the deadline bounds it
@@ -111,7 +123,7 @@ public class DockerEngineClient {
                             .build();
             var cfg =
                     DefaultDockerClientConfig.createDefaultConfigBuilder()
-                            .withDockerHost(d.endpoint())
+                            .withDockerHost(resolved.uri().toString())
                             .withDockerTlsVerify(false)
                             .build();
             client = DockerClientImpl.getInstance(cfg, http);

@@ -12,6 +12,7 @@ import com.github.dockerjava.api.model.AuthConfig;
 import dev.canaryrelease.common.registry.RegistryLogin;
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.transport.HostResolver;
 
 /** One {@link ContainerHost} per fleet host, with the driver the fleet names for it. */
 @ApplicationScoped
@@ -21,10 +22,14 @@ public class ContainerHosts {
     private final AuthConfig pullAuth;
     private final Map<String, ContainerHost> hosts = new ConcurrentHashMap<>();
 
+    /** The fleet's names through the suite's DNS (HostResolver.of). */
+    private final HostResolver resolver;
+
     /** Hosts whose engines pull anonymously (tests of engines that need no registry). */
     public ContainerHosts(Fleet fleet, DeployConfig config) {
         this.fleet = fleet;
         this.config = config;
+        this.resolver = HostResolver.of(fleet);
         this.pullAuth = null;
     }
 
@@ -33,6 +38,7 @@ public class ContainerHosts {
     public ContainerHosts(Fleet fleet, DeployConfig config, RegistryLogin registryLogin) {
         this.fleet = fleet;
         this.config = config;
+        this.resolver = HostResolver.of(fleet);
         this.pullAuth =
                 registryLogin
                         .credentials()
@@ -59,10 +65,18 @@ public class ContainerHosts {
         return switch (d.driver()) {
             case DOCKER_API ->
                     new DockerApiHost(
-                            host, config.connectTimeout(), config.callTimeout(), pullAuth);
+                            host,
+                            resolver,
+                            config.connectTimeout(),
+                            config.callTimeout(),
+                            pullAuth);
             case SSH ->
                     DockerApiHost.overSsh(
-                            host, config.connectTimeout(), config.callTimeout(), pullAuth);
+                            host,
+                            resolver,
+                            config.connectTimeout(),
+                            config.callTimeout(),
+                            pullAuth);
         };
     }
 

@@ -1,6 +1,7 @@
 package dev.canaryrelease.deploy.client;
 
 import java.io.IOException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ import com.github.dockerjava.transport.DockerHttpClient;
 import dev.canaryrelease.deploy.domain.ContainerSpec;
 import dev.canaryrelease.deploy.domain.ImageConfig;
 import dev.canaryrelease.fleet.Fleet;
+import dev.canaryrelease.transport.HostResolver;
 import dev.canaryrelease.transport.PemSslConfig;
 import dev.canaryrelease.transport.SshDockerHttpClient;
 
@@ -58,9 +60,34 @@ public final class DockerApiHost implements ContainerHost {
      */
     public DockerApiHost(
             Fleet.Host host, Duration connectTimeout, Duration callTimeout, AuthConfig pullAuth) {
+        this(host, HostResolver.SYSTEM, connectTimeout, callTimeout, pullAuth);
+    }
+
+    /**
+     * The {@code docker-api} driver, the endpoint's host resolved by {@code resolver} (the suite's
+     * DNS for the fleet's names) when the client is made; the engine's certificate must then carry
+     * that name ({@link PemSslConfig#PemSslConfig(Fleet.Tls, String)}).
+     */
+    public DockerApiHost(
+            Fleet.Host host,
+            HostResolver resolver,
+            Duration connectTimeout,
+            Duration callTimeout,
+            AuthConfig pullAuth) {
         Fleet.Docker d = host.docker().orElseThrow();
-        String endpoint = d.endpoint();
-        this.description = host.name() + " (docker-api " + endpoint + ")";
+        HostResolver.Endpoint resolved;
+        try {
+            resolved = resolver.endpoint(d.endpoint());
+        } catch (UnknownHostException e) {
+            throw new HostException(host.name() + ": " + e.getMessage());
+        }
+        String endpoint = resolved.uri().toString();
+        this.description =
+                host.name()
+                        + " (docker-api "
+                        + d.endpoint()
+                        + (resolved.serverName() == null ? "" : " at " + resolved.uri().getHost())
+                        + ")";
         this.callTimeout = callTimeout;
         this.pullAuth = pullAuth;
         DefaultDockerClientConfig.Builder cfg =
@@ -72,7 +99,8 @@ public final class DockerApiHost implements ContainerHost {
                                     () ->
                                             new HostException(
                                                     host.name() + ": tcp endpoint without TLS"));
-            cfg.withDockerTlsVerify(true).withCustomSslConfig(new PemSslConfig(tls));
+            cfg.withDockerTlsVerify(true)
+                    .withCustomSslConfig(new PemSslConfig(tls, resolved.serverName()));
         } else {
             cfg.withDockerTlsVerify(false);
         }
@@ -132,13 +160,23 @@ public final class DockerApiHost implements ContainerHost {
      */
     public static DockerApiHost overSsh(
             Fleet.Host host, Duration connectTimeout, Duration callTimeout, AuthConfig pullAuth) {
+        return overSsh(host, HostResolver.SYSTEM, connectTimeout, callTimeout, pullAuth);
+    }
+
+    /** The {@code ssh} driver, the SSH host resolved by {@code resolver}. */
+    public static DockerApiHost overSsh(
+            Fleet.Host host,
+            HostResolver resolver,
+            Duration connectTimeout,
+            Duration callTimeout,
+            AuthConfig pullAuth) {
         Fleet.Docker d = host.docker().orElseThrow();
         Fleet.Ssh ssh =
                 d.ssh()
                         .orElseThrow(
                                 () -> new HostException(host.name() + ": ssh driver without ssh"));
         SshDockerHttpClient http =
-                new SshDockerHttpClient(ssh, d.endpoint(), connectTimeout, callTimeout);
+                new SshDockerHttpClient(ssh, resolver, d.endpoint(), connectTimeout, callTimeout);
         return new DockerApiHost(
                 host.name() + " (" + http.describe() + ")",
                 http.endpoint(),
