@@ -220,7 +220,7 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
         return new TopicsConfig() {
             @Override
             public int partitions() {
-                return 1;
+                return KafkaTestResource.PARTITIONS;
             }
 
             @Override
