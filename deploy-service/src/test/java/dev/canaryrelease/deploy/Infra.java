@@ -82,14 +82,6 @@ public final class Infra {
 
     /** A fleet of the two engines; {@code app} names the app (tests use distinct apps). */
     public static Path writeFleet(String app, String canaryRollout) {
-        return writeFleet(app, canaryRollout, List.of());
-    }
-
-    /**
-     * The fleet of {@link #writeFleet(String, String)} with more apps, each with a container of its
-     * own name and a port of its own (3001, 3002, ...), on the same hosts and image.
-     */
-    public static Path writeFleet(String app, String canaryRollout, List<String> moreApps) {
         try {
             var tls = docker0.clientTls();
             return TestFleet.builder()
@@ -134,21 +126,6 @@ public final class Infra {
                             "repository: proserveau/%s, image: %s, container: %s, port: 3000,"
                                             .formatted(app, REPO, CONTAINER)
                                     + " healthPath: /health")
-                    .apps(
-                            java.util.stream.IntStream.range(0, moreApps.size())
-                                    .mapToObj(
-                                            i ->
-                                                    ("  - {name: %s, repository: proserveau/%s,"
-                                                                    + " image: %s, container: %s,"
-                                                                    + " port: %d, healthPath:"
-                                                                    + " /health}\n")
-                                                            .formatted(
-                                                                    moreApps.get(i),
-                                                                    moreApps.get(i),
-                                                                    REPO,
-                                                                    moreApps.get(i),
-                                                                    3001 + i))
-                                    .collect(java.util.stream.Collectors.joining()))
                     .rollout(canaryRollout)
                     .writeIn(Files.createTempDirectory("deploy-fleet"));
         } catch (IOException e) {
