@@ -133,10 +133,10 @@ public final class DeployBench {
                 Responder lbBot = new Responder(capture, lb, rel);
                 lbBot.cycleUntil(EventType.CANARY_LIVE);
                 EventEnvelope<CanaryEvent> live = lbBot.last(EventType.CANARY_LIVE);
-                gateway.send(live, new PromotionRequested(rel, "bench", null));
+                gateway.send(live, new PromotionRequested(rel, "example", "bench", null));
                 lbBot.cycleUntil(EventType.RELEASE_PROMOTED);
                 long t0 = System.nanoTime();
-                gateway.send(new RollbackRequested(rel, "bench", null));
+                gateway.send(new RollbackRequested(rel, "example", "bench", null));
                 lbBot.cycleUntil(EventType.RELEASE_ROLLED_BACK);
                 long rollback = (System.nanoTime() - t0) / 1_000_000;
                 for (DockerEngine e : List.of(d0, d1, d2)) {

@@ -454,7 +454,7 @@ public final class ReplayBench {
                 emit.send(
                         live,
                         "gateway",
-                        new PromotionRequested(id, "operator-" + (n % 7), "bench release " + n));
+                        new PromotionRequested(id, "example", "operator-" + (n % 7), "bench release " + n));
         e = emit.send(promote, "deploy-service", new HostUpdateRequested(id, "example", "docker1", Stage.PROMOTION, digest));
         phase(emit, promote, id, Phase.PROMOTING, Phase.CANARY_LIVE);
         e = hostAfterRequest(emit, e, id, "docker1", Stage.PROMOTION, digest);

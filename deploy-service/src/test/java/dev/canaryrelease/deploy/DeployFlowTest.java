@@ -11,7 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -23,6 +25,7 @@ import io.quarkus.test.junit.QuarkusTest;
 
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
+import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
@@ -34,6 +37,7 @@ import dev.canaryrelease.events.model.PromotionRejected;
 import dev.canaryrelease.events.model.PromotionRequested;
 import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
+import dev.canaryrelease.testsupport.EventCapture;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.ExampleApp;
@@ -101,7 +105,7 @@ class DeployFlowTest {
                 .body("phase", equalTo("CANARY_LIVE"));
 
         // promotion: docker1, ssh driver
-        played.gateway.send(live, new PromotionRequested(rel, "alice", "looks good"));
+        played.gateway.send(live, new PromotionRequested(rel, APP, "alice", "looks good"));
         HostUpdated promoted = played.cycle(rel, "docker1", Stage.PROMOTION);
         assertEquals(Infra.v2, promoted.digest());
         assertEquals(Infra.v1, promoted.previousDigest());
@@ -123,7 +127,7 @@ class DeployFlowTest {
         // rollback: the retained v1 containers start again, no pull, host by host
         String v1Id0 =
                 containerId(Infra.docker0, Infra.CONTAINER + "-" + Infra.v1.substring(7, 19));
-        played.gateway.send(new RollbackRequested(rel, "alice", "regression"));
+        played.gateway.send(new RollbackRequested(rel, APP, "alice", "regression"));
         HostUpdated back0 = played.cycle(rel, "docker0", Stage.ROLLBACK);
         assertEquals(Infra.v1, back0.digest());
         assertEquals(Infra.v2, back0.previousDigest());
@@ -137,6 +141,18 @@ class DeployFlowTest {
                 .get("/releases/" + rel)
                 .then()
                 .body("phase", equalTo("ROLLED_BACK"));
+
+        // every event deploy-service wrote for the release is keyed by its app, so all of them
+        // are on the app's one partition of deploy.events (the test broker has 6; issue 19)
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]>> written =
+                played.capture.records().stream()
+                        .filter(r -> rel.equals(r.header(CloudEventCodec.H_SUBJECT)))
+                        .map(EventCapture.Captured::record)
+                        .toList();
+        assertTrue(written.size() > 10, written.size() + " events");
+        assertEquals(Set.of(APP), written.stream().map(r -> r.key()).collect(Collectors.toSet()));
+        assertEquals(
+                1, written.stream().map(r -> r.partition()).distinct().count(), "one partition");
     }
 
     static String containerId(DockerEngine e, String name) {
@@ -157,10 +173,11 @@ class DeployFlowTest {
                                 "abc",
                                 "me",
                                 "d1"));
-        played.gateway.send(b, new PromotionRequested(rel, "alice", null));
+        played.gateway.send(b, new PromotionRequested(rel, APP, "alice", null));
         EventEnvelope<CanaryEvent> rej =
                 played.capture.await(rel, EventType.PROMOTION_REJECTED, SWAP);
         assertEquals("PENDING", ((PromotionRejected) rej.data()).state());
+        assertEquals(APP, ((PromotionRejected) rej.data()).app(), "keyed by the app");
         given().header(AUTHORIZATION, bearer(VIEWER_TOKEN))
                 .get("/releases/" + rel)
                 .then()
@@ -251,7 +268,7 @@ class DeployFlowTest {
         played.cycle(rel, "docker0", Stage.CANARY);
         EventEnvelope<CanaryEvent> live = played.capture.await(rel, EventType.CANARY_LIVE, SWAP);
         Infra.awaitPage(Infra.docker0, "v2");
-        played.gateway.send(live, new AbortRequested(rel, "alice", "bad numbers"));
+        played.gateway.send(live, new AbortRequested(rel, APP, "alice", "bad numbers"));
         played.capture.await(rel, EventType.RELEASE_ABORTED, SWAP);
         HostUpdated back = played.cycle(rel, "docker0", Stage.ROLLBACK);
         assertEquals(Infra.v1, back.digest());

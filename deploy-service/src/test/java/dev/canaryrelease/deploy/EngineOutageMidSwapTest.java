@@ -148,7 +148,8 @@ class EngineOutageMidSwapTest {
             played.enable(updated); // lb puts docker0 back in the pool
             EventEnvelope<CanaryEvent> live =
                     played.capture.await(rel, EventType.CANARY_LIVE, SWAP);
-            played.gateway.send(live, new PromotionRequested(rel, "alice", "after the outage"));
+            played.gateway.send(
+                    live, new PromotionRequested(rel, APP, "alice", "after the outage"));
             played.cycle(rel, "docker1", Stage.PROMOTION);
             played.capture.await(rel, EventType.RELEASE_PROMOTED, SWAP);
             long results =

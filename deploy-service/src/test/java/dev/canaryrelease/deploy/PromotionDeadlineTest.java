@@ -87,7 +87,7 @@ class PromotionDeadlineTest {
         EventEnvelope<CanaryEvent> live = played.capture.await(rel, EventType.CANARY_LIVE, WAIT);
 
         EventEnvelope<PromotionRequested> promote =
-                played.gateway.send(live, new PromotionRequested(rel, "alice", "looks good"));
+                played.gateway.send(live, new PromotionRequested(rel, APP, "alice", "looks good"));
         // docker1 is asked for a drain; lb-service does not answer in time
         EventEnvelope<HostUpdateRequested> docker1 =
                 played.requested(rel, "docker1", Stage.PROMOTION);

@@ -126,7 +126,8 @@ class RetentionRestartTest {
                         SnapshottedDeployHistory.PUSHER));
         // markers behind them on the same partitions: once deploy-service answered these, it
         // has handled the redeliveries
-        played.gateway.send(new AbortRequested(SnapshottedDeployHistory.ABORTED, "erin", "marker"));
+        played.gateway.send(
+                new AbortRequested(SnapshottedDeployHistory.ABORTED, "example", "erin", "marker"));
         String next = UUID.randomUUID().toString();
         played.registry.send(
                 new ImagePushed(
@@ -151,7 +152,7 @@ class RetentionRestartTest {
     @Order(3)
     void aRollbackTargetsTheDigestEachHostRanBefore() {
         String id = SnapshottedDeployHistory.PROMOTED;
-        played.gateway.send(new RollbackRequested(id, "carol", "rollback drill"));
+        played.gateway.send(new RollbackRequested(id, "example", "carol", "rollback drill"));
         EventEnvelope<HostUpdateRequested> req = played.requested(id, "docker0", Stage.ROLLBACK);
         assertEquals(SnapshottedDeployHistory.previous.get("docker0"), req.data().digest());
         JsonPath p = release(id);

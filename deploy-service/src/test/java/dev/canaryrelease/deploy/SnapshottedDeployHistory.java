@@ -133,7 +133,8 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
             announce(deploy, enabled, PROMOTED, Phase.CANARY_LIVE, Phase.CANARY_UPDATING);
             var promote =
                     gateway.send(
-                            live, new PromotionRequested(PROMOTED, "carol", "canary looks fine"));
+                            live,
+                            new PromotionRequested(PROMOTED, APP, "carol", "canary looks fine"));
             enabled = cycle(deploy, lb, promote, "docker1", Stage.PROMOTION, Phase.PROMOTING);
             enabled = cycle(deploy, lb, enabled, "docker2", Stage.PROMOTION, null);
             deploy.send(
@@ -171,7 +172,7 @@ public class SnapshottedDeployHistory implements QuarkusTestResourceLifecycleMan
                                     900,
                                     null));
             announce(deploy, b2, ABORTED, Phase.BUILT, Phase.BUILDING);
-            var abort = gateway.send(b2, new AbortRequested(ABORTED, OPERATOR, REASON));
+            var abort = gateway.send(b2, new AbortRequested(ABORTED, APP, OPERATOR, REASON));
             deploy.send(
                     abort,
                     new ReleaseAborted(

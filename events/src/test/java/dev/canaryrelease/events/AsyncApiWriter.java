@@ -50,8 +50,11 @@ public final class AsyncApiWriter {
                     Every message is a CloudEvents 1.0 event in Kafka binary content mode: attributes in
                     ce_* headers (ce_specversion, ce_id, ce_type, ce_source, ce_subject, ce_time,
                     ce_causationid), content-type application/json, the JSON data as the value and the
-                    release id as the record key. Consumers skip types they do not know; records that are
-                    not readable CloudEvents go to the consumer's dead-letter-topic-<channel>.
+                    event's app as the record key (its release id when it names no app: fleet-wide
+                    events, and commands written before they named their app), so every event of an app
+                    goes down the same partition of every topic and one instance of a consumer group owns
+                    the app. Consumers skip types they do not know; records that are not readable
+                    CloudEvents go to the consumer's dead-letter-topic-<channel>.
                 defaultContentType: application/json
                 servers:
                   local:

@@ -18,9 +18,16 @@ import org.junit.jupiter.api.Test;
 
 import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.codec.PoisonEventException;
+import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.BuildRequested;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.DnsUpdated;
 import dev.canaryrelease.events.model.HostDrained;
+import dev.canaryrelease.events.model.PauseRequested;
+import dev.canaryrelease.events.model.PromotionRejected;
+import dev.canaryrelease.events.model.PromotionRequested;
+import dev.canaryrelease.events.model.ResumeRequested;
+import dev.canaryrelease.events.model.RollbackRequested;
 import dev.canaryrelease.events.model.Stage;
 
 class CloudEventCodecTest {
@@ -43,11 +50,11 @@ class CloudEventCodecTest {
     }
 
     @Test
-    void encodesBinaryModeWithReleaseIdAsKey() {
+    void encodesBinaryModeWithTheAppAsKey() {
         EventEnvelope<BuildRequested> e = EventEnvelope.of("/canary-release/gateway", REQ);
         CloudEventCodec.Encoded enc = CloudEventCodec.encode(e);
         Map<String, String> h = headers(enc.headers());
-        assertEquals("rel-1", enc.key());
+        assertEquals("example", enc.key(), "the app: one instance owns its partition");
         assertEquals("1.0", h.get("ce_specversion"));
         assertEquals(e.id(), h.get("ce_id"));
         assertEquals("dev.canaryrelease.build.requested", h.get("ce_type"));
@@ -59,6 +66,60 @@ class CloudEventCodecTest {
         String json = new String(enc.value(), StandardCharsets.UTF_8);
         assertTrue(
                 json.contains("\"commitSha\":\"0123456789abcdef0123456789abcdef01234567\""), json);
+    }
+
+    /**
+     * Every event and command of a release goes down its app's partition (issue 19): the operators'
+     * commands name the app, and only events that belong to no app keep the release id (fleet-wide
+     * ones: {@code fleet}; older commands without an app).
+     */
+    @Test
+    void commandsAreKeyedByTheirAppAndEventsWithoutAnAppByTheirReleaseId() {
+        String gw = "/canary-release/gateway";
+        for (CanaryEvent command :
+                List.<CanaryEvent>of(
+                        new PromotionRequested("rel-1", "example", "alice", null, false),
+                        new AbortRequested("rel-1", "example", "alice", null),
+                        new RollbackRequested("rel-1", "example", "alice", null),
+                        new PauseRequested("rel-1", "example", "alice", null),
+                        new ResumeRequested("rel-1", "example", "alice", null),
+                        new PromotionRejected("rel-1", "example", "not live", "PROMOTED"))) {
+            assertEquals(
+                    "example",
+                    CloudEventCodec.encode(EventEnvelope.of(gw, command)).key(),
+                    command.toString());
+        }
+        assertEquals(
+                "rel-1",
+                CloudEventCodec.encode(
+                                EventEnvelope.of(
+                                        gw, new PromotionRequested("rel-1", "alice", null)))
+                        .key(),
+                "a command written before it named its app");
+        assertEquals(
+                CanaryEvent.NO_RELEASE,
+                CloudEventCodec.encode(
+                                EventEnvelope.of(
+                                        "/canary-release/dns-service",
+                                        new DnsUpdated(
+                                                CanaryEvent.NO_RELEASE,
+                                                "swarm.proserveau.local",
+                                                "CNAME",
+                                                "docker0")))
+                        .key());
+    }
+
+    @Test
+    void aCommandOfBeforeTheAppWasNamedStillDecodes() {
+        byte[] old =
+                "{\"releaseId\":\"rel-1\",\"operator\":\"alice\",\"reason\":\"ok\"}"
+                        .getBytes(StandardCharsets.UTF_8);
+        EventEnvelope<PromotionRequested> e =
+                EventEnvelope.of(
+                        "/canary-release/gateway", new PromotionRequested("rel-1", "a", "b"));
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(e);
+        var back = CloudEventCodec.decode(new RecordHeaders(enc.headers()), old).orElseThrow();
+        assertEquals(new PromotionRequested("rel-1", null, "alice", "ok", false), back.data());
     }
 
     @Test

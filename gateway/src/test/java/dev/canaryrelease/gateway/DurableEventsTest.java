@@ -71,7 +71,13 @@ class DurableEventsTest {
                     List.of());
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> count(dead, key) == 1);
 
-            TopicPartition partition = new TopicPartition(deadLetters, 0);
+            // the dead letter keeps the record's key, so it is in that key's partition
+            TopicPartition partition =
+                    dead.records().stream()
+                            .filter(r -> key.equals(r.record().key()))
+                            .map(r -> new TopicPartition(deadLetters, r.record().partition()))
+                            .findFirst()
+                            .orElseThrow();
             List<ProducerState> writers =
                     admin.describeProducers(List.of(partition))
                             .partitionResult(partition)

@@ -156,6 +156,97 @@ class EventStreamTest {
         }
     }
 
+    /**
+     * Apps whose keys the producers' default partitioner puts on every partition of the test
+     * broker's topics, one app each.
+     */
+    static List<String> appsOnEveryPartition() {
+        String[] byPartition = new String[KafkaTestResource.PARTITIONS];
+        int found = 0;
+        for (int i = 0; found < byPartition.length; i++) {
+            String app = "sse-app-" + i;
+            int p =
+                    org.apache.kafka.common.utils.Utils.toPositive(
+                                    org.apache.kafka.common.utils.Utils.murmur2(
+                                            app.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                            % byPartition.length;
+            if (byPartition[p] == null) {
+                byPartition[p] = app;
+                found++;
+            }
+        }
+        return List.of(byPartition);
+    }
+
+    /**
+     * Events keyed by app are spread over every partition of a topic (issue 19). A client that
+     * resumes from a cursor taken in the middle gets exactly the events of every partition after
+     * it: none lost, none twice, whatever partition each release's app is on.
+     */
+    @Test
+    void resumesAcrossEveryPartitionWithoutGapOrRepeat() throws Exception {
+        List<String> apps = appsOnEveryPartition();
+        java.util.Map<String, String> releases = new java.util.LinkedHashMap<>();
+        for (String app : apps) releases.put(UUID.randomUUID().toString(), app);
+        List<String> sent = new ArrayList<>();
+        releases.forEach(
+                (rid, app) -> sent.add(build.send(new BuildStarted(rid, app, "ab12", null)).id()));
+        releases.forEach(
+                (rid, app) ->
+                        sent.add(
+                                deploy.send(
+                                                new HostUpdateRequested(
+                                                        rid, app, "docker0", Stage.CANARY, DIGEST))
+                                        .id()));
+        String resumeFrom;
+        Set<String> afterCursor = new HashSet<>();
+        try (SseClient c1 = SseClient.open("", VIEWER_TOKEN, null)) {
+            List<SseClient.Event> mine = mine(c1, releases.keySet(), sent.size());
+            resumeFrom = mine.get(sent.size() / 2 - 1).id();
+            for (SseClient.Event e : mine.subList(sent.size() / 2, mine.size())) {
+                afterCursor.add(ceId(e));
+            }
+            Set<String> buildPartitions = new HashSet<>();
+            for (String part : mine.get(mine.size() - 1).id().split(",")) {
+                if (part.startsWith("build.events:")) buildPartitions.add(part.split(":")[1]);
+            }
+            assertEquals(
+                    KafkaTestResource.PARTITIONS,
+                    buildPartitions.size(),
+                    "the apps' build.started are on every partition: " + buildPartitions);
+        }
+        releases.forEach(
+                (rid, app) ->
+                        afterCursor.add(
+                                lb.send(
+                                                new HostDrained(
+                                                        rid,
+                                                        app,
+                                                        "docker0",
+                                                        Stage.CANARY,
+                                                        0,
+                                                        5,
+                                                        false))
+                                        .id()));
+        try (SseClient c2 = SseClient.open("", VIEWER_TOKEN, resumeFrom)) {
+            List<SseClient.Event> got = mine(c2, releases.keySet(), afterCursor.size());
+            List<String> ids = new ArrayList<>();
+            for (SseClient.Event e : got) ids.add(ceId(e));
+            assertEquals(afterCursor, new HashSet<>(ids), "exactly the events after the cursor");
+            assertEquals(afterCursor.size(), ids.size(), "none twice: " + ids);
+        }
+    }
+
+    /** The next {@code n} events of {@code releases} on the stream (others' events skipped). */
+    static List<SseClient.Event> mine(SseClient c, Set<String> releases, int n) throws Exception {
+        List<SseClient.Event> mine = new ArrayList<>();
+        while (mine.size() < n) {
+            SseClient.Event e = c.next(WAIT);
+            if (releases.contains(JSON.readTree(e.data()).get("subject").asText())) mine.add(e);
+        }
+        return mine;
+    }
+
     @Test
     void needsAViewerTokenAndAValidCursor() {
         given().get("/events").then().statusCode(401);

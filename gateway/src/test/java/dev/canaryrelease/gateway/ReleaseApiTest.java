@@ -30,6 +30,7 @@ import io.restassured.specification.RequestSpecification;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.events.codec.CloudEventCodec;
 import dev.canaryrelease.events.model.AbortRequested;
 import dev.canaryrelease.events.model.BuildFailed;
 import dev.canaryrelease.events.model.BuildRequested;
@@ -113,6 +114,15 @@ class ReleaseApiTest {
                         .extract()
                         .path("releaseId");
         return capture.await(id, EventType.BUILD_REQUESTED, Duration.ofSeconds(30));
+    }
+
+    /** The Kafka record of the gateway's event {@code eventId} (captured already). */
+    static org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]> record(String eventId) {
+        return capture.records().stream()
+                .filter(r -> eventId.equals(r.header(CloudEventCodec.H_ID)))
+                .findFirst()
+                .orElseThrow()
+                .record();
     }
 
     static JsonPath awaitState(String id, String state) {
@@ -238,7 +248,10 @@ class ReleaseApiTest {
         assertEquals("/canary-release/deploy-service", d.getString("timeline[11].source"));
         assertEquals(DIGEST, d.getString("timeline[11].data.digest"));
         assertEquals("canary", d.getString("timeline[8].data.stage"));
-        assertTrue(d.getString("timeline[0].position").startsWith("gateway.events:0:"));
+        // where the gateway read it: the partition of the app's key (one of the test broker's 6)
+        assertEquals(
+                "gateway.events:" + record(req.id()).partition() + ":" + record(req.id()).offset(),
+                d.getString("timeline[0].position"));
     }
 
     @Test
@@ -274,6 +287,11 @@ class ReleaseApiTest {
         EventEnvelope<CanaryEvent> promo =
                 capture.await(id, EventType.PROMOTION_REQUESTED, Duration.ofSeconds(30));
         PromotionRequested pr = (PromotionRequested) promo.data();
+        assertEquals("example", pr.app(), "the command names the release's app");
+        // keyed by the app: down the partition of the app's build.requested, to the one
+        // deploy-service instance that owns the app (the test broker has 6 partitions)
+        assertEquals("example", record(promo.id()).key());
+        assertEquals(record(req.id()).partition(), record(promo.id()).partition());
         assertEquals("alice", pr.operator());
         assertEquals("error rate flat for 10 minutes", pr.reason());
         assertEquals(latest.id(), promo.causationId(), "caused by the release's latest event");
@@ -284,6 +302,8 @@ class ReleaseApiTest {
         EventEnvelope<CanaryEvent> abort =
                 capture.await(id, EventType.ABORT_REQUESTED, Duration.ofSeconds(30));
         assertEquals("alice", ((AbortRequested) abort.data()).operator());
+        assertEquals("example", ((AbortRequested) abort.data()).app());
+        assertEquals(record(req.id()).partition(), record(abort.id()).partition());
         assertEquals(null, ((AbortRequested) abort.data()).reason());
 
         // the deploy service promotes after all: rollback is allowed, abort is not

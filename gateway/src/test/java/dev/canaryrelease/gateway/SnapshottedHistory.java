@@ -137,7 +137,9 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
                     deploy.send(
                             enabled,
                             new CanaryLive(RELEASE, "example", List.of("docker0"), DIGEST));
-            var promote = gateway.send(live, new PromotionRequested(RELEASE, OPERATOR, REASON));
+            var promote =
+                    gateway.send(
+                            live, new PromotionRequested(RELEASE, "example", OPERATOR, REASON));
             deploy.send(
                     promote,
                     new ReleasePromoted(RELEASE, "example", DIGEST, "promoted by " + OPERATOR));
@@ -218,7 +220,7 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
         return new TopicsConfig() {
             @Override
             public int partitions() {
-                return 1;
+                return KafkaTestResource.PARTITIONS;
             }
 
             @Override

@@ -188,10 +188,11 @@ class LbRetentionRestartTest {
             snapshots.open();
             try (KafkaConsumer<String, byte[]> c =
                     SnapshotTopic.consumer(kafka, "lb-earlier-run", 1024 * 1024)) {
-                List<TopicPartition> parts =
-                        List.of(
-                                new TopicPartition(Topics.LB, 0),
-                                new TopicPartition(Topics.DEPLOY, 0));
+                List<TopicPartition> parts = new java.util.ArrayList<>();
+                for (String t : List.of(Topics.LB, Topics.DEPLOY)) {
+                    c.partitionsFor(t)
+                            .forEach(p -> parts.add(new TopicPartition(t, p.partition())));
+                }
                 c.assign(parts);
                 Map<TopicPartition, Long> end = new HashMap<>(c.endOffsets(parts));
                 for (TopicPartition tp : parts) {

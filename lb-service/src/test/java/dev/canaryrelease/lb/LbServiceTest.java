@@ -519,7 +519,7 @@ class LbServiceTest {
                 capture.awaitRecord(
                         r ->
                                 r.record().topic().equals(Topics.deadLetter("lb-in"))
-                                        && release.equals(r.record().key()),
+                                        && release.equals(r.header(CloudEventCodec.H_SUBJECT)),
                         EVENT);
         assertEquals("/canary-release/gateway", dead.header(CloudEventCodec.H_SOURCE));
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
@@ -541,7 +541,8 @@ class LbServiceTest {
                         .noneMatch(
                                 r ->
                                         r.record().topic().equals(Topics.LB)
-                                                && release.equals(r.record().key())),
+                                                && release.equals(
+                                                        r.header(CloudEventCodec.H_SUBJECT))),
                 "lb-service answered the forged request");
         assertStatusOnBoth("docker1", "UP");
     }

@@ -95,7 +95,13 @@ public final class EventSender implements AutoCloseable {
 
     private void ensureTopic(String topic) {
         if (!ensured.add(topic)) return;
-        TopicCatalogue catalogue = new TopicCatalogue(SingleBrokerTopics.INSTANCE);
+        // the test broker's topics have the tests' partition count; another broker's (a bench's)
+        // are made by its services, with their own count, and need only exist
+        TopicCatalogue catalogue =
+                new TopicCatalogue(
+                        KafkaTestResource.isTestBroker(bootstrap)
+                                ? SingleBrokerTopics.INSTANCE
+                                : SingleBrokerTopics.ONE_PARTITION);
         try {
             catalogue.wanted(topic);
         } catch (IllegalArgumentException notOurs) {
@@ -105,13 +111,24 @@ public final class EventSender implements AutoCloseable {
                 .ensure(List.of(topic));
     }
 
-    /** {@link TopicsConfig}'s defaults: the single broker of the tests and of dev/up. */
+    /**
+     * The topics of the single test broker: {@link TopicsConfig}'s defaults but the partitions,
+     * {@link KafkaTestResource#PARTITIONS} (what {@link KafkaTestResource} gives the services under
+     * test); {@code ONE_PARTITION} has the defaults' one partition.
+     */
     public enum SingleBrokerTopics implements TopicsConfig {
-        INSTANCE;
+        INSTANCE(KafkaTestResource.PARTITIONS),
+        ONE_PARTITION(1);
+
+        private final int partitions;
+
+        SingleBrokerTopics(int partitions) {
+            this.partitions = partitions;
+        }
 
         @Override
         public int partitions() {
-            return 1;
+            return partitions;
         }
 
         @Override

@@ -36,6 +36,14 @@ import dev.canaryrelease.events.acl.KafkaPrincipals;
  * clients get a principal's settings from {@link #clientConfig(String)}.
  */
 public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
+    /**
+     * Partitions of every suite topic on the test broker ({@code canary.kafka.topics.partitions} of
+     * every service under test, and {@link EventSender}'s topics): more than one, so every test
+     * runs with an app's events spread over partitions as two instances of a service would share
+     * them (issue 19), not on the one partition that hides an ordering across keys.
+     */
+    public static final int PARTITIONS = 6;
+
     private static EmbeddedKafkaBroker broker;
     private static KafkaTls tls;
 
@@ -69,6 +77,11 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
             broker = started;
         }
         return broker.getAdvertisedListeners();
+    }
+
+    /** Whether {@code bootstrap} is this JVM's test broker (started already). */
+    public static synchronized boolean isTestBroker(String bootstrap) {
+        return broker != null && broker.getAdvertisedListeners().equals(bootstrap);
     }
 
     /** The test broker's certificates. */
@@ -164,6 +177,7 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
         Map<String, String> c = new HashMap<>();
         c.put("kafka.bootstrap.servers", bootstrapServers());
         c.put("canary.kafka.tls-dir", tls.dir().toString());
+        c.put("canary.kafka.topics.partitions", Integer.toString(PARTITIONS));
         return c;
     }
 

@@ -186,8 +186,12 @@ class KafkaAuthTest {
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         try (KafkaConsumer<String, String> consumer =
                 new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> parts =
-                    Topics.ALL.stream().map(t -> new TopicPartition(t, 0)).toList();
+            // every partition: the record's key puts it on one of the topic's partitions
+            List<TopicPartition> parts = new java.util.ArrayList<>();
+            for (String t : Topics.ALL) {
+                consumer.partitionsFor(t)
+                        .forEach(p -> parts.add(new TopicPartition(t, p.partition())));
+            }
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
             boolean seen = false;

@@ -397,6 +397,7 @@ public final class ReleaseMachine {
     public static AbortRequested promotionDeadline(Release r, Policy p) {
         return new AbortRequested(
                 r.id(),
+                r.app(),
                 "deploy-service",
                 Reasons.PROMOTION_DEADLINE
                         + p.promotionDeadline().toString().substring(2).toLowerCase());
@@ -427,7 +428,7 @@ public final class ReleaseMachine {
     /** Automatic promotion after the bake time: only if the release is still CANARY_LIVE. */
     public static PromotionRequested autoPromotion(Release r, Policy p) {
         return new PromotionRequested(
-                r.id(), "deploy-service", Reasons.AUTO_PROMOTE + " " + p.bakeTime());
+                r.id(), r.app(), "deploy-service", Reasons.AUTO_PROMOTE + " " + p.bakeTime());
     }
 
     private static String reasonSuffix(String reason) {
@@ -518,7 +519,9 @@ public final class ReleaseMachine {
         Transition refuse(String why) {
             return new Transition(
                     r,
-                    List.of(new Command.Emit(new PromotionRejected(r.id(), why, r.phase().name()))),
+                    List.of(
+                            new Command.Emit(
+                                    new PromotionRejected(r.id(), r.app(), why, r.phase().name()))),
                     why);
         }
 

@@ -20,10 +20,11 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.canaryrelease.events.EventEnvelope;
 import dev.canaryrelease.events.EventType;
 import dev.canaryrelease.events.model.CanaryEvent;
+import dev.canaryrelease.events.model.OfApp;
 
 /**
  * CloudEvents 1.0 binary content mode for Kafka: attributes in {@code ce_*} headers, the data as a
- * JSON body, {@code content-type: application/json}, and the release id as the record key.
+ * JSON body, {@code content-type: application/json}, and the app as the record key ({@link #key}).
  */
 public final class CloudEventCodec {
     public static final String SPEC_VERSION = "1.0";
@@ -63,10 +64,26 @@ public final class CloudEventCodec {
         }
         add(headers, H_CONTENT_TYPE, CONTENT_TYPE);
         try {
-            return new Encoded(event.subject(), headers, JSON.writeValueAsBytes(event.data()));
+            return new Encoded(key(event), headers, JSON.writeValueAsBytes(event.data()));
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise " + event, e);
         }
+    }
+
+    /**
+     * The record key: the event's app, so every event and command of an app goes down the same
+     * partition number of every topic (the default partitioner hashes the key, and the suite's
+     * topics have the same partition count), and the one instance of a consumer group that owns it
+     * runs the app's rollouts (issue 19). A release belongs to one app, so its events stay in order
+     * as they did when the key was the release id. An event without an app (fleet-wide DNS records
+     * and LB drift, registry retention, an older command) is keyed by its release id ({@code fleet}
+     * for the fleet-wide ones).
+     */
+    public static String key(EventEnvelope<?> event) {
+        if (event.data() instanceof OfApp a && a.app() != null && !a.app().isBlank()) {
+            return a.app();
+        }
+        return event.subject();
     }
 
     /**

@@ -2,7 +2,9 @@ package dev.canaryrelease.events.model;
 
 /**
  * The data of one CloudEvent of the suite. Every event belongs to a release: its id is the
- * CloudEvent subject and the Kafka key, so one release's events stay ordered in one partition.
+ * CloudEvent subject. The Kafka key is the event's app ({@link OfApp}), or the release id when it
+ * names none ({@link dev.canaryrelease.events.codec.CloudEventCodec#key}), so one release's events
+ * stay ordered in one partition and one app's events share a partition number on every topic.
  */
 public sealed interface CanaryEvent
         permits BuildRequested,

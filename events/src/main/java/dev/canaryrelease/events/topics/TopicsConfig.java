@@ -15,8 +15,8 @@ public interface TopicsConfig {
 
     /**
      * Partitions of a topic the service creates; an existing topic with fewer refuses the start
-     * (the record key is the release id, so one release's events stay in one partition whatever the
-     * count).
+     * (the record key is the app, so one app's events stay in one partition whatever the count, and
+     * on the same partition number of every topic when the counts are equal).
      */
     @WithDefault("1")
     int partitions();

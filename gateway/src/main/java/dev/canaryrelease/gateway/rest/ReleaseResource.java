@@ -92,16 +92,20 @@ public class ReleaseResource {
             String digest,
             String retryOf) {}
 
-    /** The event that asks deploy-service for {@code command}. */
+    /**
+     * The event that asks deploy-service for {@code command}; it names the release's app, its Kafka
+     * key, so it goes down the partition of the app's other events to the deploy-service instance
+     * that owns the app.
+     */
     private static CanaryEvent event(
-            OperatorCommand command, String releaseId, String operator, String reason) {
+            OperatorCommand command, String releaseId, String app, String operator, String reason) {
         return switch (command) {
-            case PROMOTE -> new PromotionRequested(releaseId, operator, reason);
-            case FULL_PROMOTE -> new PromotionRequested(releaseId, operator, reason, true);
-            case ABORT -> new AbortRequested(releaseId, operator, reason);
-            case ROLLBACK -> new RollbackRequested(releaseId, operator, reason);
-            case PAUSE -> new PauseRequested(releaseId, operator, reason);
-            case RESUME -> new ResumeRequested(releaseId, operator, reason);
+            case PROMOTE -> new PromotionRequested(releaseId, app, operator, reason, false);
+            case FULL_PROMOTE -> new PromotionRequested(releaseId, app, operator, reason, true);
+            case ABORT -> new AbortRequested(releaseId, app, operator, reason);
+            case ROLLBACK -> new RollbackRequested(releaseId, app, operator, reason);
+            case PAUSE -> new PauseRequested(releaseId, app, operator, reason);
+            case RESUME -> new ResumeRequested(releaseId, app, operator, reason);
             case RETRY ->
                     throw new IllegalArgumentException(
                             "a retry is a deploy.requested of a new release: see retry()");
@@ -449,7 +453,7 @@ public class ReleaseResource {
             // the same rule table deploy-service refuses by
             return CompletableFuture.completedFuture(refused(command, id, state));
         }
-        CanaryEvent data = event(command, id, caller.name(), reason);
+        CanaryEvent data = event(command, id, target.get().app(), caller.name(), reason);
         // a pause behind a promote is caused by that promote, whatever analysis came after it
         return publisher
                 .publish(behindPromote ? target.get().lastStep() : target.get().latest(), data)
