@@ -80,19 +80,8 @@ public final class HaproxyInstance {
 
     /** Admin state of every server ({@code show servers state}). */
     public Map<ServerKey, AdminState> adminStates() {
-        Map<ServerKey, AdminState> out = new HashMap<>();
-        for (String line : execute("show servers state").split("\n")) {
-            if (line.isBlank() || line.startsWith("#") || !line.contains(" ")) {
-                continue;
-            }
-            // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
-            String[] f = line.strip().split(" ");
-            if (f.length < 7) {
-                continue;
-            }
-            out.put(new ServerKey(f[1], f[3]), AdminState.ofBits(Integer.parseInt(f[6])));
-        }
-        return out;
+        // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
+        return serversState(7, f -> AdminState.ofBits(Integer.parseInt(f[6])));
     }
 
     /** A server's weight now ({@code srv_uweight}) and its configured one ({@code srv_iweight}). */
@@ -100,20 +89,27 @@ public final class HaproxyInstance {
 
     /** The weights of every server ({@code show servers state}). */
     public Map<ServerKey, Weight> weights() {
-        Map<ServerKey, Weight> out = new HashMap<>();
+        // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight
+        // srv_iweight ...
+        return serversState(9, f -> new Weight(Integer.parseInt(f[7]), Integer.parseInt(f[8])));
+    }
+
+    /**
+     * One value per server of {@code show servers state}, read from its row's fields (rows with
+     * fewer than {@code fields} fields, comments and the version line are skipped).
+     */
+    private <T> Map<ServerKey, T> serversState(
+            int fields, java.util.function.Function<String[], T> value) {
+        Map<ServerKey, T> out = new HashMap<>();
         for (String line : execute("show servers state").split("\n")) {
             if (line.isBlank() || line.startsWith("#") || !line.contains(" ")) {
                 continue;
             }
-            // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight
-            // srv_iweight ...
             String[] f = line.strip().split(" ");
-            if (f.length < 9) {
+            if (f.length < fields) {
                 continue;
             }
-            out.put(
-                    new ServerKey(f[1], f[3]),
-                    new Weight(Integer.parseInt(f[7]), Integer.parseInt(f[8])));
+            out.put(new ServerKey(f[1], f[3]), value.apply(f));
         }
         return out;
     }

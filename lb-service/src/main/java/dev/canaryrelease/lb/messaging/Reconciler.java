@@ -160,13 +160,8 @@ public class Reconciler {
     }
 
     private boolean correctWeight(HaproxyInstance lb, ServerKey key) {
-        ReentrantLock cmd = wanted.command(key);
-        try {
-            if (!cmd.tryLock(1, TimeUnit.SECONDS)) {
-                return false;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        ReentrantLock cmd = commandLock(key);
+        if (cmd == null) {
             return false;
         }
         try {
@@ -295,14 +290,23 @@ public class Reconciler {
         return found == wanted || (wanted == AdminState.MAINT && found == AdminState.DRAIN);
     }
 
-    private boolean correct(HaproxyInstance lb, ServerKey key) {
+    /**
+     * The server's command lock, held by this thread once it is taken within a second; null when it
+     * is not (a handler holds it: this pass leaves the server to the next one).
+     */
+    private ReentrantLock commandLock(ServerKey key) {
         ReentrantLock cmd = wanted.command(key);
         try {
-            if (!cmd.tryLock(1, TimeUnit.SECONDS)) {
-                return false;
-            }
+            return cmd.tryLock(1, TimeUnit.SECONDS) ? cmd : null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private boolean correct(HaproxyInstance lb, ServerKey key) {
+        ReentrantLock cmd = commandLock(key);
+        if (cmd == null) {
             return false;
         }
         try {
