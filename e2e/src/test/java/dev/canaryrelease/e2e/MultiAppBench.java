@@ -344,26 +344,11 @@ public final class MultiAppBench {
                         .append(r.problem().lines().findFirst().orElse(""));
             }
         }
-        String machine =
-                Files.readString(Path.of("/proc/cpuinfo"))
-                        .lines()
-                        .filter(l -> l.startsWith("model name"))
-                        .findFirst()
-                        .orElse("?")
-                        .replaceAll(".*: ", "");
         String header =
                 "\n## Many apps at once (bench/multi-app), "
                         + Instant.now()
                         + "\n\nMachine: "
-                        + Runtime.getRuntime().availableProcessors()
-                        + " cores ("
-                        + machine
-                        + "), "
-                        + (Files.readString(Path.of("/proc/meminfo"))
-                                        .lines()
-                                        .findFirst()
-                                        .orElse(""))
-                                .replaceAll("\\s+", " ")
+                        + ReleaseBench.machine()
                         + "; "
                         + n
                         + " apps (dev/up --apps "

@@ -367,26 +367,11 @@ public final class ReleaseBench {
         StringBuilder t = new StringBuilder();
         t.append("| measure | ms (or value) | target |\n| --- | --- | --- |\n");
         for (String[] r : rows) t.append("| ").append(String.join(" | ", r)).append(" |\n");
-        String machine =
-                Files.readString(Path.of("/proc/cpuinfo"))
-                        .lines()
-                        .filter(l -> l.startsWith("model name"))
-                        .findFirst()
-                        .orElse("?")
-                        .replaceAll(".*: ", "");
         String header =
                 "\n## Release benchmark, "
                         + Instant.now()
                         + "\n\nMachine: "
-                        + Runtime.getRuntime().availableProcessors()
-                        + " cores ("
-                        + machine
-                        + "), "
-                        + (Files.readString(Path.of("/proc/meminfo"))
-                                        .lines()
-                                        .findFirst()
-                                        .orElse(""))
-                                .replaceAll("\\s+", " ")
+                        + machine()
                         + "; releases "
                         + id
                         + " (promoted) and "
@@ -428,11 +413,28 @@ public final class ReleaseBench {
         return ticks;
     }
 
-    static long ticks(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        // the fields after the command name, which is in parentheses and may hold spaces
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+    static long ticks(long pid) {
+        return MultiAppBench.ProcStat.of(pid).cpuTicks();
+    }
+
+    /** This machine for a table's header: cores, CPU model, memory ({@code /proc}). */
+    static String machine() throws IOException {
+        String model =
+                Files.readString(Path.of("/proc/cpuinfo"))
+                        .lines()
+                        .filter(l -> l.startsWith("model name"))
+                        .findFirst()
+                        .orElse("?")
+                        .replaceAll(".*: ", "");
+        return Runtime.getRuntime().availableProcessors()
+                + " cores ("
+                + model
+                + "), "
+                + Files.readString(Path.of("/proc/meminfo"))
+                        .lines()
+                        .findFirst()
+                        .orElse("")
+                        .replaceAll("\\s+", " ");
     }
 
     static long rssMb(long pid) throws IOException {
