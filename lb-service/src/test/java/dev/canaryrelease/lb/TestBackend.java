@@ -31,6 +31,7 @@ final class TestBackend implements AutoCloseable {
     private final String name;
     private final int port;
     private final AtomicLong served = new AtomicLong();
+    private final AtomicLong checks = new AtomicLong();
     private final AtomicInteger holding = new AtomicInteger();
     private volatile boolean healthy = true;
     private volatile int errorEvery;
@@ -83,7 +84,11 @@ final class TestBackend implements AutoCloseable {
                     }
                 });
         server.createContext(
-                "/health", ex -> reply(ex, healthy ? 200 : 404, healthy ? "ok\n" : "sick\n"));
+                "/health",
+                ex -> {
+                    checks.incrementAndGet();
+                    reply(ex, healthy ? 200 : 404, healthy ? "ok\n" : "sick\n");
+                });
         server.createContext(
                 "/hold",
                 ex -> {
@@ -123,6 +128,11 @@ final class TestBackend implements AutoCloseable {
 
     long served() {
         return served.get();
+    }
+
+    /** {@code /health} requests answered (HAProxy's checks), across stops and starts. */
+    long checks() {
+        return checks.get();
     }
 
     int holding() {

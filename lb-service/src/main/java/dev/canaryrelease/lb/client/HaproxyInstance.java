@@ -84,6 +84,30 @@ public final class HaproxyInstance {
         return serversState(7, f -> AdminState.ofBits(Integer.parseInt(f[6])));
     }
 
+    /**
+     * The servers whose health check is configured but paused ({@code disable health}): {@code
+     * srv_check_state} has CHK_ST_CONFIGURED (0x2) without CHK_ST_ENABLED (0x4).
+     */
+    public java.util.Set<ServerKey> checksPaused() {
+        // ... srv_time_since_last_change srv_check_status srv_check_result srv_check_health
+        // srv_check_state ...
+        Map<ServerKey, Boolean> paused =
+                serversState(
+                        14,
+                        f -> {
+                            int bits = Integer.parseInt(f[13]);
+                            return (bits & 0x2) != 0 && (bits & 0x4) == 0;
+                        });
+        java.util.Set<ServerKey> out = new java.util.HashSet<>();
+        paused.forEach(
+                (k, p) -> {
+                    if (p) {
+                        out.add(k);
+                    }
+                });
+        return out;
+    }
+
     /** A server's weight now ({@code srv_uweight}) and its configured one ({@code srv_iweight}). */
     public record Weight(int current, int configured) {}
 
@@ -245,6 +269,22 @@ public final class HaproxyInstance {
     /** Forces the operational state DOWN: only HAProxy's next passing checks bring it UP. */
     public void healthDown(ServerKey key) {
         command("set server " + key + " health down");
+    }
+
+    /**
+     * {@code disable health}: HAProxy sends the server no more checks until {@link #resumeChecks}
+     * (its {@code show stat} status is then "no check"). Used on a drained server for its swap: a
+     * check that reaches the engine's port while the new container's network is not up yet makes
+     * the engine's kernel wait for an ARP answer it only asks again a second later, and every
+     * connection to the container's address waits behind it, deploy-service's health probe too.
+     */
+    public void pauseChecks(ServerKey key) {
+        command("disable health " + key);
+    }
+
+    /** {@code enable health}: checks again, from the operational state the server had. */
+    public void resumeChecks(ServerKey key) {
+        command("enable health " + key);
     }
 
     /**

@@ -129,6 +129,22 @@ public class LoadBalancerPool {
         }
     }
 
+    /** {@code disable health} on every instance (see {@link HaproxyInstance#pauseChecks}). */
+    public void pauseChecks(ServerKey key) {
+        for (HaproxyInstance lb : instances) {
+            lb.pauseChecks(key);
+        }
+    }
+
+    /** {@code enable health} on every instance where the server's checks are paused. */
+    public void resumeChecks(ServerKey key) {
+        for (HaproxyInstance lb : instances) {
+            if (lb.checksPaused().contains(key)) {
+                lb.resumeChecks(key);
+            }
+        }
+    }
+
     /** {@code set server ... health up} on one instance. */
     public void healthUpOn(HaproxyInstance lb, ServerKey key) {
         lb.healthUp(key);

@@ -133,7 +133,54 @@ public class Reconciler {
 
     /** Compares one instance with the wanted states and corrects drift; returns corrections. */
     int reconcile(HaproxyInstance lb) {
-        return reconcileStates(lb) + reconcileWeights(lb);
+        return reconcileStates(lb) + reconcileChecks(lb) + reconcileWeights(lb);
+    }
+
+    /**
+     * Resumes the health checks of a server in the pool (wanted ready, or ready with no decision of
+     * lb-service's on it) whose checks are paused: a drain pauses them for the swap and the enable
+     * resumes them, so this is lb-service stopped in between and the server made ready by something
+     * else than an enable, or a hand on the Runtime API. A server in rotation is never left
+     * unchecked.
+     */
+    int reconcileChecks(HaproxyInstance lb) {
+        java.util.Set<ServerKey> paused = lb.checksPaused();
+        if (paused.isEmpty()) {
+            return 0;
+        }
+        Map<ServerKey, AdminState> found = lb.adminStates();
+        int corrected = 0;
+        for (ServerKey key : paused) {
+            Wanted w = wanted.get(key).orElse(null);
+            boolean inPool =
+                    w == null
+                            ? found.get(key) == AdminState.READY
+                            : w.state() == AdminState.READY && !heldUp(key, w);
+            if (!inPool) {
+                continue;
+            }
+            ReentrantLock cmd = commandLock(key);
+            if (cmd == null) {
+                continue;
+            }
+            try {
+                // read again under the lock: a drain may just have paused them for its swap
+                Wanted now = wanted.get(key).orElse(null);
+                if ((now == null ? w != null : now.state() != AdminState.READY)
+                        || !lb.checksPaused().contains(key)) {
+                    continue;
+                }
+                lb.resumeChecks(key);
+                LOG.warnf(
+                        "%s: %s is in the pool (release %s) but its health checks were paused:"
+                                + " resumed",
+                        lb, key, now == null ? "none" : now.releaseId());
+                corrected++;
+            } finally {
+                cmd.unlock();
+            }
+        }
+        return corrected;
     }
 
     /**
@@ -320,8 +367,10 @@ public class Reconciler {
             if (w.state() == AdminState.DRAIN
                     && lb.server(key).map(ServerView::checked).orElse(false)) {
                 // As a drain does: HAProxy's UP from before (a reload starts servers UP, maint
-                // kept the last check) must not count for the enable that follows.
+                // kept the last check) must not count for the enable that follows, and no check
+                // reaches the port while its container is swapped.
                 lb.healthDown(key);
+                lb.pauseChecks(key);
             }
             LOG.warnf(
                     "%s: %s was %s, wanted %s (release %s): corrected",
