@@ -2,15 +2,19 @@ package dev.canaryrelease.builder;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.common.utils.Utils;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
+import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.TestFleet;
 import dev.canaryrelease.testsupport.infra.DockerEngine;
 import dev.canaryrelease.testsupport.infra.RegistryServer;
@@ -65,19 +69,67 @@ public class RealInfra implements QuarkusTestResourceLifecycleManager {
                               - {name: example2, repository: %s, branch: twin, image: example-app-2, port: 3001}
                               - {name: busy, repository: %s, branch: busy, image: busy-app, port: 3002, build: %s}
                             """
-                                    .formatted(
-                                            GitFixture.REPOSITORY,
-                                            GitFixture.REPOSITORY,
-                                            BUSY_LIMITS));
+                                            .formatted(
+                                                    GitFixture.REPOSITORY,
+                                                    GitFixture.REPOSITORY,
+                                                    BUSY_LIMITS)
+                                    + ownedApps());
             return Map.of(
                     "canary.fleet.path", fleet.toString(),
                     "canary.data-dir", dataDir.toString(),
                     "canary.registry.password-file",
                             registry.credentials("build-service").passwordFile().toString(),
-                    "canary.build.deadline", "2m");
+                    "canary.build.deadline", "2m",
+                    // PartitionOwnershipTest runs a build of each of its six apps at once
+                    "canary.build.pool-size", "6");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * One app per partition of the test broker's topics ({@link PartitionOwnershipTest}): the
+     * producers' default partitioner puts the key {@code owned-<n>} (the app) on partition {@code
+     * n} of the list.
+     */
+    static final List<String> OWNED_APPS = onEveryPartition();
+
+    static List<String> onEveryPartition() {
+        String[] byPartition = new String[KafkaTestResource.PARTITIONS];
+        int found = 0;
+        for (int i = 0; found < byPartition.length; i++) {
+            String app = "owned-" + i;
+            int p = partitionOf(app);
+            if (byPartition[p] == null) {
+                byPartition[p] = app;
+                found++;
+            }
+        }
+        return List.of(byPartition);
+    }
+
+    /** The partition the producers' default partitioner gives the key {@code app}. */
+    static int partitionOf(String app) {
+        return Utils.toPositive(Utils.murmur2(app.getBytes(StandardCharsets.UTF_8)))
+                % KafkaTestResource.PARTITIONS;
+    }
+
+    private static String ownedApps() {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < OWNED_APPS.size(); i++) {
+            b.append("  - {name: ")
+                    .append(OWNED_APPS.get(i))
+                    .append(", repository: ")
+                    .append(GitFixture.REPOSITORY)
+                    .append(", branch: ")
+                    .append(OWNED_APPS.get(i))
+                    .append(", image: ")
+                    .append(OWNED_APPS.get(i))
+                    .append(", port: ")
+                    .append(3100 + i)
+                    .append("}\n");
+        }
+        return b.toString();
     }
 
     /** A local mirror build-service would have made for {@code repository} in an earlier run. */

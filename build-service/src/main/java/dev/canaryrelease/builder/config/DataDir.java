@@ -1,5 +1,6 @@
 package dev.canaryrelease.builder.config;
 
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
@@ -15,5 +16,10 @@ public class DataDir {
     @Singleton
     BuildStore store(BuildConfig config, ObjectMapper json) {
         return new BuildStore(config.dataDir(), json);
+    }
+
+    /** Releases the data directory's lock when the service stops. */
+    void close(@Disposes BuildStore store) {
+        store.close();
     }
 }

@@ -2,9 +2,13 @@ package dev.canaryrelease.builder.domain;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +26,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * atomically), with each build's log at {@code <data-dir>/logs/<release>.log}. The bean is made by
  * {@code config/DataDir} from {@code canary.data-dir}.
  */
-public class BuildStore {
+public class BuildStore implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BuildStore.class);
 
     /** Release ids become file names: nothing that could leave the folder. */
@@ -33,14 +37,57 @@ public class BuildStore {
     private final Path work;
     private final ObjectMapper json;
     private final Map<String, BuildRecord> records = new ConcurrentHashMap<>();
+    private final FileChannel lockFile;
+    private final FileLock lock;
 
+    /**
+     * Opens {@code dataDir}, which must be this process's alone: two instances of the service on
+     * one machine each need their own (records, workspaces and git mirrors are not shared); a
+     * second one on the same folder fails here, naming it.
+     */
     public BuildStore(Path dataDir, ObjectMapper json) {
         Path dir = dataDir.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(dir);
+            this.lockFile =
+                    FileChannel.open(
+                            dir.resolve(".lock"),
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.WRITE);
+            FileLock l;
+            try {
+                l = lockFile.tryLock();
+            } catch (OverlappingFileLockException e) {
+                l = null;
+            }
+            if (l == null) {
+                lockFile.close();
+                throw new IllegalStateException(
+                        "data directory "
+                                + dir
+                                + " is in use by another build-service instance: give each"
+                                + " instance its own canary.data-dir (CANARY_DATA_DIR)");
+            }
+            this.lock = l;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use data directory " + dir, e);
+        }
         this.builds = dir.resolve("builds");
         this.logs = dir.resolve("logs");
         this.work = dir.resolve("work");
         this.json = json;
         load();
+    }
+
+    /** Lets another process use the data directory. */
+    @Override
+    public void close() {
+        try {
+            lock.release();
+            lockFile.close();
+        } catch (IOException e) {
+            LOG.warnf("cannot release the lock of the data directory: %s", e.getMessage());
+        }
     }
 
     /** True if {@code releaseId} can name a file. */
@@ -92,6 +139,16 @@ public class BuildStore {
                     tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             LOG.errorf("release %s: cannot write its build record: %s", r.releaseId(), e);
+        }
+    }
+
+    /** Drops the record (memory and disk): this instance no longer builds that release. */
+    public void forget(String releaseId) {
+        records.remove(releaseId);
+        try {
+            Files.deleteIfExists(builds.resolve(releaseId + ".json"));
+        } catch (IOException e) {
+            LOG.errorf("release %s: cannot remove its build record: %s", releaseId, e);
         }
     }
 

@@ -4,9 +4,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -62,6 +65,7 @@ public class BuildQueue {
     private final ScheduledExecutorService timer;
     private final Map<String, Job> active = new ConcurrentHashMap<>();
     private final Map<String, Job> latestByApp = new HashMap<>();
+    private final Map<CompletableFuture<?>, Integer> publishing = new ConcurrentHashMap<>();
     private volatile boolean stopping;
 
     public BuildQueue(
@@ -98,33 +102,47 @@ public class BuildQueue {
                         });
     }
 
-    /** Resumes the builds a previous run left queued or running. */
+    /**
+     * Forgets the builds a previous run left queued or running: their {@code build.requested} had
+     * no outcome, so its offset was not committed, and Kafka gives it again to the instance that
+     * owns its partition now (this one or another), which builds it. Resuming them here would build
+     * apps of partitions another instance may own.
+     */
     void onStart(@Observes StartupEvent ev) {
         for (BuildRecord r : store.unfinished()) {
-            LOG.infof("release %s: resuming its build after a restart", r.releaseId());
-            synchronized (this) {
-                BuildRecord queued =
-                        new BuildRecord(
-                                r.request(),
-                                r.causeId(),
-                                BuildStatus.QUEUED,
-                                r.queuedAt(),
-                                null,
-                                null,
-                                null,
-                                null,
-                                null,
-                                null,
-                                r.logLocation());
-                store.save(queued);
-                Optional<Fleet.App> app = appOf(r.request());
-                if (app.isEmpty()) {
-                    finishNow(queued, unknownApp(r.request()));
-                } else {
-                    enqueue(queued, app.get());
-                }
+            LOG.infof(
+                    "release %s: left %s by an earlier run; its request is read again from Kafka"
+                            + " by the owner of its partition",
+                    r.releaseId(), r.status());
+            store.forget(r.releaseId());
+        }
+    }
+
+    /**
+     * The partitions {@code partitions} were taken from this instance: their builds, queued or
+     * running, stop without an outcome (their records are forgotten, so a later request of the same
+     * release is built again); returns the outcomes of those partitions still being published.
+     */
+    public synchronized List<CompletableFuture<?>> revoke(Set<Integer> partitions) {
+        for (Job j : List.copyOf(active.values())) {
+            if (partitions.contains(j.delivery.partition()) && j.revoke()) {
+                active.remove(j.id());
+                latestByApp.remove(j.app.name(), j);
+                store.forget(j.id());
+                LOG.infof(
+                        "release %s: partition %d revoked, build of %s stopped without an outcome"
+                                + " (the partition's new owner builds it)",
+                        j.id(), j.delivery.partition(), j.app.name());
             }
         }
+        List<CompletableFuture<?>> out = new ArrayList<>();
+        publishing.forEach(
+                (f, p) -> {
+                    if (partitions.contains(p)) {
+                        out.add(f);
+                    }
+                });
+        return out;
     }
 
     @PreDestroy
@@ -153,6 +171,15 @@ public class BuildQueue {
      * (and any immediate event acknowledged by Kafka).
      */
     public synchronized CompletionStage<Void> submit(BuildRequested req, String causeId) {
+        return submit(req, causeId, PartitionOwnership.Delivery.NONE);
+    }
+
+    /**
+     * As {@link #submit(BuildRequested, String)}, for a record read from Kafka: {@code delivery} is
+     * done once the request's outcome is acknowledged by Kafka.
+     */
+    public synchronized CompletionStage<Void> submit(
+            BuildRequested req, String causeId, PartitionOwnership.Delivery delivery) {
         if (!BuildStore.safeId(req.releaseId())) {
             throw new IllegalArgumentException(
                     "release id '" + req.releaseId() + "' is not a safe identifier");
@@ -164,22 +191,31 @@ public class BuildQueue {
                 LOG.infof(
                         "release %s: already built (%s), re-emitting its result",
                         r.releaseId(), r.status());
-                return emit(r.result(), causeId).thenApply(x -> null);
+                return publish(emit(r.result(), causeId), delivery);
             }
-            LOG.infof("release %s: build already %s, request ignored", r.releaseId(), r.status());
-            return CompletableFuture.completedFuture(null);
+            Job running = active.get(r.releaseId());
+            if (running != null) {
+                if (running.alsoAnswers(delivery)) {
+                    LOG.infof(
+                            "release %s: build already %s, request ignored",
+                            r.releaseId(), r.status());
+                    return CompletableFuture.completedFuture(null);
+                }
+                // it ended meanwhile: its record says how
+                return submit(req, causeId, delivery);
+            }
         }
         BuildRecord rec =
                 BuildRecord.queued(req, causeId, Instant.now(), logLocation(req.releaseId()));
         store.save(rec);
         Optional<Fleet.App> app = appOf(req);
         if (app.isEmpty()) {
-            return finishNow(rec, unknownApp(req));
+            return finishNow(rec, unknownApp(req), delivery);
         }
         LOG.infof(
                 "release %s: build of %s at %s queued",
                 req.releaseId(), app.get().name(), BuildRunner.tagOf(req.commitSha()));
-        enqueue(rec, app.get());
+        enqueue(rec, app.get(), delivery);
         return CompletableFuture.completedFuture(null);
     }
 
@@ -216,8 +252,8 @@ public class BuildQueue {
                 "'" + req.app() + "' (" + req.repository() + ") is not in the fleet's apps");
     }
 
-    private void enqueue(BuildRecord rec, Fleet.App app) {
-        Job job = new Job(rec, app);
+    private void enqueue(BuildRecord rec, Fleet.App app, PartitionOwnership.Delivery delivery) {
+        Job job = new Job(rec, app, delivery);
         active.put(rec.releaseId(), job);
         Job previous = latestByApp.put(app.name(), job);
         if (previous != null) {
@@ -226,14 +262,37 @@ public class BuildQueue {
         pool.execute(job);
     }
 
-    private CompletionStage<Void> finishNow(BuildRecord rec, String reason) {
+    private CompletionStage<Void> finishNow(
+            BuildRecord rec, String reason, PartitionOwnership.Delivery delivery) {
         BuildRecord done = rec.failed(Instant.now(), reason);
         store.save(done);
         try (BuildLog log = BuildLog.open(store.logFile(rec.releaseId()))) {
             log.line("build failed: " + reason);
         }
         LOG.warnf("release %s: build failed: %s", rec.releaseId(), reason);
-        return emit(done.result(), rec.causeId()).thenApply(x -> null);
+        return publish(emit(done.result(), rec.causeId()), delivery);
+    }
+
+    /**
+     * Marks the deliveries done once the outcome is on Kafka (until then it is one of the outcomes
+     * a revocation waits for); a failed publish leaves them not done, so the offset is not
+     * committed past them and the request is read again by the next owner.
+     */
+    private CompletionStage<Void> publish(
+            CompletionStage<?> outcome, PartitionOwnership.Delivery... deliveries) {
+        CompletableFuture<?> f = outcome.toCompletableFuture();
+        int partition = deliveries.length == 0 ? -1 : deliveries[0].partition();
+        publishing.put(f, partition);
+        return f.whenComplete(
+                        (ok, err) -> {
+                            publishing.remove(f);
+                            if (err == null) {
+                                for (PartitionOwnership.Delivery d : deliveries) {
+                                    d.done().run();
+                                }
+                            }
+                        })
+                .thenApply(x -> null);
     }
 
     private String logLocation(String releaseId) {
@@ -277,13 +336,44 @@ public class BuildQueue {
     private final class Job implements Runnable {
         final Cancellation cancel = new Cancellation();
         final Fleet.App app;
+        final PartitionOwnership.Delivery delivery;
+        final List<PartitionOwnership.Delivery> redelivered = new ArrayList<>();
         BuildRecord rec;
         boolean started;
         boolean finished;
 
-        Job(BuildRecord rec, Fleet.App app) {
+        Job(BuildRecord rec, Fleet.App app, PartitionOwnership.Delivery delivery) {
             this.rec = rec;
             this.app = app;
+            this.delivery = delivery;
+        }
+
+        /** A redelivery of this build's request: done with it; false if it has ended already. */
+        synchronized boolean alsoAnswers(PartitionOwnership.Delivery d) {
+            if (finished) {
+                return false;
+            }
+            redelivered.add(d);
+            return true;
+        }
+
+        /**
+         * Its partition was revoked: it ends without an outcome (the new owner builds it); false if
+         * it had ended already.
+         */
+        boolean revoke() {
+            synchronized (this) {
+                if (finished) {
+                    return false;
+                }
+                finished = true;
+            }
+            cancel.cancel("partition revoked");
+            appendLog(
+                    "partition "
+                            + delivery.partition()
+                            + " revoked: build stopped here, its new owner builds it");
+            return true;
         }
 
         String id() {
@@ -317,7 +407,11 @@ public class BuildQueue {
                 }
                 finished = true;
                 store.save(done);
-                emit(done.result(), done.causeId());
+                List<PartitionOwnership.Delivery> answered = new ArrayList<>(redelivered);
+                answered.add(0, delivery);
+                publish(
+                        emit(done.result(), done.causeId()),
+                        answered.toArray(PartitionOwnership.Delivery[]::new));
             }
             synchronized (BuildQueue.this) {
                 active.remove(id());
