@@ -1188,8 +1188,8 @@ public class ReleaseStore {
     }
 
     /**
-     * One release with its timeline: from memory, or read from the durable store (outside the lock)
-     * for a release no longer held.
+     * One release with its timeline: from memory, or read from the durable store for a release no
+     * longer held (its detail outside the lock; a paged release's bucket, one record, under it).
      */
     public Optional<ReleaseDetail> detail(String releaseId) {
         Stored.Summary s;
