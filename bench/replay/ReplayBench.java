@@ -156,6 +156,11 @@ public final class ReplayBench {
         gatewayEnv.put(
                 "CANARY_GATEWAY_WEBHOOK_SECRET_FILE", files.resolve("webhook-secret").toString());
         gatewayEnv.put("CANARY_GATEWAY_TOKENS_FILE", files.resolve("tokens").toString());
+        // the in-memory bound of settled releases (default 20 000): set lower to bench the pages
+        String bound = System.getenv("CANARY_GATEWAY_INDEX_RELEASES");
+        if (bound != null) {
+            gatewayEnv.put("CANARY_GATEWAY_INDEX_RELEASES", bound);
+        }
         Service gateway =
                 new Service(
                         "gateway",

@@ -10,7 +10,9 @@ public final class Topics {
      * The gateway's release index (compacted, written only by the gateway): one record per release
      * ({@code release:<id>}: its summary with the delivery that started it), one per app ({@code
      * hosts:<app>}: each host's digests and LB state) and {@code checkpoint} (the offset of every
-     * {@code *.events} partition the other records cover). Read whole at every start.
+     * {@code *.events} partition the other records cover), and the directory of {@link
+     * #GATEWAY_RELEASE_PAGES} ({@code pages:<chain>}, {@code buckets}). Read whole at every start:
+     * only the releases in the gateway's memory have a {@code release:<id>}.
      */
     public static final String GATEWAY_RELEASES = "gateway.releases";
 
@@ -19,6 +21,13 @@ public final class Topics {
      * release id, its audit trail and timeline; read one record at a time, by offset.
      */
     public static final String GATEWAY_RELEASE_DETAILS = "gateway.release-details";
+
+    /**
+     * The gateway's settled releases that left its memory, a page at a time ({@code
+     * page:<seq>:<chain>}) and by id bucket ({@code bucket:<n>}); compacted, written by the gateway
+     * alone, read one record at a time by offset (the directory is in {@link #GATEWAY_RELEASES}).
+     */
+    public static final String GATEWAY_RELEASE_PAGES = "gateway.release-pages";
 
     /**
      * deploy-service's snapshot (compacted, written only by deploy-service): one record per release
@@ -49,7 +58,7 @@ public final class Topics {
 
     /** The gateway's snapshot topics. */
     public static final List<String> GATEWAY_SNAPSHOTS =
-            List.of(GATEWAY_RELEASES, GATEWAY_RELEASE_DETAILS);
+            List.of(GATEWAY_RELEASES, GATEWAY_RELEASE_DETAILS, GATEWAY_RELEASE_PAGES);
 
     /**
      * The compacted snapshot topics (state that outlives the event topics' retention), each with
@@ -57,7 +66,12 @@ public final class Topics {
      * #DEPLOY_RELEASES}, lb-service {@link #LB_SERVERS}.
      */
     public static final List<String> SNAPSHOTS =
-            List.of(GATEWAY_RELEASES, GATEWAY_RELEASE_DETAILS, DEPLOY_RELEASES, LB_SERVERS);
+            List.of(
+                    GATEWAY_RELEASES,
+                    GATEWAY_RELEASE_DETAILS,
+                    GATEWAY_RELEASE_PAGES,
+                    DEPLOY_RELEASES,
+                    LB_SERVERS);
 
     /** The SmallRye convention for a channel's dead-letter topic. */
     public static String deadLetter(String channel) {

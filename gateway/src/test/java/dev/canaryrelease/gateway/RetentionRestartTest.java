@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
+import jakarta.inject.Inject;
+
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,6 +40,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 
 import dev.canaryrelease.events.Topics;
+import dev.canaryrelease.gateway.domain.ReleaseStore;
 import dev.canaryrelease.testsupport.KafkaTestResource;
 import dev.canaryrelease.testsupport.TestFleet;
 
@@ -54,6 +57,8 @@ import dev.canaryrelease.testsupport.TestFleet;
 @WithTestResource(SnapshottedHistory.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RetentionRestartTest {
+
+    @Inject ReleaseStore store;
 
     @BeforeEach
     void ready() {
@@ -150,6 +155,104 @@ class RetentionRestartTest {
         assertTrue(total >= SnapshottedHistory.LATER + 1, "total " + total);
         // the 12 later releases are the newest of the app: the first three pages list them
         assertEquals(new HashSet<>(SnapshottedHistory.later), new HashSet<>(seen));
+    }
+
+    @Test
+    @Order(1)
+    void theInMemoryIndexStaysAtItsBoundAndTheRestIsPaged() {
+        assertTrue(
+                SnapshottedHistory.earlierRunIndexed >= 0
+                        && SnapshottedHistory.earlierRunIndexed <= SnapshottedHistory.INDEX,
+                "settled releases in the earlier run's memory: "
+                        + SnapshottedHistory.earlierRunIndexed);
+        assertTrue(
+                SnapshottedHistory.earlierRunPaged
+                        >= SnapshottedHistory.SETTLED + 1 - SnapshottedHistory.INDEX,
+                "paged: " + SnapshottedHistory.earlierRunPaged);
+        // the gateway under test read only the bounded index, and the directory of the pages
+        assertTrue(
+                store.settledInMemory() <= SnapshottedHistory.INDEX,
+                "settled releases in memory: " + store.settledInMemory());
+        assertEquals(SnapshottedHistory.earlierRunPaged, store.paged());
+    }
+
+    @Test
+    @Order(1)
+    void everyPageOfEveryListIsTheSameAsBeforeTheRestart() {
+        for (Map<String, String> q : SnapshottedHistory.QUERIES) {
+            List<List<String>> before = SnapshottedHistory.listsBefore.get(q);
+            List<String> all = new ArrayList<>();
+            Instant last = Instant.MAX;
+            for (int page = 0; page <= before.size(); page++) {
+                var req =
+                        given().auth()
+                                .oauth2(VIEWER_TOKEN)
+                                .queryParam("page", page)
+                                .queryParam("size", SnapshottedHistory.LIST_SIZE);
+                for (Map.Entry<String, String> e : q.entrySet()) {
+                    req = req.queryParam(e.getKey(), e.getValue());
+                }
+                JsonPath p = req.get("/releases").then().statusCode(200).extract().jsonPath();
+                List<String> ids = p.getList("items.id", String.class);
+                assertEquals(
+                        page < before.size() ? before.get(page) : List.of(),
+                        ids,
+                        q + ", page " + page);
+                assertEquals(
+                        SnapshottedHistory.totalsBefore.get(q).longValue(),
+                        p.getLong("total"),
+                        q + ", total");
+                for (String t : p.getList("items.createdAt", String.class)) {
+                    Instant i = Instant.parse(t);
+                    assertFalse(i.isAfter(last), q + ": newest first");
+                    last = i;
+                }
+                all.addAll(ids);
+            }
+            assertEquals(all.size(), new HashSet<>(all).size(), q + ": no release on two pages");
+            assertEquals(SnapshottedHistory.totalsBefore.get(q).longValue(), all.size(), q + "");
+        }
+        // the settled releases of the history, paged or not, each where its filter lists it
+        List<List<String>> failed = SnapshottedHistory.listsBefore.get(Map.of("state", "FAILED"));
+        List<String> failedIds = failed.stream().flatMap(List::stream).toList();
+        for (int i = 0; i < SnapshottedHistory.SETTLED; i++) {
+            assertEquals(
+                    i % 2 == 1,
+                    failedIds.contains(SnapshottedHistory.settled.get(i)),
+                    "settled release " + i);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void anOldPagedReleaseIsReadById() {
+        String oldest = SnapshottedHistory.settled.get(0);
+        JsonPath d =
+                given().auth()
+                        .oauth2(VIEWER_TOKEN)
+                        .get("/releases/" + oldest)
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath();
+        assertEquals(
+                SnapshottedHistory.oldestBefore,
+                oldest
+                        + " "
+                        + d.getString("app")
+                        + " "
+                        + d.getString("state")
+                        + " "
+                        + d.getString("commitSha")
+                        + " "
+                        + d.getList("timeline").size()
+                        + " events");
+        assertEquals("PROMOTED", d.getString("state"));
+        given().auth()
+                .oauth2(VIEWER_TOKEN)
+                .get("/releases/" + UUID.randomUUID())
+                .then()
+                .statusCode(404);
     }
 
     @Test

@@ -75,6 +75,46 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
     static final int CACHE = 3;
     static final List<String> later = new ArrayList<>();
 
+    /** Settled releases (PROMOTED or FAILED) the in-memory index keeps, the newest. */
+    static final int INDEX = 5;
+
+    /** Releases in one page of {@code gateway.release-pages}. */
+    static final int PAGE = 4;
+
+    /** Settled releases written after the audited one, of two apps, before the later ones. */
+    static final int SETTLED = 14;
+
+    static final List<String> settled = new ArrayList<>();
+
+    /** The list queries {@link RetentionRestartTest} asks again after the restart. */
+    static final List<Map<String, String>> QUERIES =
+            List.of(
+                    Map.of(),
+                    Map.of("app", "example"),
+                    Map.of("app", "other"),
+                    Map.of("state", "FAILED"),
+                    Map.of("app", "example", "state", "PROMOTED"),
+                    Map.of("state", "PROMOTED,FAILED"));
+
+    /** Page size of those queries. */
+    static final int LIST_SIZE = 3;
+
+    /**
+     * The earlier run's answers to {@link #QUERIES}, before the restart: per query, every page's
+     * ids (till the first empty page) and the total.
+     */
+    static final Map<Map<String, String>, List<List<String>>> listsBefore = new HashMap<>();
+
+    static final Map<Map<String, String>, Long> totalsBefore = new HashMap<>();
+
+    /** The earlier run's answer for the oldest settled release (state, commit, timeline length). */
+    static volatile String oldestBefore;
+
+    /** Releases the earlier run held in its in-memory index, and in pages, after its last write. */
+    static volatile int earlierRunIndexed = -1;
+
+    static volatile long earlierRunPaged = -1;
+
     /** Releases the earlier run held with their timeline after its last write. */
     static volatile int earlierRunCached = -1;
 
@@ -89,7 +129,13 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
         writeHistory(b);
         earlierRun(b);
         EventRetention.deleteEventRecords();
-        return Map.of("canary.gateway.cache-releases", Integer.toString(CACHE));
+        return Map.of(
+                "canary.gateway.cache-releases",
+                Integer.toString(CACHE),
+                "canary.gateway.index-releases",
+                Integer.toString(INDEX),
+                "canary.gateway.page-releases",
+                Integer.toString(PAGE));
     }
 
     private static void writeHistory(String b) {
@@ -146,6 +192,30 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
             deploy.send(
                     promote,
                     new ReleasePhaseChanged(RELEASE, "example", Phase.PROMOTED, Phase.PROMOTING));
+            for (int i = 0; i < SETTLED; i++) {
+                String id = UUID.randomUUID().toString();
+                settled.add(id);
+                String app = i % 3 == 0 ? "other" : "example";
+                String sha = Github.randomSha();
+                var r =
+                        gateway.send(
+                                new BuildRequested(
+                                        id,
+                                        app,
+                                        "proserveau/example-app",
+                                        "https://github.com/proserveau/example-app.git",
+                                        "refs/heads/main",
+                                        sha,
+                                        "octocat",
+                                        UUID.randomUUID().toString()));
+                deploy.send(
+                        r,
+                        new ReleasePhaseChanged(
+                                id,
+                                app,
+                                i % 2 == 0 ? Phase.PROMOTED : Phase.FAILED,
+                                Phase.BUILDING));
+            }
             for (int i = 0; i < LATER; i++) {
                 String id = UUID.randomUUID().toString();
                 later.add(id);
@@ -168,7 +238,8 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
 
     /** The gateway's read model and snapshot, fed as its channel feeds them. */
     private static void earlierRun(String b) {
-        ReleaseStore store = new ReleaseStore(FleetLoader.load(TestFleet.write("")), CACHE, 2000);
+        ReleaseStore store =
+                new ReleaseStore(FleetLoader.load(TestFleet.write("")), CACHE, 2000, INDEX, PAGE);
         DeliveryIndex deliveries = new DeliveryIndex(1000);
         ReleaseSnapshots snapshots =
                 new ReleaseSnapshots(
@@ -213,7 +284,40 @@ public class SnapshottedHistory implements QuarkusTestResourceLifecycleManager {
         }
         snapshots.flush();
         earlierRunCached = store.cached();
+        earlierRunIndexed = store.settledInMemory();
+        earlierRunPaged = store.paged();
+        for (Map<String, String> q : QUERIES) {
+            java.util.Set<Phase> states = java.util.EnumSet.noneOf(Phase.class);
+            if (q.containsKey("state")) {
+                for (String x : q.get("state").split(",")) states.add(Phase.valueOf(x));
+            }
+            List<List<String>> pages = new ArrayList<>();
+            for (int page = 0; ; page++) {
+                var p = store.list(q.get("app"), states, page, LIST_SIZE);
+                totalsBefore.put(q, p.total());
+                if (p.items().isEmpty()) {
+                    break;
+                }
+                pages.add(p.items().stream().map(i -> i.id()).toList());
+            }
+            listsBefore.put(q, pages);
+        }
+        oldestBefore = describe(store.detail(settled.get(0)).orElseThrow());
         snapshots.close();
+    }
+
+    /** What {@link RetentionRestartTest} compares of one release's detail. */
+    static String describe(dev.canaryrelease.gateway.domain.Views.ReleaseDetail d) {
+        return d.id()
+                + " "
+                + d.app()
+                + " "
+                + d.state()
+                + " "
+                + d.commitSha()
+                + " "
+                + d.timeline().size()
+                + " events";
     }
 
     static TopicsConfig topics() {

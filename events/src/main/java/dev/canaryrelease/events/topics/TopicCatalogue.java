@@ -16,11 +16,12 @@ import dev.canaryrelease.events.Topics;
  *   <li>{@code <service>.events}: {@code delete}, retention {@code
  *       canary.kafka.topics.events-retention} (forever by default: every service rebuilds its state
  *       by replaying them; compaction would keep only the last event of each release).
- *   <li>{@code gateway.releases}, {@code gateway.release-details}, {@code deploy.releases}, {@code
- *       lb.servers} ({@link Topics#SNAPSHOTS}): {@code compact}, retention forever: the latest
- *       record of each key is the state, kept whatever the event topics' retention; {@code
- *       segment.ms} {@code canary.kafka.topics.snapshot-segment} (1 h), so that the cleaner gets
- *       rolled segments to compact and a start reads about one record per key.
+ *   <li>{@code gateway.releases}, {@code gateway.release-details}, {@code gateway.release-pages},
+ *       {@code deploy.releases}, {@code lb.servers} ({@link Topics#SNAPSHOTS}): {@code compact},
+ *       retention forever: the latest record of each key is the state, kept whatever the event
+ *       topics' retention; {@code segment.ms} {@code canary.kafka.topics.snapshot-segment} (1 h),
+ *       so that the cleaner gets rolled segments to compact and a start reads about one record per
+ *       key.
  *   <li>{@code dead-letter-topic-<channel>}: {@code delete}, retention {@code
  *       canary.kafka.topics.dead-letter-retention} (30 days: long enough for an operator to look).
  * </ul>

@@ -90,6 +90,25 @@ public interface GatewayConfig {
     int cacheReleases();
 
     /**
+     * How many settled releases (PROMOTED or final) the gateway keeps in its in-memory index, the
+     * newest; every release not settled stays too. Older ones leave memory for {@code
+     * gateway.release-pages} (pages of {@link #pageReleases}, and id buckets) once their latest
+     * version is written, and {@code GET /releases} and {@code GET /releases/{id}} read them from
+     * there a record at a time. About 300 bytes a release in memory: 20 000 are about 6 MB, as many
+     * as the push dedupe keeps ({@link #dedupeCapacity}).
+     */
+    @WithDefault("20000")
+    int indexReleases();
+
+    /**
+     * Releases in one page of {@code gateway.release-pages} (about 400 bytes each as JSON: 500 are
+     * about 200 kB, one record; the broker's limit is 1 MB). A list request reads the pages its
+     * window falls in, usually one or two.
+     */
+    @WithDefault("500")
+    int pageReleases();
+
+    /**
      * Most events of one release's timeline the gateway keeps (in memory and in its stored detail);
      * past it the oldest are folded into the release's state and dropped from the timeline (a
      * release of a fleet of a hundred hosts has about 600 events).

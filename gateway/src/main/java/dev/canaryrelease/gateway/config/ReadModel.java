@@ -19,7 +19,12 @@ public class ReadModel {
     @Produces
     @Singleton
     ReleaseStore releases(Fleet fleet, GatewayConfig config) {
-        return new ReleaseStore(fleet, config.cacheReleases(), config.timelineEvents());
+        return new ReleaseStore(
+                fleet,
+                config.cacheReleases(),
+                config.timelineEvents(),
+                config.indexReleases(),
+                config.pageReleases());
     }
 
     @Produces

@@ -287,8 +287,21 @@ public class ReleaseStore {
     private final Set<String> dirtyHosts = new LinkedHashSet<>();
     private final Map<String, Long> applied = new HashMap<>();
     private final Map<String, Map<String, HostState>> hosts = new HashMap<>();
+    private final int indexReleases;
+    private final Pages pages;
+
+    /** Paged releases in memory again (an event or a command): their paged copy, till unpaged. */
+    private final Map<String, Stored.Summary> back = new HashMap<>();
+
     private DetailSource source;
+    private Pages.Reader pageReader;
     private long seq;
+
+    /** Most releases one page-out moves to the pages (the rest at the next write). */
+    static final int PAGE_OUT_BATCH = 5000;
+
+    /** Id buckets of the paged releases. */
+    public static final int BUCKETS = 1024;
 
     /** Unbounded (every release stays in memory): for tests of the fold. */
     public ReleaseStore(Fleet fleet) {
@@ -296,13 +309,57 @@ public class ReleaseStore {
     }
 
     public ReleaseStore(Fleet fleet, int cacheReleases, int timelineEvents) {
-        if (cacheReleases < 1 || timelineEvents < 1) {
+        this(fleet, cacheReleases, timelineEvents, Integer.MAX_VALUE, 500);
+    }
+
+    /**
+     * @param indexReleases settled releases (PROMOTED or final) kept in the in-memory index, the
+     *     newest; older ones are paged out ({@link Pages})
+     * @param pageReleases releases in one page
+     */
+    public ReleaseStore(
+            Fleet fleet,
+            int cacheReleases,
+            int timelineEvents,
+            int indexReleases,
+            int pageReleases) {
+        if (cacheReleases < 1 || timelineEvents < 1 || indexReleases < 1 || pageReleases < 1) {
             throw new IllegalArgumentException(
-                    "canary.gateway.cache-releases and timeline-events must be at least 1");
+                    "canary.gateway.cache-releases, timeline-events, index-releases and"
+                            + " page-releases must be at least 1");
         }
         this.fleet = fleet;
         this.cacheReleases = cacheReleases;
         this.timelineEvents = timelineEvents;
+        this.indexReleases = indexReleases;
+        this.pages = new Pages(pageReleases, BUCKETS);
+    }
+
+    /** Where paged-out releases are read from; without one, every release stays in memory. */
+    public synchronized void pages(Pages.Reader reader) {
+        this.pageReader = reader;
+    }
+
+    /** Whether a release is settled: PROMOTED or final (what leaves the in-memory index). */
+    static boolean settled(Phase state) {
+        return state != null && (state.ended() || state == Phase.PROMOTED);
+    }
+
+    /**
+     * The summary of a release: in memory, or read from its bucket (a record read, under the lock:
+     * a paged release is rarely asked for).
+     */
+    private Stored.Summary summaryOf(String id) {
+        Stored.Summary s = index.get(id);
+        if (s != null || pageReader == null || !pages.mayHold(id)) {
+            return s;
+        }
+        try {
+            return pages.find(id, pageReader).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.warnf("release %s: cannot read its page bucket (%s)", id, e.toString());
+            throw e;
+        }
     }
 
     /** Where evicted releases are read back from; without one, no release leaves memory. */
@@ -379,6 +436,14 @@ public class ReleaseStore {
             return r;
         }
         Stored.Summary s = index.get(id);
+        if (s == null) {
+            s = summaryOf(id);
+            if (s != null) {
+                // a paged release in memory again: its paged copy goes at the next page-out
+                back.put(id, s);
+                put(s);
+            }
+        }
         r = new Release(id);
         if (s != null && s.stored() && source != null) {
             try {
@@ -585,7 +650,26 @@ public class ReleaseStore {
             Collection<Stored.Summary> summaries,
             Collection<Stored.Hosts> hostsOfApps,
             Map<String, Long> checkpoint) {
-        summaries.forEach(this::put);
+        restore(summaries, hostsOfApps, checkpoint, List.of(), null);
+    }
+
+    /**
+     * Restores the index, the hosts and the directory of the pages read at start; a release whose
+     * tombstone was pending when the directory was written is in the pages, not in memory.
+     */
+    public synchronized void restore(
+            Collection<Stored.Summary> summaries,
+            Collection<Stored.Hosts> hostsOfApps,
+            Map<String, Long> checkpoint,
+            Collection<Stored.Chain> chains,
+            Stored.Buckets buckets) {
+        pages.restore(chains, buckets);
+        Set<String> paged = new java.util.HashSet<>(pages.pending());
+        for (Stored.Summary s : summaries) {
+            if (!paged.contains(s.id())) {
+                put(s);
+            }
+        }
         for (Stored.Hosts h : hostsOfApps) {
             Map<String, HostState> m = hosts.computeIfAbsent(h.app(), a -> new HashMap<>());
             h.hosts()
@@ -632,7 +716,26 @@ public class ReleaseStore {
         return all;
     }
 
-    /** Releases in the index. */
+    /** The tombstones a start found pending (to write again). */
+    public synchronized List<String> pendingTombstones() {
+        return pages.pending();
+    }
+
+    /** Settled releases (PROMOTED or final) in the in-memory index (at most index-releases). */
+    public synchronized int settledInMemory() {
+        int n = 0;
+        for (Stored.Summary s : index.values()) {
+            if (settled(s.state())) n++;
+        }
+        return n;
+    }
+
+    /** Whether a release is in the in-memory index. */
+    public synchronized boolean holds(String id) {
+        return index.containsKey(id);
+    }
+
+    /** Releases in the in-memory index. */
     public synchronized int size() {
         return index.size();
     }
@@ -821,12 +924,12 @@ public class ReleaseStore {
 
     /** The app of a release, when known. */
     public synchronized Optional<String> appOfRelease(String releaseId) {
-        Stored.Summary s = index.get(releaseId);
+        Stored.Summary s = summaryOf(releaseId);
         return s == null ? Optional.empty() : Optional.ofNullable(s.app());
     }
 
     public synchronized Optional<CommandTarget> commandTarget(String releaseId) {
-        if (!index.containsKey(releaseId)) {
+        if (summaryOf(releaseId) == null) {
             return Optional.empty();
         }
         Release r = hotOrLoad(releaseId);
@@ -901,7 +1004,7 @@ public class ReleaseStore {
                             .filter(java.util.Objects::nonNull)
                             .findFirst()
                             .orElse(null);
-            Stored.Summary l = last == null ? null : index.get(last);
+            Stored.Summary l = last == null ? null : summaryOf(last);
             return Optional.of(
                     new DeployRefusal(
                             "every host of "
@@ -918,38 +1021,175 @@ public class ReleaseStore {
         return Optional.empty();
     }
 
+    /**
+     * One page of the list, newest first: the releases in memory and the paged ones merged; only
+     * the pages the window falls in are read (under the lock).
+     */
     public synchronized Page<ReleaseSummary> list(
             String app, Set<Phase> states, int page, int size) {
         long from = (long) page * size;
-        long total = 0;
-        List<ReleaseSummary> items = new ArrayList<>();
+        List<Stored.Summary> memory = new ArrayList<>();
         for (Order o : order) {
             Stored.Summary r = index.get(o.id());
-            if ((app != null && !app.equals(r.app()))
-                    || (states != null && !states.isEmpty() && !states.contains(r.state()))) {
-                continue;
+            if (matches(r, app, states)) {
+                memory.add(r);
             }
-            if (total >= from && items.size() < size) {
-                items.add(
-                        new ReleaseSummary(
-                                r.id(),
-                                r.app(),
-                                r.state(),
-                                r.ref(),
-                                r.commitSha(),
-                                r.pusher(),
-                                r.digest(),
-                                r.createdAt(),
-                                r.updatedAt()));
+        }
+        String chain = app == null ? Pages.ALL : app;
+        long total = memory.size();
+        List<Stored.Summary> window;
+        if (pageReader == null) {
+            window =
+                    memory.subList(
+                            (int) Math.min(from, memory.size()),
+                            (int) Math.min(from + size, memory.size()));
+        } else {
+            for (Stored.PageRef p : pages.chain(chain)) {
+                total += Pages.matches(p, states);
             }
-            total++;
+            for (Stored.Summary paged : back.values()) {
+                if (matches(paged, app, states)) {
+                    total--; // counted in memory already
+                }
+            }
+            window = pages.window(memory, index.keySet(), chain, states, from, size, pageReader);
+        }
+        List<ReleaseSummary> items = new ArrayList<>();
+        for (Stored.Summary r : window) {
+            items.add(
+                    new ReleaseSummary(
+                            r.id(),
+                            r.app(),
+                            r.state(),
+                            r.ref(),
+                            r.commitSha(),
+                            r.pusher(),
+                            r.digest(),
+                            r.createdAt(),
+                            r.updatedAt()));
         }
         return new Page<>(items, page, size, total);
     }
 
+    private static boolean matches(Stored.Summary r, String app, Set<Phase> states) {
+        return (app == null || app.equals(r.app()))
+                && (states == null || states.isEmpty() || states.contains(r.state()));
+    }
+
+    /** Releases leaving memory, and paged ones that came back, with what to write for them. */
+    public record PageOut(List<Stored.Summary> out, List<Stored.Summary> back, Pages.Plan plan) {}
+
     /**
-     * One release with its timeline: from memory, or read from the durable store (outside the lock)
-     * for a release no longer held.
+     * What the next page-out writes: the settled releases past the newest {@code index-releases}
+     * whose latest version is stored, and the paged releases that came back into memory. The plan
+     * reads the pages it changes (outside the lock; only the snapshot writer calls it, and only
+     * {@link #pagedOut} changes the directory). Null when there is nothing to do.
+     */
+    public PageOut pageOut(List<String> pendingTombstones) {
+        List<Stored.Summary> out = new ArrayList<>();
+        List<Stored.Summary> came;
+        Pages.Reader reader;
+        synchronized (this) {
+            if (pageReader == null) {
+                return null;
+            }
+            reader = pageReader;
+            int settled = 0;
+            for (Order o : order) {
+                Stored.Summary s = index.get(o.id());
+                if (!settled(s.state())) {
+                    continue;
+                }
+                if (++settled > indexReleases
+                        && s.stored()
+                        && !dirty.contains(s.id())
+                        && !back.containsKey(s.id())) {
+                    out.add(s);
+                    if (out.size() >= PAGE_OUT_BATCH) {
+                        break;
+                    }
+                }
+            }
+            came = List.copyOf(back.values());
+        }
+        if (out.isEmpty() && came.isEmpty()) {
+            return null;
+        }
+        return new PageOut(out, came, pages.plan(out, came, pendingTombstones, reader));
+    }
+
+    /**
+     * The directory records of an acknowledged page-out (key to value, for {@code
+     * gateway.releases}).
+     */
+    public synchronized Map<String, Object> directory(PageOut p) {
+        return pages.directory(p.plan());
+    }
+
+    /**
+     * A page-out's records and directory are acknowledged: the releases it paged leave memory (one
+     * that changed meanwhile stays, as come back), those it unpaged are in memory only.
+     *
+     * @return the ids that left memory (their {@code release:<id>} is to be deleted)
+     */
+    public synchronized List<String> pagedOut(PageOut p) {
+        pages.commit(p.plan());
+        for (Stored.Summary s : p.back()) {
+            back.remove(s.id(), s);
+        }
+        List<String> gone = new ArrayList<>();
+        for (Stored.Summary s : p.out()) {
+            if (index.get(s.id()) == s && !dirty.contains(s.id())) {
+                index.remove(s.id());
+                order.remove(new Order(s.createdAt(), s.id()));
+                hot.remove(s.id());
+                gone.add(s.id());
+            } else {
+                back.put(s.id(), s); // changed while it was written: its paged copy goes next
+            }
+        }
+        return gone;
+    }
+
+    /**
+     * The tombstones of paged releases' {@code release:<id>} are acknowledged.
+     *
+     * @return the {@code buckets} record without them, to write
+     */
+    public synchronized Stored.Buckets tombstoned(Collection<String> ids) {
+        pages.tombstoned(ids);
+        return pages.buckets();
+    }
+
+    /** Releases in pages (out of memory). */
+    public synchronized long paged() {
+        return pages.total();
+    }
+
+    /**
+     * The newest paged summaries, at most {@code limit}, oldest first (to refill the push dedupe
+     * beyond the releases in memory): reads the newest pages of every app's chain.
+     */
+    public synchronized List<Stored.Summary> pagedOldestFirst(int limit) {
+        List<Stored.Summary> out = new ArrayList<>();
+        if (pageReader == null) {
+            return out;
+        }
+        for (Stored.PageRef p : pages.chain(Pages.ALL)) {
+            if (out.size() >= limit) {
+                break;
+            }
+            for (Stored.Summary s : pageReader.page(p).releases()) {
+                if (out.size() < limit) out.add(s);
+            }
+        }
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    /**
+     * One release with its timeline: from memory, or read from the durable store for a release no
+     * longer held (its detail outside the lock; a paged release's bucket, one record, under it).
      */
     public Optional<ReleaseDetail> detail(String releaseId) {
         Stored.Summary s;
@@ -961,6 +1201,16 @@ public class ReleaseStore {
             }
             s = index.get(releaseId);
             src = source;
+            if (s == null && pageReader != null) {
+                long[] at = pages.bucketAt(releaseId);
+                if (at != null) {
+                    s =
+                            pageReader
+                                    .bucket((int) at[0], (int) at[1], at[2])
+                                    .releases()
+                                    .get(releaseId);
+                }
+            }
         }
         if (s == null || src == null || !s.stored()) {
             return Optional.empty();

@@ -119,4 +119,49 @@ public final class Stored {
      * topics, the offset of the next record to read.
      */
     public record Checkpoint(Map<String, Long> next) {}
+
+    /**
+     * One page of settled summaries that left memory ({@code gateway.release-pages}, key {@code
+     * page:<seq>:<chain>}; chain {@code *} is every app's, otherwise one app's), newest first.
+     */
+    public record Page(String chain, long seq, List<Summary> releases) {}
+
+    /**
+     * Where one page is and what it holds ({@code pages:<chain>} in {@code gateway.releases}, the
+     * directory of one chain, read at start).
+     *
+     * @param states how many of its releases are in each state
+     * @param newestAt the first release's {@code createdAt} (with {@code newestId}: its place in
+     *     the order of the list)
+     */
+    public record PageRef(
+            long seq,
+            int count,
+            Map<Phase, Integer> states,
+            Instant newestAt,
+            String newestId,
+            Instant oldestAt,
+            String oldestId,
+            int partition,
+            long offset) {}
+
+    /** One chain's directory ({@code pages:<chain>}): its pages, newest first. */
+    public record Chain(String chain, List<PageRef> pages) {}
+
+    /**
+     * The paged releases by id ({@code gateway.release-pages}, key {@code bucket:<n>}, {@code n}
+     * the id's hash modulo the bucket count): how {@code GET /releases/{id}} finds an old release's
+     * summary, and so its detail, without the whole index.
+     */
+    public record Bucket(int bucket, Map<String, Summary> releases) {}
+
+    /**
+     * Where each bucket is ({@code buckets} in {@code gateway.releases}), the next page number, and
+     * the releases whose summaries left memory but whose {@code release:<id>} tombstone may not be
+     * written yet (a start drops them from what it reads).
+     *
+     * @param partitions per bucket, the partition of its record (-1: empty)
+     */
+    public record Buckets(
+            List<Integer> partitions, List<Long> offsets, long nextSeq, List<String> pending) {}
 }

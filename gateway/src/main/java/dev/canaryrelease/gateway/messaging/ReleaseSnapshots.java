@@ -42,6 +42,7 @@ import dev.canaryrelease.events.topics.TopicsAtStart;
 import dev.canaryrelease.events.topics.TopicsConfig;
 import dev.canaryrelease.gateway.config.GatewayConfig;
 import dev.canaryrelease.gateway.domain.DeliveryIndex;
+import dev.canaryrelease.gateway.domain.Pages;
 import dev.canaryrelease.gateway.domain.ReleaseStore;
 import dev.canaryrelease.gateway.domain.Stored;
 
@@ -76,7 +77,8 @@ import dev.canaryrelease.gateway.domain.Stored;
 @ApplicationScoped
 @Default // also injected plainly
 @Identifier(ReleaseSnapshots.NAME)
-public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, ReleaseStore.DetailSource {
+public class ReleaseSnapshots
+        implements KafkaConsumerRebalanceListener, ReleaseStore.DetailSource, Pages.Reader {
     /** The name in {@code mp.messaging.incoming.gateway-in.consumer-rebalance-listener.name}. */
     public static final String NAME = "gateway-in-resume";
 
@@ -89,6 +91,8 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     static final String RELEASE_KEY = "release:";
     static final String HOSTS_KEY = "hosts:";
     static final String CHECKPOINT_KEY = "checkpoint";
+    static final String PAGES_KEY = "pages:";
+    static final String BUCKETS_KEY = "buckets";
 
     private static final Logger LOG = Logger.getLogger(ReleaseSnapshots.class);
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
@@ -107,6 +111,9 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     private volatile boolean opened;
     private volatile long loadMillis = -1;
     private volatile CompletableFuture<Map<String, Long>> resumeAfter;
+
+    /** Paged releases whose {@code release:<id>} is still to be deleted. */
+    private final List<String> tombstonesDue = new ArrayList<>();
 
     @Inject
     public ReleaseSnapshots(
@@ -209,14 +216,18 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         }
         await(checked);
         store.source(this);
+        store.pages(this);
+        refillDedupe();
         opened = true;
         loadMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         loaded.complete(null);
         LOG.infof(
-                "release index read from %s in %d ms: %d releases, checkpoint %s",
+                "release index read from %s in %d ms: %d releases in memory, %d paged, checkpoint"
+                        + " %s",
                 Topics.GATEWAY_RELEASES,
                 loadMillis,
                 store.size(),
+                store.paged(),
                 checkpoint.isEmpty()
                         ? "none (the event topics are replayed from the beginning)"
                         : checkpoint);
@@ -243,6 +254,8 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         Map<String, Stored.Summary> summaries = new HashMap<>();
         Map<String, Stored.Hosts> hosts = new HashMap<>();
         Map<String, Long> checkpointRead = new HashMap<>();
+        List<Stored.Chain> chains = new ArrayList<>();
+        Stored.Buckets[] buckets = {null};
         latest.forEach(
                 (k, value) -> {
                     if (k.startsWith(RELEASE_KEY)) {
@@ -254,22 +267,41 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
                         hosts.put(h.app(), h);
                     } else if (k.equals(CHECKPOINT_KEY)) {
                         checkpointRead.putAll(read(value, Stored.Checkpoint.class).next());
+                    } else if (k.startsWith(PAGES_KEY)) {
+                        chains.add(read(value, Stored.Chain.class));
+                    } else if (k.equals(BUCKETS_KEY)) {
+                        buckets[0] = read(value, Stored.Buckets.class);
                     }
                 });
         latest.clear();
         Map<String, Long> next = checkpointRead;
-        store.restore(summaries.values(), hosts.values(), next);
-        // the push dedupe: oldest first, so the most recent stay in its LRU
-        for (Stored.Summary s : store.summariesOldestFirst()) {
+        store.restore(summaries.values(), hosts.values(), next, chains, buckets[0]);
+        synchronized (tombstonesDue) {
+            tombstonesDue.clear();
+            tombstonesDue.addAll(store.pendingTombstones());
+        }
+        checkpoint = Map.copyOf(next);
+        written = checkpoint;
+        resumeAt.putAll(next);
+    }
+
+    /**
+     * The push dedupe: the newest paged releases (as many as it holds beyond the ones in memory),
+     * then those in memory, oldest first, so the most recent stay in its LRU.
+     */
+    private void refillDedupe() {
+        int inMemory = store.size();
+        List<Stored.Summary> all =
+                new ArrayList<>(
+                        store.pagedOldestFirst(Math.max(0, deliveries.capacity() - inMemory)));
+        all.addAll(store.summariesOldestFirst());
+        for (Stored.Summary s : all) {
             if (s.deliveryId() != null || s.commitSha() != null) {
                 deliveries.remember(
                         new DeliveryIndex.Accepted(
                                 s.id(), s.app(), s.ref(), s.commitSha(), s.deliveryId()));
             }
         }
-        checkpoint = Map.copyOf(next);
-        written = checkpoint;
-        resumeAt.putAll(next);
     }
 
     private static void await(CompletableFuture<Void> checked) {
@@ -358,6 +390,7 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
         }
         ReleaseStore.Changes ch = store.takeChanges();
         if (ch.isEmpty() && ch.checkpoint().equals(written)) {
+            pageOut();
             return;
         }
         List<String> hostApps = ch.hosts().stream().map(Stored.Hosts::app).toList();
@@ -394,6 +427,80 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
             store.hostsNotStored(hostApps);
             throw e;
         }
+        pageOut();
+    }
+
+    /**
+     * Moves the settled releases past {@code canary.gateway.index-releases} out of memory: their
+     * pages and buckets to {@code gateway.release-pages}, once acknowledged the directory to {@code
+     * gateway.releases}, then they leave memory and their {@code release:<id>} is deleted (a
+     * tombstone). A paged release that came back into memory leaves its pages the same way.
+     */
+    private void pageOut() {
+        List<String> due;
+        synchronized (tombstonesDue) {
+            due = List.copyOf(tombstonesDue);
+        }
+        ReleaseStore.PageOut p = store.pageOut(due);
+        if (p == null) {
+            if (!due.isEmpty()) {
+                tombstones(due);
+            }
+            return;
+        }
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        for (Pages.Write w : p.plan().writes) {
+            acks.add(producer.send(Topics.GATEWAY_RELEASE_PAGES, w.key, w.value));
+        }
+        producer.flush();
+        for (int i = 0; i < acks.size(); i++) {
+            RecordMetadata m = get(acks.get(i));
+            p.plan().writes.get(i).written(m.partition(), m.offset());
+        }
+        List<Future<RecordMetadata>> dir = new ArrayList<>();
+        store.directory(p).forEach((k, v) -> dir.add(send(k, v)));
+        producer.flush();
+        dir.forEach(ReleaseSnapshots::get);
+        List<String> gone = store.pagedOut(p);
+        List<String> all = new ArrayList<>(due);
+        for (Stored.Summary s : p.out()) {
+            if (!all.contains(s.id())) all.add(s.id());
+        }
+        List<String> delete = new ArrayList<>(due);
+        for (String id : gone) {
+            if (!delete.contains(id)) delete.add(id);
+        }
+        synchronized (tombstonesDue) {
+            tombstonesDue.addAll(gone);
+        }
+        LOG.debugf(
+                "paged out %d releases (%d back in memory) in %d records",
+                gone.size(), p.back().size(), p.plan().writes.size());
+        tombstones(all, delete);
+    }
+
+    private void tombstones(List<String> due) {
+        tombstones(due, due);
+    }
+
+    /**
+     * Deletes {@code release:<id>} of the releases in {@code gone} and writes the {@code buckets}
+     * record without every id of {@code done} pending.
+     */
+    private void tombstones(List<String> done, List<String> gone) {
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        for (String id : gone) {
+            if (store.holds(id)) {
+                continue; // back in memory meanwhile: its release:<id> is current again
+            }
+            acks.add(send(RELEASE_KEY + id, null));
+        }
+        producer.flush();
+        acks.forEach(ReleaseSnapshots::get);
+        get(send(BUCKETS_KEY, store.tombstoned(done)));
+        synchronized (tombstonesDue) {
+            tombstonesDue.removeAll(done);
+        }
     }
 
     private Future<RecordMetadata> send(String key, Object value) {
@@ -418,23 +525,77 @@ public class ReleaseSnapshots implements KafkaConsumerRebalanceListener, Release
     }
 
     private Optional<Stored.Detail> read(Stored.Summary summary) {
+        return readKey(
+                        Topics.GATEWAY_RELEASE_DETAILS,
+                        summary.detailPartition(),
+                        summary.detailOffset(),
+                        summary.id())
+                .map(ReleaseStore::parseDetail);
+    }
+
+    /** From {@code offset} on, the first record of {@code key} (caller holds {@code readLock}). */
+    private Optional<byte[]> readKey(String topic, int partition, long offset, String key) {
         if (reader == null) {
             throw new IllegalStateException("the snapshot store is closed");
         }
-        TopicPartition tp =
-                new TopicPartition(Topics.GATEWAY_RELEASE_DETAILS, summary.detailPartition());
+        TopicPartition tp = new TopicPartition(topic, partition);
         reader.assign(List.of(tp));
-        reader.seek(tp, summary.detailOffset());
+        reader.seek(tp, offset);
         long end = reader.endOffsets(List.of(tp), READ_TIMEOUT).get(tp);
         long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
         while (reader.position(tp) < end && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(100))) {
-                if (summary.id().equals(r.key()) && r.value() != null) {
-                    return Optional.of(ReleaseStore.parseDetail(r.value()));
+                if (key.equals(r.key()) && r.value() != null) {
+                    return Optional.of(r.value());
                 }
             }
         }
         return Optional.empty();
+    }
+
+    @Override
+    public Stored.Page page(Stored.PageRef ref) {
+        // the page's chain is in its key: page:<seq>:<chain>; read through the directory's
+        // chain, so any chain's page of that seq is the one (seqs are never reused)
+        synchronized (readLock) {
+            return pageAt(ref);
+        }
+    }
+
+    private Stored.Page pageAt(Stored.PageRef ref) {
+        TopicPartition tp = new TopicPartition(Topics.GATEWAY_RELEASE_PAGES, ref.partition());
+        if (reader == null) {
+            throw new IllegalStateException("the snapshot store is closed");
+        }
+        reader.assign(List.of(tp));
+        reader.seek(tp, ref.offset());
+        String prefix = "page:" + ref.seq() + ":";
+        long end = reader.endOffsets(List.of(tp), READ_TIMEOUT).get(tp);
+        long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+        while (reader.position(tp) < end && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(100))) {
+                if (r.key() != null && r.key().startsWith(prefix) && r.value() != null) {
+                    return read(r.value(), Stored.Page.class);
+                }
+            }
+        }
+        throw new IllegalStateException(
+                "page " + ref.seq() + " is not in " + Topics.GATEWAY_RELEASE_PAGES + " at " + tp);
+    }
+
+    @Override
+    public Stored.Bucket bucket(int bucket, int partition, long offset) {
+        synchronized (readLock) {
+            return readKey(Topics.GATEWAY_RELEASE_PAGES, partition, offset, "bucket:" + bucket)
+                    .map(v -> read(v, Stored.Bucket.class))
+                    .orElseThrow(
+                            () ->
+                                    new IllegalStateException(
+                                            "bucket "
+                                                    + bucket
+                                                    + " is not in "
+                                                    + Topics.GATEWAY_RELEASE_PAGES));
+        }
     }
 
     /** Flushes nothing; closes the clients. */
