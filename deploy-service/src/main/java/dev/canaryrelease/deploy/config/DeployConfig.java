@@ -105,8 +105,9 @@ public interface DeployConfig {
     /**
      * How long a rebalance that takes this instance's partitions away waits for its running swaps
      * and their events to reach Kafka before it lets them go (issue 19): the next owner then sees
-     * them done in the history. Past it, the next owner finds the swap by the host's state. Kafka
-     * waits for this, within {@code max.poll.interval.ms} (5 min).
+     * them done in the history. Past it, a swap still running is fenced (it takes no further step
+     * and publishes no outcome), and the next owner finds the swap by the host's state. Kafka waits
+     * for this, within {@code max.poll.interval.ms} (5 min).
      */
     @WithDefault("60s")
     Duration revokeGrace();

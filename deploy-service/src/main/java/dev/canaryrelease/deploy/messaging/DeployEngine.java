@@ -83,6 +83,18 @@ public class DeployEngine {
     /** The apps whose partitions this instance was given (issue 19); none before the first. */
     private Ownership ownership = Ownership.NONE;
 
+    /**
+     * The apps of a revocation in progress: their running swaps go on until the revocation ends
+     * (Kafka gives their partitions to no one before), then are fenced.
+     */
+    private final Set<String> handingOver = new HashSet<>();
+
+    /**
+     * Moves on when a revocation ends and when partitions are lost: a swap started under an earlier
+     * epoch is fenced at its next step ({@link #holds}).
+     */
+    private long epoch;
+
     /** Swaps and restores submitted and not finished, per app. */
     private final Map<String, Integer> inFlight = new HashMap<>();
 
@@ -205,6 +217,7 @@ public class DeployEngine {
         synchronized (this) {
             apps = owned();
             ownership = Ownership.NONE;
+            handingOver.addAll(apps);
         }
         if (apps.isEmpty()) return;
         long deadline = System.nanoTime() + grace.toNanos();
@@ -229,6 +242,13 @@ public class DeployEngine {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            synchronized (this) {
+                // the partitions go on once this returns: a swap still running stops at its next
+                // step, and its outcome is not published (the next owner finds the host's state)
+                handingOver.clear();
+                epoch++;
+            }
         }
     }
 
@@ -242,6 +262,8 @@ public class DeployEngine {
                         + " the group); nothing more is started",
                 owned());
         ownership = Ownership.NONE;
+        handingOver.clear();
+        epoch++; // a running swap stops at its next step
     }
 
     /** The apps of the fleet this instance runs the rollouts of now. */
@@ -259,8 +281,24 @@ public class DeployEngine {
     }
 
     private void recoverIfOwned(String host, String app) {
-        if (!owns(app)) return;
-        swaps.recover(host, app);
+        SwapService.Fence fence = fence(app);
+        if (fence == null) return;
+        swaps.recover(host, app, fence);
+    }
+
+    /**
+     * The fence of a swap of {@code app} starting now (null: the app is not this instance's): it
+     * holds while the epoch is the same and the app is this instance's, or in the revocation that
+     * waits for its swaps.
+     */
+    private synchronized SwapService.Fence fence(String app) {
+        if (!ownership.owns(app)) return null;
+        long at = epoch;
+        return () -> holds(app, at);
+    }
+
+    private synchronized boolean holds(String app, long at) {
+        return at == epoch && (ownership.owns(app) || handingOver.contains(app));
     }
 
     /** The app of the release a command is about (null when the release is unknown). */
@@ -375,7 +413,7 @@ public class DeployEngine {
                                     s.host(),
                                     s.stage(),
                                     s.digest(),
-                                    () -> swaps.swap(s.host(), s.app(), s.digest())));
+                                    fence -> swaps.swap(s.host(), s.app(), s.digest(), fence)));
         } else if (c instanceof Command.Restore r) {
             started(r.app());
             onEngine(
@@ -389,7 +427,7 @@ public class DeployEngine {
                                     r.host(),
                                     Stage.ROLLBACK,
                                     r.digest(),
-                                    () -> swaps.restore(r.host(), r.app(), r.digest())));
+                                    fence -> swaps.restore(r.host(), r.app(), r.digest(), fence)));
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
             timers.at(
                     a.at(),
@@ -444,17 +482,18 @@ public class DeployEngine {
             String host,
             Stage stage,
             String wanted,
-            java.util.function.Supplier<SwapResult> work) {
+            java.util.function.Function<SwapService.Fence, SwapResult> work) {
         try {
-            if (!owns(app)) {
-                // queued behind another swap of the host while the app's partition went to
-                // another instance: that one carries it out from the history
+            SwapService.Fence fence = fence(app);
+            if (fence == null) {
+                // queued (behind another swap of the app, or for a slot of the engine) while
+                // the app's partition went to another instance: that one carries it out
                 LOG.infof(
                         "release %s: %s on %s not started: app %s is no longer this instance's",
                         releaseId, stage, host, app);
                 return;
             }
-            swapAndReport(cause, releaseId, app, host, stage, wanted, work);
+            swapAndReport(cause, releaseId, app, host, stage, wanted, fence, work);
         } finally {
             finished(app);
         }
@@ -467,10 +506,14 @@ public class DeployEngine {
             String host,
             Stage stage,
             String wanted,
-            java.util.function.Supplier<SwapResult> work) {
+            SwapService.Fence fence,
+            java.util.function.Function<SwapService.Fence, SwapResult> work) {
         SwapResult r;
         try {
-            r = work.get();
+            r = work.apply(fence);
+        } catch (SwapService.Fenced ex) {
+            LOG.warnf("release %s: %s on %s fenced: %s", releaseId, stage, host, ex.getMessage());
+            return;
         } catch (RuntimeException ex) {
             LOG.errorf(ex, "release %s: %s on %s failed unexpectedly", releaseId, stage, host);
             r = new SwapResult(false, null, null, host + ": " + ex, "");
@@ -491,7 +534,19 @@ public class DeployEngine {
         // the machine takes the result at once; its event follows from the outbox (after a
         // crash before it is acknowledged, the replay finds the swap without a result and the
         // swap, idempotent on a host that already runs the digest, is made again)
-        EventEnvelope<CanaryEvent> e = outbox.publish(cause, data);
+        EventEnvelope<CanaryEvent> e;
+        synchronized (this) {
+            // checked under the lock the revocation takes: an outcome is published only by the
+            // app's owner (the next owner makes the swap again, from the host's state)
+            if (!fence.holds()) {
+                LOG.warnf(
+                        "release %s: %s on %s fenced: %s not published, app %s is no longer this"
+                                + " instance's",
+                        releaseId, stage, host, EventType.of(data).shortName(), app);
+                return;
+            }
+            e = outbox.publish(cause, data);
+        }
         LOG.infof(
                 "release %s: %s %s%s",
                 releaseId, e.type().shortName(), host, r.ok() ? "" : ": " + r.reason());
