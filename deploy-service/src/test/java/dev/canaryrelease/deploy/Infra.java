@@ -82,13 +82,29 @@ public final class Infra {
 
     /** A fleet of the two engines; {@code app} names the app (tests use distinct apps). */
     public static Path writeFleet(String app, String canaryRollout) {
-        return writeFleet(
-                canaryRollout,
-                java.util.Map.of(
-                        app,
-                        "repository: proserveau/%s, image: %s, container: %s, port: 3000,"
-                                        .formatted(app, REPO, CONTAINER)
-                                + " healthPath: /health"));
+        return writeFleet(app, canaryRollout, List.of());
+    }
+
+    /**
+     * The fleet of {@link #writeFleet(String, String)} with more apps, each with a container, an
+     * image (not pushed: a test of these apps stops before their swap) and a port of its own (3001,
+     * 3002, ...), on the same hosts.
+     */
+    public static Path writeFleet(String app, String canaryRollout, List<String> moreApps) {
+        java.util.Map<String, String> apps = new java.util.LinkedHashMap<>();
+        apps.put(
+                app,
+                "repository: proserveau/%s, image: %s, container: %s, port: 3000,"
+                                .formatted(app, REPO, CONTAINER)
+                        + " healthPath: /health");
+        for (int i = 0; i < moreApps.size(); i++) {
+            String more = moreApps.get(i);
+            apps.put(
+                    more,
+                    "repository: proserveau/%s, image: %s, container: %s, port: %d, healthPath: /health"
+                            .formatted(more, more, more, 3001 + i));
+        }
+        return writeFleet(canaryRollout, apps);
     }
 
     /** A fleet of the two engines with these apps (name → the YAML fields after the name). */

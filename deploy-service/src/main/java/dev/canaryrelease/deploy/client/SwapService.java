@@ -63,6 +63,26 @@ public class SwapService {
 
     public record ContainerView(String name, String id, String state, String digest) {}
 
+    /**
+     * Asked before each step of a swap, restore or recovery (the actions on the engine, the health
+     * check): false once this instance may no longer act for the app, its partition having gone to
+     * another instance (issue 19). The swap then stops where it is ({@link Fenced}).
+     */
+    @FunctionalInterface
+    public interface Fence {
+        /** A swap nothing fences (a single instance, a tool). */
+        Fence NONE = () -> true;
+
+        boolean holds();
+    }
+
+    /** A swap stopped between two steps: its instance lost the app's partition. */
+    public static final class Fenced extends RuntimeException {
+        Fenced(String message) {
+            super(message);
+        }
+    }
+
     private final Fleet fleet;
     private final ContainerHosts hosts;
     private final DeployConfig config;
@@ -89,10 +109,19 @@ public class SwapService {
      * the engine cannot be reached (see {@link EngineRetry}).
      */
     public SwapResult swap(String hostName, String appName, String digest) {
+        return swap(hostName, appName, digest, Fence.NONE);
+    }
+
+    /**
+     * {@link #swap(String, String, String)}, asking {@code fence} before each step.
+     *
+     * @throws Fenced when the fence no longer holds before a step (nothing more done on the host)
+     */
+    public SwapResult swap(String hostName, String appName, String digest, Fence fence) {
         return attempts(
                 hostName,
                 "swap to " + digest,
-                () -> once(Kind.SWAP, hostName, appName, digest, new ArrayList<>()));
+                () -> once(Kind.SWAP, hostName, appName, digest, new ArrayList<>(), fence));
     }
 
     /**
@@ -100,10 +129,19 @@ public class SwapService {
      * {@code digest} is null; without a retained one, it swaps to {@code digest} (pull).
      */
     public SwapResult restore(String hostName, String appName, String digest) {
+        return restore(hostName, appName, digest, Fence.NONE);
+    }
+
+    /**
+     * {@link #restore(String, String, String)}, asking {@code fence} before each step.
+     *
+     * @throws Fenced when the fence no longer holds before a step (nothing more done on the host)
+     */
+    public SwapResult restore(String hostName, String appName, String digest, Fence fence) {
         return attempts(
                 hostName,
                 "restore of " + digest,
-                () -> once(Kind.RESTORE, hostName, appName, digest, new ArrayList<>()));
+                () -> once(Kind.RESTORE, hostName, appName, digest, new ArrayList<>(), fence));
     }
 
     /**
@@ -113,9 +151,16 @@ public class SwapService {
      * @return what it did, empty when nothing was needed
      */
     public List<String> recover(String hostName, String appName) {
+        return recover(hostName, appName, Fence.NONE);
+    }
+
+    /** {@link #recover(String, String)}, asking {@code fence} before each step. */
+    public List<String> recover(String hostName, String appName, Fence fence) {
         List<String> done = new ArrayList<>();
         try {
-            carryOut(Kind.RECOVER, hostName, appName, null, done);
+            carryOut(Kind.RECOVER, hostName, appName, null, done, fence);
+        } catch (Fenced e) {
+            LOG.infof("%s: recovery of %s stopped: %s", hostName, appName, e.getMessage());
         } catch (RuntimeException e) {
             LOG.warnf("%s: cannot check for interrupted swaps: %s", hostName, e.getMessage());
         }
@@ -198,9 +243,16 @@ public class SwapService {
 
     /** One attempt: observe, plan, carry out, until the plan reports. */
     private SwapResult once(
-            Kind kind, String hostName, String appName, String digest, List<String> recovered) {
+            Kind kind,
+            String hostName,
+            String appName,
+            String digest,
+            List<String> recovered,
+            Fence fence) {
         try {
-            return carryOut(kind, hostName, appName, digest, recovered);
+            return carryOut(kind, hostName, appName, digest, recovered, fence);
+        } catch (Fenced e) {
+            throw e;
         } catch (RuntimeException e) {
             if (unreachable(e)) throw new Unreachable(e);
             String what = kind == Kind.SWAP ? "swap to " : "restore of ";
@@ -210,7 +262,12 @@ public class SwapService {
     }
 
     private SwapResult carryOut(
-            Kind kind, String hostName, String appName, String digest, List<String> recovered) {
+            Kind kind,
+            String hostName,
+            String appName,
+            String digest,
+            List<String> recovered,
+            Fence fence) {
         Fleet.Host host = fleet.host(hostName).orElseThrow();
         Fleet.App app = fleet.app(appName).orElseThrow();
         Wanted wanted = Wanted.of(fleet, app, host, digest, config.retained());
@@ -232,6 +289,9 @@ public class SwapService {
                 } else if (then instanceof SwapPlan.CheckHealth) {
                     LOG.infof("%s: %s", hostName, plan.summary());
                 }
+                if (!plan.actions().isEmpty() || then instanceof SwapPlan.CheckHealth) {
+                    fenced(fence, hostName, appName, plan);
+                }
                 run.all(plan.actions());
                 if (then instanceof SwapPlan.ObserveAgain again) {
                     LOG.warnf(
@@ -249,12 +309,22 @@ public class SwapService {
                     }
                     return report.result().withLogs(run.logs);
                 } else if (then instanceof SwapPlan.RestoreThenReport rr) {
-                    restore(hostName, appName, rr.digest());
+                    fenced(fence, hostName, appName, plan);
+                    restore(hostName, appName, rr.digest(), fence);
                     return rr.result().withLogs(run.logs);
                 } else {
                     return null; // Recovered: a recovery alone is done
                 }
             }
+        }
+    }
+
+    /** Throws {@link Fenced} when {@code fence} no longer holds before {@code plan}'s step. */
+    private static void fenced(Fence fence, String hostName, String appName, SwapPlan plan) {
+        if (!fence.holds()) {
+            throw new Fenced(
+                    "%s: %s is no longer this instance's: not carried on (next step: %s)"
+                            .formatted(hostName, appName, plan.summary()));
         }
     }
 

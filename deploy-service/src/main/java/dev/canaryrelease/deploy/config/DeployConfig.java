@@ -95,7 +95,20 @@ public interface DeployConfig {
     @WithDefault("20")
     int logLines();
 
-    /** Scan every host for half-done swaps at start (and complete or undo them). */
+    /**
+     * Scan every host for half-done swaps of the apps this instance is given (at start, and when
+     * the group gives it another instance's apps), and complete or undo them.
+     */
     @WithDefault("true")
     boolean recoverAtStart();
+
+    /**
+     * How long a rebalance that takes this instance's partitions away waits for its running swaps
+     * and their events to reach Kafka before it lets them go (issue 19): the next owner then sees
+     * them done in the history. Past it, a swap still running is fenced (it takes no further step
+     * and publishes no outcome), and the next owner finds the swap by the host's state. Kafka waits
+     * for this, within {@code max.poll.interval.ms} (5 min).
+     */
+    @WithDefault("60s")
+    Duration revokeGrace();
 }

@@ -66,6 +66,27 @@ public final class Rollouts {
         return r;
     }
 
+    /**
+     * The live releases with those of the apps {@code takeOver} names replaced by {@code fold}'s
+     * (issue 19: an instance given an app's partition takes the app's releases from the fold of its
+     * history, and keeps its own, which run ahead of their events, for the apps it already had).
+     * First-seen order is the fold's, then releases only {@code live} has.
+     */
+    public static Rollouts merged(
+            Rollouts live, Rollouts fold, java.util.function.Predicate<String> takeOver) {
+        List<Release> inOrder = new ArrayList<>();
+        Set<String> ids = new java.util.HashSet<>();
+        for (Release f : fold.releases.values()) {
+            Release r = takeOver.test(f.app()) ? f : live.releases.getOrDefault(f.id(), f);
+            inOrder.add(r);
+            ids.add(r.id());
+        }
+        for (Release l : live.releases.values()) {
+            if (!ids.contains(l.id()) && !takeOver.test(l.app())) inOrder.add(l);
+        }
+        return restored(live.policy, live.apps, inOrder);
+    }
+
     /** An independent copy (the releases themselves are immutable and shared). */
     public Rollouts copy() {
         Rollouts r = new Rollouts(policy, apps);

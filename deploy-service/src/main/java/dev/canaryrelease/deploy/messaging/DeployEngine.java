@@ -1,6 +1,7 @@
 package dev.canaryrelease.deploy.messaging;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -21,6 +22,7 @@ import dev.canaryrelease.deploy.client.SwapService;
 import dev.canaryrelease.deploy.config.DeployConfig;
 import dev.canaryrelease.deploy.domain.Command;
 import dev.canaryrelease.deploy.domain.HostStep;
+import dev.canaryrelease.deploy.domain.Ownership;
 import dev.canaryrelease.deploy.domain.Policy;
 import dev.canaryrelease.deploy.domain.Release;
 import dev.canaryrelease.deploy.domain.ReleaseMachine;
@@ -46,9 +48,11 @@ import dev.canaryrelease.fleet.Fleet;
  * {@code canary.deploy.swaps-per-host} at once on one engine, and their results go back into the
  * machine.
  *
- * <p>At start, {@link #replay} rebuilds every release from the topics without acting, then does
- * only what the history shows was decided but never done (an event not published, a drained host
- * whose swap has no result).
+ * <p>At start, {@link #replay} rebuilds every release from the topics without acting. It acts only
+ * for the apps whose partitions its consumer group gives it (issue 19: two instances share the
+ * apps): when given an app ({@link #assigned}) it does what the history shows was decided but never
+ * done for it (an event not published, a drained host whose swap has no result); when the
+ * partitions are taken away ({@link #revoked}, {@link #lost}) it stops acting for those apps.
  */
 @ApplicationScoped
 public class DeployEngine {
@@ -75,6 +79,24 @@ public class DeployEngine {
     private final RetryingTimers timers =
             new RetryingTimers("deploy-timers", Duration.ofSeconds(1), Duration.ofMinutes(1), LOG);
     private final CountDownLatch ready = new CountDownLatch(1);
+
+    /** The apps whose partitions this instance was given (issue 19); none before the first. */
+    private Ownership ownership = Ownership.NONE;
+
+    /**
+     * The apps of a revocation in progress: their running swaps go on until the revocation ends
+     * (Kafka gives their partitions to no one before), then are fenced.
+     */
+    private final Set<String> handingOver = new HashSet<>();
+
+    /**
+     * Moves on when a revocation ends and when partitions are lost: a swap started under an earlier
+     * epoch is fenced at its next step ({@link #holds}).
+     */
+    private long epoch;
+
+    /** Swaps and restores submitted and not finished, per app. */
+    private final Map<String, Integer> inFlight = new HashMap<>();
 
     public DeployEngine(
             Fleet fleet, EventPublisher publisher, SwapService swaps, DeployConfig config) {
@@ -112,20 +134,58 @@ public class DeployEngine {
 
     /**
      * Takes the state the start-up replay folded (a snapshot and the history after it, in
-     * ReplayOrder, nothing published), then carries out what was decided but not done, and recovers
-     * interrupted swaps on every host.
+     * ReplayOrder, nothing published). It acts on nothing yet: what was decided but not done, and
+     * the interrupted swaps on every host, are carried out for the apps of the partitions the group
+     * gives this instance ({@link #assigned}), once it gives them.
      */
     public void replay(ReplayFold fold) {
-        List<ReplayFold.Pending> todo = fold.outstanding();
         synchronized (this) {
             rollouts = fold.rollouts().copy();
             seen.addAll(fold.seen());
-            // the cause of what a timer decides later
-            for (ReplayFold.Pending p : todo) lastEvent.put(p.cause().releaseId(), p.cause());
         }
         LOG.infof(
-                "replay: %d releases rebuilt, %d commands decided, %d not yet done",
-                rollouts.releases().size(), fold.decided(), todo.size());
+                "replay: %d releases rebuilt, %d commands decided, %d not yet done (carried out"
+                        + " for the apps of the partitions this instance is given)",
+                rollouts.releases().size(), fold.decided(), fold.outstanding().size());
+        ready.countDown();
+    }
+
+    /**
+     * The consumer group gave this instance {@code next} (issue 19): it now runs the rollouts of
+     * those apps. For an app it did not have, it takes the app's releases from {@code fold} (the
+     * history folded up to its end, the group's assignment having stopped the instance that had the
+     * app), then carries out what the history shows decided but not done and recovers the app's
+     * interrupted swaps on every host, as a start does. The apps it keeps go on from its own state,
+     * which runs ahead of its events.
+     */
+    public void assigned(Ownership next, ReplayFold fold) {
+        List<ReplayFold.Pending> todo = new ArrayList<>();
+        Set<String> gained = new java.util.TreeSet<>();
+        synchronized (this) {
+            Ownership before = ownership;
+            for (Fleet.App a : fleet.apps()) {
+                if (next.gained(a.name(), before)) gained.add(a.name());
+            }
+            // the releases of every app but those kept are the fold's: the gained apps' to act
+            // on, the others' (another instance's) to show fresh in the API
+            rollouts =
+                    Rollouts.merged(
+                            rollouts,
+                            fold.rollouts(),
+                            app -> !(before.owns(app) && next.owns(app)));
+            seen.addAll(fold.seen());
+            for (ReplayFold.Pending p : fold.outstanding()) {
+                String app = appOf(p.command());
+                if (app != null && gained.contains(app)) todo.add(p);
+            }
+            // the cause of what a timer decides later
+            for (ReplayFold.Pending p : todo) lastEvent.put(p.cause().releaseId(), p.cause());
+            ownership = next;
+        }
+        LOG.infof(
+                "partitions %s: this instance runs the rollouts of %s (taken over now: %s, %d"
+                        + " commands decided and not yet done)",
+                next, owned(), gained, todo.size());
         Set<String> swapping = new HashSet<>();
         for (ReplayFold.Pending p : todo) {
             if (p.command() instanceof Command.Swap s) swapping.add(s.host() + "/" + s.app());
@@ -133,17 +193,136 @@ public class DeployEngine {
         }
         if (config.recoverAtStart()) {
             for (Fleet.Host h : fleet.dockerHosts()) {
-                for (Fleet.App app : fleet.apps()) {
+                for (String app : gained) {
                     // an app whose swap is to be made again recovers in that swap
-                    if (swapping.contains(h.name() + "/" + app.name())) continue;
-                    onEngine(h.name(), app.name(), () -> swaps.recover(h.name(), app.name()));
+                    if (swapping.contains(h.name() + "/" + app)) continue;
+                    onEngine(h.name(), app, () -> recoverIfOwned(h.name(), app));
                 }
             }
         }
         synchronized (this) {
             for (ReplayFold.Pending p : todo) execute(p.command(), p.cause());
         }
-        ready.countDown();
+    }
+
+    /**
+     * The group takes this instance's partitions away (a rebalance: another instance joined or
+     * left): it stops acting at once (nothing new is started, a timer does nothing, a queued swap
+     * is skipped), then waits up to {@code grace} for the swaps already running and for their
+     * events to reach Kafka, so the next owner's fold of the history sees them done. Kafka waits
+     * for this before it gives the partitions to anyone.
+     */
+    public void revoked(Duration grace) {
+        Set<String> apps;
+        synchronized (this) {
+            apps = owned();
+            ownership = Ownership.NONE;
+            handingOver.addAll(apps);
+        }
+        if (apps.isEmpty()) return;
+        long deadline = System.nanoTime() + grace.toNanos();
+        try {
+            synchronized (this) {
+                while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+                    wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                }
+            }
+            boolean sent =
+                    outbox.awaitEmpty(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            synchronized (this) {
+                if (!inFlight.isEmpty() || !sent) {
+                    LOG.warnf(
+                            "partitions revoked: after %s, swaps still running %s, %d events not"
+                                    + " yet acknowledged; the next owner finds them by the hosts'"
+                                    + " state",
+                            grace, inFlight, outbox.pending());
+                } else {
+                    LOG.infof("partitions revoked: stopped acting for %s", apps);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            synchronized (this) {
+                // the partitions go on once this returns: a swap still running stops at its next
+                // step, and its outcome is not published (the next owner finds the host's state)
+                handingOver.clear();
+                epoch++;
+            }
+        }
+    }
+
+    /**
+     * The group has already given this instance's partitions to another (it was expelled: no
+     * heartbeat within the session timeout): it stops acting at once, without waiting.
+     */
+    public synchronized void lost() {
+        LOG.warnf(
+                "partitions lost: this instance no longer runs the rollouts of %s (expelled from"
+                        + " the group); nothing more is started",
+                owned());
+        ownership = Ownership.NONE;
+        handingOver.clear();
+        epoch++; // a running swap stops at its next step
+    }
+
+    /** The apps of the fleet this instance runs the rollouts of now. */
+    public synchronized Set<String> owned() {
+        Set<String> apps = new java.util.TreeSet<>();
+        for (Fleet.App a : fleet.apps()) {
+            if (ownership.owns(a.name())) apps.add(a.name());
+        }
+        return apps;
+    }
+
+    /** True when this instance runs {@code app}'s rollouts now. */
+    public synchronized boolean owns(String app) {
+        return ownership.owns(app);
+    }
+
+    private void recoverIfOwned(String host, String app) {
+        SwapService.Fence fence = fence(app);
+        if (fence == null) return;
+        swaps.recover(host, app, fence);
+    }
+
+    /**
+     * The fence of a swap of {@code app} starting now (null: the app is not this instance's): it
+     * holds while the epoch is the same and the app is this instance's, or in the revocation that
+     * waits for its swaps.
+     */
+    private synchronized SwapService.Fence fence(String app) {
+        if (!ownership.owns(app)) return null;
+        long at = epoch;
+        return () -> holds(app, at);
+    }
+
+    private synchronized boolean holds(String app, long at) {
+        return at == epoch && (ownership.owns(app) || handingOver.contains(app));
+    }
+
+    /** The app of the release a command is about (null when the release is unknown). */
+    private String appOf(Command c) {
+        String id;
+        if (c instanceof Command.Emit em) {
+            if (em.data() instanceof dev.canaryrelease.events.model.OfApp a && a.app() != null) {
+                return a.app();
+            }
+            id = em.data().releaseId();
+        } else if (c instanceof Command.Swap sw) {
+            return sw.app();
+        } else if (c instanceof Command.Restore r) {
+            return r.app();
+        } else if (c instanceof Command.ScheduleAnswerDeadline a) {
+            id = a.releaseId();
+        } else if (c instanceof Command.ScheduleAutoPromotion a) {
+            id = a.releaseId();
+        } else if (c instanceof Command.SchedulePromotionDeadline d) {
+            id = d.releaseId();
+        } else {
+            return null;
+        }
+        return rollouts.release(id).map(Release::app).orElse(null);
     }
 
     private synchronized boolean awaiting(String releaseId, String host, HostStep step) {
@@ -177,6 +356,16 @@ public class DeployEngine {
             return;
         }
         if (e.source().equals(publisher.source()) && !OWN_INPUTS.contains(e.type())) return;
+        String app = rollouts.release(e.releaseId()).map(Release::app).orElse(appOfEvent(e));
+        if (!ownership.owns(app)) {
+            // another instance's app, or none's right now: whoever is given its partition folds
+            // this event from the history and acts on it
+            seen.remove(e.id());
+            LOG.debugf(
+                    "release %s: %s not acted on: app %s is not this instance's (%s)",
+                    e.releaseId(), e.type().shortName(), app, ownership);
+            return;
+        }
         lastEvent.put(e.releaseId(), e);
         Rollouts.Outcome o = rollouts.handle(e);
         for (String why : o.rejections()) {
@@ -191,7 +380,18 @@ public class DeployEngine {
                                         r.id(), r.phase(), e.type().shortName()));
     }
 
+    private static String appOfEvent(EventEnvelope<? extends CanaryEvent> e) {
+        return e.data() instanceof dev.canaryrelease.events.model.OfApp a ? a.app() : null;
+    }
+
     private void execute(Command c, EventEnvelope<?> cause) {
+        String app = appOf(c);
+        if (!ownership.owns(app)) {
+            LOG.infof(
+                    "release %s: %s not carried out: app %s is not this instance's (%s)",
+                    cause.releaseId(), c.getClass().getSimpleName(), app, ownership);
+            return;
+        }
         if (c instanceof Command.Emit em) {
             EventEnvelope<?> sent = outbox.publish(cause, em.data());
             lastEvent.put(sent.releaseId(), sent);
@@ -201,6 +401,7 @@ public class DeployEngine {
                     EventType.of(em.data()).shortName(),
                     hostSuffix(em.data()));
         } else if (c instanceof Command.Swap s) {
+            started(s.app());
             onEngine(
                     s.host(),
                     s.app(),
@@ -212,8 +413,9 @@ public class DeployEngine {
                                     s.host(),
                                     s.stage(),
                                     s.digest(),
-                                    () -> swaps.swap(s.host(), s.app(), s.digest())));
+                                    fence -> swaps.swap(s.host(), s.app(), s.digest(), fence)));
         } else if (c instanceof Command.Restore r) {
+            started(r.app());
             onEngine(
                     r.host(),
                     r.app(),
@@ -225,7 +427,7 @@ public class DeployEngine {
                                     r.host(),
                                     Stage.ROLLBACK,
                                     r.digest(),
-                                    () -> swaps.restore(r.host(), r.app(), r.digest())));
+                                    fence -> swaps.restore(r.host(), r.app(), r.digest(), fence)));
         } else if (c instanceof Command.ScheduleAutoPromotion a) {
             timers.at(
                     a.at(),
@@ -264,6 +466,15 @@ public class DeployEngine {
         return h.isEmpty() ? "" : " " + h;
     }
 
+    private synchronized void started(String app) {
+        inFlight.merge(app, 1, Integer::sum);
+    }
+
+    private synchronized void finished(String app) {
+        inFlight.computeIfPresent(app, (k, n) -> n <= 1 ? null : n - 1);
+        notifyAll();
+    }
+
     private void result(
             EventEnvelope<?> cause,
             String releaseId,
@@ -271,10 +482,38 @@ public class DeployEngine {
             String host,
             Stage stage,
             String wanted,
-            java.util.function.Supplier<SwapResult> work) {
+            java.util.function.Function<SwapService.Fence, SwapResult> work) {
+        try {
+            SwapService.Fence fence = fence(app);
+            if (fence == null) {
+                // queued (behind another swap of the app, or for a slot of the engine) while
+                // the app's partition went to another instance: that one carries it out
+                LOG.infof(
+                        "release %s: %s on %s not started: app %s is no longer this instance's",
+                        releaseId, stage, host, app);
+                return;
+            }
+            swapAndReport(cause, releaseId, app, host, stage, wanted, fence, work);
+        } finally {
+            finished(app);
+        }
+    }
+
+    private void swapAndReport(
+            EventEnvelope<?> cause,
+            String releaseId,
+            String app,
+            String host,
+            Stage stage,
+            String wanted,
+            SwapService.Fence fence,
+            java.util.function.Function<SwapService.Fence, SwapResult> work) {
         SwapResult r;
         try {
-            r = work.get();
+            r = work.apply(fence);
+        } catch (SwapService.Fenced ex) {
+            LOG.warnf("release %s: %s on %s fenced: %s", releaseId, stage, host, ex.getMessage());
+            return;
         } catch (RuntimeException ex) {
             LOG.errorf(ex, "release %s: %s on %s failed unexpectedly", releaseId, stage, host);
             r = new SwapResult(false, null, null, host + ": " + ex, "");
@@ -295,7 +534,19 @@ public class DeployEngine {
         // the machine takes the result at once; its event follows from the outbox (after a
         // crash before it is acknowledged, the replay finds the swap without a result and the
         // swap, idempotent on a host that already runs the digest, is made again)
-        EventEnvelope<CanaryEvent> e = outbox.publish(cause, data);
+        EventEnvelope<CanaryEvent> e;
+        synchronized (this) {
+            // checked under the lock the revocation takes: an outcome is published only by the
+            // app's owner (the next owner makes the swap again, from the host's state)
+            if (!fence.holds()) {
+                LOG.warnf(
+                        "release %s: %s on %s fenced: %s not published, app %s is no longer this"
+                                + " instance's",
+                        releaseId, stage, host, EventType.of(data).shortName(), app);
+                return;
+            }
+            e = outbox.publish(cause, data);
+        }
         LOG.infof(
                 "release %s: %s %s%s",
                 releaseId, e.type().shortName(), host, r.ok() ? "" : ": " + r.reason());
@@ -313,7 +564,7 @@ public class DeployEngine {
             BiFunction<Release, Policy, ? extends CanaryEvent> decision,
             Logger.Level level) {
         Release r = rollouts.release(releaseId).orElse(null);
-        if (r == null || !applies.test(r)) return;
+        if (r == null || !ownership.owns(r.app()) || !applies.test(r)) return;
         CanaryEvent data = decision.apply(r, rollouts.policy());
         LOG.logf(level, "release %s: the service itself publishes %s", releaseId, data);
         handle(outbox.publish(lastEvent.get(releaseId), data));
@@ -326,6 +577,7 @@ public class DeployEngine {
     private synchronized void answerOverdue(Command.ScheduleAnswerDeadline a) {
         if (!awaiting(a.releaseId(), a.host(), a.awaiting())) return;
         Release r = rollouts.release(a.releaseId()).orElseThrow();
+        if (!ownership.owns(r.app())) return;
         CanaryEvent data = ReleaseMachine.answerTimedOut(r, a.host(), rollouts.policy());
         LOG.warnf("release %s: %s", a.releaseId(), ((HostAnswerTimedOut) data).reason());
         handle(outbox.publish(lastEvent.get(a.releaseId()), data));

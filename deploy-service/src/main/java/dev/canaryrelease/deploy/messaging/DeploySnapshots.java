@@ -31,6 +31,7 @@ import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
 import dev.canaryrelease.deploy.config.DeployConfig;
+import dev.canaryrelease.deploy.domain.Ownership;
 import dev.canaryrelease.deploy.domain.Release;
 import dev.canaryrelease.deploy.domain.ReplayFold;
 import dev.canaryrelease.deploy.domain.Rollouts;
@@ -97,10 +98,20 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
     private CompletableFuture<ReplayFold> loading;
     private final CompletableFuture<Void> topicsChecked = new CompletableFuture<>();
     private SnapshotTopic writer;
+
+    /** True while this instance has partition 0 of deploy-in: it writes the snapshot. */
+    private volatile boolean owner;
+
     private Map<String, Long> written = Map.of();
     private volatile boolean scheduled;
     private volatile long loadMillis = -1;
     private volatile long snapshotReleases;
+
+    /** The engine that acts on assignments (none: a test's earlier run, which only folds). */
+    private final jakarta.enterprise.inject.Instance<DeployEngine> engines;
+
+    /** How long a revocation waits for the running swaps and their events. */
+    private final java.time.Duration revokeGrace;
 
     @Inject
     public DeploySnapshots(
@@ -109,14 +120,18 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
             DeployConfig config,
             HistoryReader history,
             Fleet fleet,
-            @ConfigProperty(name = "canary.service.name") String service) {
-        // not the engine: it is made once the channels run (its emitter), after this has read
+            @ConfigProperty(name = "canary.service.name") String service,
+            jakarta.enterprise.inject.Instance<DeployEngine> engines) {
+        // the engine is looked up only on an assignment: it is made once the channels run (its
+        // emitter), after this has read
         this(
                 kafka,
                 topics,
                 history,
                 DeployEngine.restorer(fleet, config),
-                EventEnvelope.sourceOf(service));
+                EventEnvelope.sourceOf(service),
+                engines,
+                config.revokeGrace());
     }
 
     /**
@@ -130,11 +145,24 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
             HistoryReader history,
             Function<List<Release>, Rollouts> restore,
             String source) {
+        this(kafka, topics, history, restore, source, null, java.time.Duration.ZERO);
+    }
+
+    private DeploySnapshots(
+            Map<String, Object> kafka,
+            TopicsConfig topics,
+            HistoryReader history,
+            Function<List<Release>, Rollouts> restore,
+            String source,
+            jakarta.enterprise.inject.Instance<DeployEngine> engines,
+            java.time.Duration revokeGrace) {
         this.kafka = kafka;
         this.topics = topics;
         this.history = history;
         this.restore = restore;
         this.source = source;
+        this.engines = engines;
+        this.revokeGrace = revokeGrace;
     }
 
     /**
@@ -313,16 +341,98 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
         f.settle();
     }
 
+    /**
+     * On the channel's polling thread, at every assignment of {@code deploy-in}'s partitions (issue
+     * 19): the fold reads the history on to its end (the instance that had a partition before has
+     * stopped: Kafka gives it to no one until its owner let it go, or until its session timed out),
+     * the engine takes over the apps of its new partitions from the fold, and each partition is
+     * sought to where the fold ended, so nothing folded is delivered again and nothing after it is
+     * skipped. The first assignment after a start takes the start-up replay's end (done before the
+     * channels started: this does not wait for it).
+     */
     @Override
     public void onPartitionsAssigned(
             Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        // on the channel's polling thread: once, to where the start-up replay ended (done before
-        // the channels started: this does not wait)
-        if (!partitions.isEmpty()) fold();
-        for (TopicPartition tp : partitions) {
-            Long at = resumeAt.remove(HistoryReader.name(tp));
-            if (at != null) consumer.seek(tp, at);
+        ReplayFold f = fold(); // the start-up replay's (already done)
+        DeployEngine engine = engine();
+        if (engine == null) {
+            for (TopicPartition tp : partitions) {
+                Long at = resumeAt.remove(HistoryReader.name(tp));
+                if (at != null) consumer.seek(tp, at);
+            }
+            return;
         }
+        engine.awaitReady();
+        Map<String, Long> at;
+        synchronized (this) {
+            catchUp(f);
+            Ownership next = ownership(consumer, partitions);
+            engine.assigned(next, f);
+            at = Map.copyOf(f.next());
+            owner = next.owned().contains(0);
+        }
+        resumeAt.clear();
+        for (TopicPartition tp : partitions) {
+            Long to = at.get(HistoryReader.name(tp));
+            if (to != null) consumer.seek(tp, to);
+        }
+    }
+
+    /**
+     * A rebalance takes the partitions away: the engine stops acting and waits for its running
+     * swaps and their events (Kafka gives the partitions to no one before this returns).
+     */
+    @Override
+    public void onPartitionsRevoked(
+            Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        DeployEngine engine = engine();
+        if (engine != null && !partitions.isEmpty()) engine.revoked(revokeGrace);
+    }
+
+    /** Expelled from the group: the partitions are another's already; stop at once. */
+    @Override
+    public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        DeployEngine engine = engine();
+        if (engine != null) engine.lost();
+    }
+
+    private DeployEngine engine() {
+        return engines == null || !engines.isResolvable() ? null : engines.get();
+    }
+
+    /**
+     * The partition numbers {@code partitions} hold on every topic of the assignment, among the
+     * topics' partition count: the range assignor gives partition {@code p} of each topic to the
+     * same member when the counts are equal (a topic with another count is named in a WARN line:
+     * its apps' events would go to other instances).
+     */
+    static Ownership ownership(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        Map<String, java.util.Set<Integer>> byTopic = new java.util.TreeMap<>();
+        for (TopicPartition tp : partitions) {
+            byTopic.computeIfAbsent(tp.topic(), t -> new java.util.TreeSet<>()).add(tp.partition());
+        }
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (String t : consumer.subscription()) {
+            counts.put(t, consumer.partitionsFor(t).size());
+        }
+        if (counts.isEmpty()) return Ownership.NONE;
+        if (new java.util.HashSet<>(counts.values()).size() > 1) {
+            LOG.warnf(
+                    "the topics of deploy-in have different partition counts %s: an app's events"
+                            + " are not on one partition number, so two instances would split an"
+                            + " app's rollout",
+                    counts);
+        }
+        int n = java.util.Collections.min(counts.values());
+        java.util.Set<Integer> owned = new java.util.TreeSet<>();
+        for (int p = 0; p < n; p++) {
+            final int q = p;
+            if (counts.keySet().stream()
+                    .allMatch(t -> byTopic.getOrDefault(t, java.util.Set.of()).contains(q))) {
+                owned.add(p);
+            }
+        }
+        return new Ownership(n, owned);
     }
 
     private void flushQuietly() {
@@ -339,6 +449,12 @@ public class DeploySnapshots implements KafkaConsumerRebalanceListener {
      */
     public synchronized void flush() {
         catchUp(fold);
+        if (engines != null && !owner) {
+            // written by the instance given partition 0 alone: every instance folds the whole
+            // history, so one snapshot serves them all, and the shared transactional id fences a
+            // former owner that still writes
+            return;
+        }
         Rollouts rollouts = fold.rollouts();
         Set<String> changed = rollouts.takeChanged();
         Map<String, Long> next = Map.copyOf(fold.next());

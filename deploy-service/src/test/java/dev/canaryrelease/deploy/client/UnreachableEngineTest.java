@@ -131,6 +131,11 @@ class UnreachableEngineTest {
         public boolean recoverAtStart() {
             return false;
         }
+
+        @Override
+        public Duration revokeGrace() {
+            return Duration.ZERO;
+        }
     }
 
     static SwapService swaps(Config config, SimpleMeterRegistry metrics) {
